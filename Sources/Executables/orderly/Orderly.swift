@@ -1,0 +1,4 @@
+@main
+struct Orderly {
+    static func main() {}
+}

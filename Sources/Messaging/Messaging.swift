@@ -1,0 +1,1 @@
+// Messaging kit: envelope, outbox, inbox, retry tiers, consumer runner.
