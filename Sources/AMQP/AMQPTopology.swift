@@ -78,4 +78,9 @@ public struct AMQPQueueStatus: Sendable, Hashable {
     /// Messages ready for delivery (not those delivered and unacknowledged).
     public var messageCount: UInt32
     public var consumerCount: UInt32
+
+    public init(messageCount: UInt32, consumerCount: UInt32) {
+        self.messageCount = messageCount
+        self.consumerCount = consumerCount
+    }
 }
