@@ -25,6 +25,9 @@ public struct PostgresConfiguration: Sendable, Hashable {
     ///
     /// libpq counts in whole seconds and treats anything below two seconds as two.
     public var connectTimeout: Duration
+    /// The server cancels a statement that runs longer (`statement_timeout`), failing it with SQLSTATE `57014`;
+    /// `nil` keeps the server's setting. A guard against a query that would otherwise hold a connection forever.
+    public var statementTimeout: Duration?
     /// libpq's `sslmode` (`disable`, `prefer`, `require`, `verify-full`, …); `nil` leaves libpq's default.
     public var sslMode: String?
     /// Further libpq connection keywords (such as `target_session_attrs`), passed through as they are.
@@ -39,6 +42,7 @@ public struct PostgresConfiguration: Sendable, Hashable {
         database: String,
         applicationName: String? = nil,
         connectTimeout: Duration = .seconds(10),
+        statementTimeout: Duration? = nil,
         sslMode: String? = nil,
         additionalParameters: [String: String] = [:]
     ) {
@@ -49,6 +53,7 @@ public struct PostgresConfiguration: Sendable, Hashable {
         self.database = database
         self.applicationName = applicationName
         self.connectTimeout = connectTimeout
+        self.statementTimeout = statementTimeout
         self.sslMode = sslMode
         self.additionalParameters = additionalParameters
     }
@@ -56,7 +61,7 @@ public struct PostgresConfiguration: Sendable, Hashable {
     /// Parses a `postgresql://` or `postgres://` URL.
     ///
     /// User, password and database are percent-decoded. The query may carry `application_name`, `sslmode`,
-    /// `connect_timeout` (seconds), `host` (overrides the authority, e.g. a socket directory) and any other libpq
+    /// `connect_timeout` (seconds), `statement_timeout` (milliseconds), `host` (overrides the authority, e.g. a socket directory) and any other libpq
     /// keyword, which is passed through. The database defaults to the user name, the port to 5432.
     ///
     /// - Throws: ``PostgresError`` with code ``PostgresError/Code/invalidConfiguration`` when the URL is malformed,
@@ -95,6 +100,9 @@ public struct PostgresConfiguration: Sendable, Hashable {
             case "port":
                 guard let port = Int(value) else { throw invalid("port \(value) is not a number") }
                 self.port = port
+            case "statement_timeout":
+                guard let milliseconds = Int(value) else { throw invalid("statement_timeout \(value) is not a number") }
+                statementTimeout = .milliseconds(milliseconds)
             case "connect_timeout":
                 guard let seconds = Int(value) else { throw invalid("connect_timeout \(value) is not a number") }
                 connectTimeout = .seconds(seconds)
@@ -102,6 +110,16 @@ public struct PostgresConfiguration: Sendable, Hashable {
                 additionalParameters[item.name] = value
             }
         }
+    }
+
+    /// Server settings for every session, as libpq's `options` keyword (`-c name=value`, space-separated).
+    private var options: String {
+        var options = "-c TimeZone=UTC -c DateStyle=ISO"
+        if let statementTimeout {
+            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            options += " -c statement_timeout=\(max(1, milliseconds))"
+        }
+        return options
     }
 
     /// The keyword/value pairs handed to `PQconnectdbParams`, in a stable order.
@@ -115,7 +133,7 @@ public struct PostgresConfiguration: Sendable, Hashable {
             ("dbname", database),
             ("connect_timeout", String(max(2, Int((connectTimeout + .milliseconds(999)).components.seconds)))),
             ("client_encoding", "UTF8"),
-            ("options", "-c TimeZone=UTC -c DateStyle=ISO"),
+            ("options", options),
         ]
         if let password { pairs.append(("password", password)) }
         if let applicationName { pairs.append(("application_name", applicationName)) }

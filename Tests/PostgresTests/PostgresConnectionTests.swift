@@ -205,6 +205,16 @@ struct PostgresConnectionTests {
         #expect(error.code == .client)
     }
 
+    @Test func statementTimeoutCancelsSlowStatements() async throws {
+        var configuration = try TestDatabase.configuration()
+        configuration.statementTimeout = .milliseconds(200)
+        let connection = try await PostgresConnection.connect(configuration: configuration, logger: TestEnvironment.logger("postgres-tests"))
+        let error = try await #require(throws: PostgresError.self) { try await connection.query("SELECT pg_sleep(5)") }
+        #expect(error.sqlState == "57014")
+        #expect(try await connection.query("SHOW statement_timeout").first?.decode(String.self, 0) == "200ms")
+        await connection.close()
+    }
+
     @Test func closedConnectionRefusesWork() async throws {
         let connection = try await PostgresConnection.connect(
             configuration: try TestDatabase.configuration(),

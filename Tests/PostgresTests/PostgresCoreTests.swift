@@ -11,7 +11,7 @@ struct PostgresCoreTests {
     @Test func parsesAFullURL() throws {
         let configuration = try PostgresConfiguration(
             url:
-                "postgresql://ord%40erly:p%3Ass%2Fw@db.example:6543/shop%20db?application_name=order-service&sslmode=require&connect_timeout=7&target_session_attrs=read-write"
+                "postgresql://ord%40erly:p%3Ass%2Fw@db.example:6543/shop%20db?application_name=order-service&sslmode=require&connect_timeout=7&statement_timeout=2500&target_session_attrs=read-write"
         )
         #expect(configuration.username == "ord@erly")
         #expect(configuration.password == "p:ss/w")
@@ -21,6 +21,7 @@ struct PostgresCoreTests {
         #expect(configuration.applicationName == "order-service")
         #expect(configuration.sslMode == "require")
         #expect(configuration.connectTimeout == .seconds(7))
+        #expect(configuration.statementTimeout == .milliseconds(2500))
         #expect(configuration.additionalParameters == ["target_session_attrs": "read-write"])
         #expect(!configuration.description.contains("p:ss/w"))
 
@@ -33,6 +34,7 @@ struct PostgresCoreTests {
         #expect(parameters["application_name"] == "order-service")
         #expect(parameters["target_session_attrs"] == "read-write")
         #expect(parameters["client_encoding"] == "UTF8")
+        #expect(parameters["options"] == "-c TimeZone=UTC -c DateStyle=ISO -c statement_timeout=2500")
     }
 
     @Test func urlDefaults() throws {

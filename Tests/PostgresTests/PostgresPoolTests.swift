@@ -65,6 +65,34 @@ struct PostgresPoolTests {
         }
     }
 
+    @Test func pipelineInsideATransactionCommitsOrRollsBackWithIt() async throws {
+        struct Refused: Error {}
+        try await TestDatabase.withSchema { pool, schema in
+            try await pool.execute("CREATE TABLE \(identifier: schema).inbox (id text PRIMARY KEY)")
+            try await pool.execute("CREATE TABLE \(identifier: schema).outbox (id text PRIMARY KEY)")
+            try await pool.transaction { transaction in
+                _ = try await transaction.pipeline([
+                    "INSERT INTO \(identifier: schema).inbox VALUES (\("m1"))",
+                    "INSERT INTO \(identifier: schema).outbox VALUES (\("e1"))",
+                ])
+            }
+            await #expect(throws: Refused.self) {
+                try await pool.transaction { transaction in
+                    _ = try await transaction.pipeline([
+                        "INSERT INTO \(identifier: schema).inbox VALUES (\("m2"))",
+                        "INSERT INTO \(identifier: schema).outbox VALUES (\("e2"))",
+                    ])
+                    throw Refused()
+                }
+            }
+            let rows = try await pool.query(
+                "SELECT (SELECT string_agg(id, ',') FROM \(identifier: schema).inbox) AS inbox, (SELECT string_agg(id, ',') FROM \(identifier: schema).outbox) AS outbox"
+            )
+            #expect(try rows.first?.decode(String.self, "inbox") == "m1")
+            #expect(try rows.first?.decode(String.self, "outbox") == "e1")
+        }
+    }
+
     @Test func swallowedErrorInsideTransactionIsNotReportedAsCommitted() async throws {
         try await TestDatabase.withSchema { pool, schema in
             try await pool.execute("CREATE TABLE \(identifier: schema).t (id int PRIMARY KEY)")
