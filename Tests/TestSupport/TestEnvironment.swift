@@ -55,6 +55,9 @@ public enum Infrastructure: String, Sendable {
     /// Starts the process and waits until it is ready.
     public func start() throws { try run("start") }
 
+    /// Stops and starts the process.
+    public func restart() throws { try run("restart") }
+
     /// `ORDERLY_DEV`, or `infra/dev` found from this source file.
     static var devScript: String {
         if let path = ProcessInfo.processInfo.environment["ORDERLY_DEV"] { return path }

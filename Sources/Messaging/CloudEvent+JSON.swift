@@ -1,0 +1,69 @@
+import Foundation
+
+extension CloudEvent {
+    static let specVersion = "1.0"
+    static let dataContentType = "application/json"
+
+    /// The structured-mode JSON document.
+    public func jsonData() -> Data {
+        var attributes: [String: String] = [
+            "specversion": Self.specVersion, "id": id, "source": source, "type": type,
+            "time": Self.format(time), "datacontenttype": Self.dataContentType,
+        ]
+        attributes["subject"] = subject
+        attributes["traceparent"] = traceparent
+        // The attributes are encoded as an object, then the payload is spliced in as it is, so
+        // that the payload's bytes travel unchanged.
+        var document = try! Self.jsonEncoder.encode(attributes)
+        document.removeLast()
+        document.append(contentsOf: Array(#","data":"#.utf8))
+        document.append(data)
+        document.append(UInt8(ascii: "}"))
+        return document
+    }
+
+    /// Reads a structured-mode JSON document, checking every required attribute.
+    ///
+    /// - Throws: ``EnvelopeError`` saying precisely what is wrong: not JSON, a missing or empty
+    ///   attribute, another spec version, a payload that is not JSON.
+    public init(json: Data) throws(EnvelopeError) {
+        let object: [String: Any]
+        do {
+            guard let parsed = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]) as? [String: Any] else {
+                throw EnvelopeError("the body is JSON but not an object")
+            }
+            object = parsed
+        } catch let error as EnvelopeError {
+            throw error
+        } catch {
+            throw EnvelopeError("the body is not JSON")
+        }
+        func attribute(_ name: String, required: Bool = true) throws(EnvelopeError) -> String? {
+            switch object[name] {
+            case nil where !required: return nil
+            case nil: throw EnvelopeError("missing CloudEvents attribute '\(name)'")
+            case let value as String where !value.isEmpty: return value
+            default: throw EnvelopeError("CloudEvents attribute '\(name)' must be a non-empty string")
+            }
+        }
+        guard try attribute("specversion") == Self.specVersion else {
+            throw EnvelopeError("unsupported CloudEvents specversion '\(object["specversion"]!)', expected 1.0")
+        }
+        if let contentType = try attribute("datacontenttype", required: false), !contentType.hasPrefix(Self.dataContentType) {
+            throw EnvelopeError("unsupported datacontenttype '\(contentType)', expected application/json")
+        }
+        let time: Date
+        if let text = try attribute("time", required: false) {
+            guard let parsed = Self.parse(text) else { throw EnvelopeError("CloudEvents attribute 'time' is not an RFC 3339 time: \(text)") }
+            time = parsed
+        } else {
+            time = Date()
+        }
+        guard let payload = object["data"] else { throw EnvelopeError("missing 'data'") }
+        self.init(
+            id: try attribute("id")!, source: try attribute("source")!, type: try attribute("type")!,
+            subject: try attribute("subject", required: false), time: time, traceparent: try attribute("traceparent", required: false),
+            data: try! JSONSerialization.data(withJSONObject: payload, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
+        )
+    }
+}

@@ -1,0 +1,171 @@
+import AMQP
+import Foundation
+import Logging
+import Metrics
+import Postgres
+import ServiceLifecycle
+
+/// What a handler gets for one event: the event, the transaction to make its changes in, and a
+/// way to emit events that are published only if that transaction commits.
+public struct EventContext: Sendable {
+    public let event: CloudEvent
+    public let transaction: PostgresTransaction
+    /// Which attempt this is, from 1; above 1 the event was retried through a tier.
+    public let attempt: Int
+    /// Carries `message.id`, `event.type` and `order.id` (the subject).
+    public let logger: Logger
+    let outbox: Outbox
+
+    /// Emits events through the outbox, in this handler's transaction.
+    public func emit(_ events: [OutgoingEvent]) async throws {
+        try await outbox.enqueue(events, in: transaction)
+    }
+
+    /// Emits one event through the outbox, in this handler's transaction.
+    public func emit(_ event: CloudEvent, exchange: String) async throws {
+        try await outbox.enqueue(event, exchange: exchange, in: transaction)
+    }
+}
+
+/// Handles one event type. Throw a ``ClassifiedError`` to say whether a failure may pass.
+public typealias EventHandler = @Sendable (EventContext) async throws -> Void
+
+/// Consumes a service's work queue and runs each event's handler exactly once in effect.
+///
+/// For every delivery: the envelope is decoded (malformed → parked), the handler for its type is
+/// found (unknown type → parked), and the handler runs in one database transaction together with
+/// the inbox record and the events it emits. The delivery is acknowledged after the commit. A
+/// duplicate finds its id in the inbox and is acknowledged without effect.
+///
+/// A failed handler is sorted by ``FailureKind``: a permanent failure is parked at once; a
+/// transient one goes to the next retry tier (a queue whose TTL sends it back to the work queue
+/// later) until the tiers run out, and is then parked. The message is never requeued in a loop.
+///
+/// On graceful shutdown the consumer stops taking deliveries, finishes those in flight,
+/// acknowledges what committed, and returns.
+public final class MessageConsumer: Service, Sendable {
+    public let queues: ServiceQueues
+    let pool: PostgresPool
+    let connection: AMQPConnection
+    let handlers: [String: EventHandler]
+    let inbox: Inbox
+    let outbox: Outbox
+    let prefetch: UInt16
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - schema: the service's PostgreSQL schema, holding its inbox and outbox.
+    ///   - handlers: a handler per event type.
+    ///   - prefetch: the most deliveries in flight at once.
+    public init(
+        queues: ServiceQueues, schema: String, pool: PostgresPool, connection: AMQPConnection,
+        handlers: [String: EventHandler], prefetch: UInt16 = 32, logger: Logger
+    ) {
+        self.queues = queues
+        self.pool = pool
+        self.connection = connection
+        self.handlers = handlers
+        self.inbox = Inbox(schema: schema, consumer: queues.workQueue)
+        self.outbox = Outbox(schema: schema)
+        self.prefetch = prefetch
+        var logger = logger
+        logger[metadataKey: "amqp.queue"] = "\(queues.workQueue)"
+        self.logger = logger
+    }
+
+    /// Declares the service's queues and consumes until cancelled or shut down gracefully.
+    public func run() async throws {
+        try await connection.declare(queues.topology)
+        let consumer = try await connection.consume(queue: queues.workQueue, prefetch: prefetch)
+        logger.info("consuming")
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                // The broker sends at most `prefetch` unacknowledged deliveries, which bounds the tasks.
+                for await delivery in consumer {
+                    group.addTask { await self.process(delivery) }
+                }
+            }
+        } onGracefulShutdown: {
+            consumer.cancel()
+        }
+        logger.info("stopped consuming")
+    }
+
+    /// The outcome of one delivery, for metrics and tests.
+    enum Outcome: String {
+        case handled, duplicate, retried, parked
+    }
+
+    @discardableResult
+    func process(_ delivery: AMQPDelivery) async -> Outcome {
+        let attempt = delivery.properties.headers[MessageHeaders.attempts]?.intValue.map { Int($0) } ?? 1
+        var logger = self.logger
+        logger[metadataKey: "message.id"] = "\(delivery.properties.messageID ?? "-")"
+        let start = ContinuousClock.now
+        let outcome: Outcome
+        do {
+            let event = try CloudEvent(delivery: delivery)
+            logger[metadataKey: "event.type"] = "\(event.type)"
+            logger[metadataKey: "order.id"] = "\(event.subject ?? "-")"
+            guard let handler = handlers[event.type] else {
+                throw PermanentFailure("unknown event type '\(event.type)' for \(queues.workQueue)")
+            }
+            let handled = try await pool.transaction { transaction in
+                guard try await inbox.claim(event.id, in: transaction) else { return false }
+                try await handler(EventContext(event: event, transaction: transaction, attempt: attempt, logger: logger, outbox: outbox))
+                return true
+            }
+            delivery.ack()
+            outcome = handled ? .handled : .duplicate
+            logger.debug(handled ? "handled" : "duplicate ignored")
+        } catch {
+            let reason = (error as? EnvelopeError)?.reason ?? "\(error)"
+            switch queues.retryPolicy.decide(attempt: attempt, kind: FailureKind.of(error), reason: reason) {
+            case .retry(let tier):
+                logger.warning("handling failed; retrying later", metadata: ["error": "\(reason)", "attempt": "\(attempt)"])
+                await forward(delivery, to: queues.retryQueue(tier: tier), headers: [
+                    MessageHeaders.attempts: .int32(Int32(attempt + 1)), MessageHeaders.lastError: .string(reason),
+                ])
+                outcome = .retried
+            case .park(let parkReason):
+                logger.error("parked", metadata: ["reason": "\(parkReason)", "attempt": "\(attempt)"])
+                await forward(delivery, to: queues.parkingQueue, headers: [
+                    MessageHeaders.attempts: .int32(Int32(attempt)), MessageHeaders.lastError: .string(reason),
+                    MessageHeaders.parkedReason: .string(parkReason), MessageHeaders.parkedAt: .timestamp(Date()),
+                    MessageHeaders.failureKind: .string(FailureKind.of(error).rawValue),
+                ])
+                outcome = .parked
+            }
+        }
+        Counter(label: "orderly_messages_total", dimensions: [("queue", queues.workQueue), ("outcome", outcome.rawValue)]).increment()
+        Timer(label: "orderly_message_duration_seconds", dimensions: [("queue", queues.workQueue)])
+            .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        return outcome
+    }
+
+    /// Publishes a copy of the delivery to `queue` with extra headers, then acknowledges the original.
+    ///
+    /// If the copy cannot be published (the broker is away), the original is requeued after a
+    /// pause instead; it is not lost, and not spun on.
+    private func forward(_ delivery: AMQPDelivery, to queue: String, headers: AMQPTable) async {
+        var properties = delivery.properties
+        properties.headers.merge(headers) { _, new in new }
+        if properties.headers[MessageHeaders.originalExchange] == nil {
+            properties.headers[MessageHeaders.originalExchange] = .string(delivery.exchange)
+            properties.headers[MessageHeaders.originalRoutingKey] = .string(delivery.routingKey)
+        }
+        properties.persistent = true
+        do {
+            try await connection.publish(AMQPMessage(body: delivery.body, properties: properties), exchange: "", routingKey: queue)
+            delivery.ack()
+        } catch {
+            logger.error("cannot forward a failed message; requeueing it", metadata: ["amqp.target": "\(queue)", "error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
+            delivery.nack(requeue: true)
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}

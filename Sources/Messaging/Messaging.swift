@@ -1,1 +1,0 @@
-// Messaging kit: envelope, outbox, inbox, retry tiers, consumer runner.

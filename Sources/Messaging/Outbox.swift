@@ -1,0 +1,105 @@
+import AMQP
+import Foundation
+import Postgres
+
+/// An event to publish once the transaction that wrote it commits.
+public struct OutgoingEvent: Sendable, Hashable {
+    public var event: CloudEvent
+    public var exchange: String
+    /// Defaults to the event type, as the contract wants.
+    public var routingKey: String
+
+    public init(_ event: CloudEvent, exchange: String, routingKey: String? = nil) {
+        self.event = event
+        self.exchange = exchange
+        self.routingKey = routingKey ?? event.type
+    }
+}
+
+/// The transactional outbox of one service schema.
+///
+/// A service writes its state change and the events it emits in one transaction; the
+/// ``OutboxRelay`` publishes them after the commit. So an event is published if and only if the
+/// change that caused it committed — never for a rolled-back change, and never lost for a
+/// committed one, whatever crashes in between.
+public struct Outbox: Sendable, Hashable {
+    /// The PostgreSQL schema that holds the service's tables.
+    public let schema: String
+
+    public init(schema: String) {
+        self.schema = schema
+    }
+
+    /// The channel the relay listens on; every enqueue notifies it at commit.
+    var notificationChannel: String { "orderly_outbox_\(schema)" }
+
+    /// Writes events into the outbox as part of `transaction`.
+    ///
+    /// Events are published in the order written, per aggregate (the event's subject).
+    public func enqueue(_ events: [OutgoingEvent], in transaction: PostgresTransaction) async throws {
+        guard !events.isEmpty else { return }
+        let aggregates = events.map { $0.event.subject ?? $0.event.id }
+        let exchanges = events.map(\.exchange)
+        let routingKeys = events.map(\.routingKey)
+        let ids = events.map(\.event.id)
+        let envelopes = events.map { String(decoding: $0.event.jsonData(), as: UTF8.self) }
+        try await transaction.execute(
+            """
+            INSERT INTO \(identifier: schema).outbox (aggregate_id, exchange, routing_key, message_id, envelope)
+            SELECT * FROM unnest(\(aggregates)::text[], \(exchanges)::text[], \(routingKeys)::text[], \(ids)::text[], \(envelopes)::text[])
+            """
+        )
+        try await transaction.execute("SELECT pg_notify(\(notificationChannel), '')")
+    }
+
+    /// Writes one event into the outbox as part of `transaction`.
+    public func enqueue(_ event: CloudEvent, exchange: String, in transaction: PostgresTransaction) async throws {
+        try await enqueue([OutgoingEvent(event, exchange: exchange)], in: transaction)
+    }
+
+    /// Events not yet confirmed by the broker.
+    public func pendingCount(on pool: PostgresPool) async throws -> Int {
+        try await pool.query("SELECT count(*) FROM \(identifier: schema).outbox WHERE published_at IS NULL")[0].decode(Int.self, 0)
+    }
+}
+
+/// The tables of the messaging kit, as migrations for a service's ``PostgresMigrator``.
+///
+/// They take versions 1 and 2; a service numbers its own migrations from 100.
+public enum MessagingMigrations {
+    public static func all(schema: String) -> [PostgresMigration] {
+        let table = PostgresQuery.quoteIdentifier(schema)
+        return [
+            PostgresMigration(
+                version: 1, name: "outbox",
+                sql: """
+                    CREATE TABLE \(table).outbox (
+                        id bigserial PRIMARY KEY,
+                        aggregate_id text NOT NULL,
+                        exchange text NOT NULL,
+                        routing_key text NOT NULL,
+                        message_id text NOT NULL,
+                        envelope text NOT NULL,
+                        created_at timestamptz NOT NULL DEFAULT now(),
+                        published_at timestamptz
+                    );
+                    CREATE INDEX outbox_unpublished ON \(table).outbox (id) WHERE published_at IS NULL;
+                    CREATE INDEX outbox_unpublished_by_aggregate ON \(table).outbox (aggregate_id, id) WHERE published_at IS NULL;
+                    CREATE INDEX outbox_published_at ON \(table).outbox (published_at) WHERE published_at IS NOT NULL;
+                    """
+            ),
+            PostgresMigration(
+                version: 2, name: "inbox",
+                sql: """
+                    CREATE TABLE \(table).inbox (
+                        consumer text NOT NULL,
+                        message_id text NOT NULL,
+                        processed_at timestamptz NOT NULL DEFAULT now(),
+                        PRIMARY KEY (consumer, message_id)
+                    );
+                    CREATE INDEX inbox_processed_at ON \(table).inbox (processed_at);
+                    """
+            ),
+        ]
+    }
+}
