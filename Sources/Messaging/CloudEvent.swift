@@ -88,15 +88,14 @@ public struct CloudEvent: Sendable, Hashable {
         return decoder
     }()
 
-    /// RFC 3339 with milliseconds, in UTC.
+    /// RFC 3339 with milliseconds, in UTC (`2026-11-21T16:20:00.123Z`).
     public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon))
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     /// RFC 3339, with or without fractional seconds.
     public static func parse(_ text: String) -> Date? {
-        (try? Date(text, strategy: .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon)))
-            ?? (try? Date(text, strategy: .iso8601))
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
     }
 }
 

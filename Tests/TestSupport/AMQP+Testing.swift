@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import Synchronization
 
 extension AMQPConnection {
     /// A connection to the test broker, with short timeouts so that failures show quickly.
@@ -14,24 +15,29 @@ extension AMQPConnection {
 }
 
 extension AsyncSequence where Self: Sendable, Element: Sendable {
-    /// The next `count` elements, or fewer if `timeout` passes first.
+    /// The next `count` elements, or those that came before `timeout` passed.
     public func collect(_ count: Int, within timeout: Duration) async throws -> [Element] {
-        try await withThrowingTaskGroup(of: [Element]?.self) { group in
+        let collected = Collected<Element>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                var collected: [Element] = []
                 for try await element in self {
-                    collected.append(element)
-                    if collected.count == count { break }
+                    if collected.append(element) == count { return }
                 }
-                return collected
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = try await group.next()!
+            group.addTask { try await Task.sleep(for: timeout) }
+            try await group.next()
             group.cancelAll()
-            return first ?? []
         }
+        return collected.elements
     }
+}
+
+/// Elements gathered by one task and read by another.
+final class Collected<Element: Sendable>: Sendable {
+    private let storage = Mutex<[Element]>([])
+
+    /// Appends and returns the new count.
+    func append(_ element: Element) -> Int { storage.withLock { $0.append(element); return $0.count } }
+
+    var elements: [Element] { storage.withLock { $0 } }
 }
