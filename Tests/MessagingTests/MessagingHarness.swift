@@ -19,10 +19,11 @@ struct MessagingHarness {
     var outbox: Outbox { Outbox(schema: schema) }
 
     static func make(
-        routingKeys: [String] = ["test.#"], tiers: [Duration] = [.milliseconds(300), .milliseconds(600), .milliseconds(1200)]
+        routingKeys: [String] = ["test.#"], tiers: [Duration] = [.milliseconds(300), .milliseconds(600), .milliseconds(1200)],
+        acquireTimeout: Duration = .seconds(20)
     ) async throws -> MessagingHarness {
         let service = TestEnvironment.uniqueName("svc")
-        let pool = try PostgresPool.forTesting(size: 8)
+        let pool = try PostgresPool.forTesting(size: 8, acquireTimeout: acquireTimeout)
         let effects = PostgresMigration(
             version: 100, name: "effects",
             sql: """

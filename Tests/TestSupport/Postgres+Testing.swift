@@ -2,10 +2,12 @@ import Postgres
 
 extension PostgresPool {
     /// A pool on the test database with short timeouts.
-    public static func forTesting(size: Int = 4, applicationName: String = TestEnvironment.uniqueName("orderly_test")) throws -> PostgresPool {
+    public static func forTesting(
+        size: Int = 4, acquireTimeout: Duration = .seconds(20), applicationName: String = TestEnvironment.uniqueName("orderly_test")
+    ) throws -> PostgresPool {
         var configuration = try PostgresConfiguration(url: TestEnvironment.databaseURL)
         configuration.applicationName = applicationName
         configuration.connectTimeout = .seconds(5)
-        return PostgresPool(configuration: configuration, size: size, acquireTimeout: .seconds(20), logger: TestEnvironment.logger("postgres"))
+        return PostgresPool(configuration: configuration, size: size, acquireTimeout: acquireTimeout, logger: TestEnvironment.logger("postgres"))
     }
 }
