@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // C libraries, imported as they are.
@@ -60,11 +64,53 @@ let package = Package(
             ]
         ),
 
+        // The saga's shared vocabulary: exchanges, event types, payloads, queues.
+        .target(name: "Contracts", dependencies: ["AMQP", "Messaging"]),
+        // What every service process has: configuration, logging, metrics, health, startup.
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "AMQP", "Postgres", "Messaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The services, each a library with a thin executable.
+        .target(name: "Order", dependencies: ["Contracts", "ServiceKit", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(
+            name: "Payment",
+            dependencies: [
+                "Contracts", "ServiceKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .target(name: "Inventory", dependencies: ["Contracts", "ServiceKit", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(
+            name: "Notification",
+            dependencies: [
+                "Contracts", "ServiceKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(name: "GatewaySim", dependencies: ["ServiceKit", .product(name: "Hummingbird", package: "hummingbird")]),
+
         // Executables.
+        .executableTarget(name: "order-service", dependencies: ["Order", "ServiceKit"], path: "Sources/Executables/order-service"),
+        .executableTarget(name: "payment-service", dependencies: ["Payment", "ServiceKit"], path: "Sources/Executables/payment-service"),
+        .executableTarget(name: "inventory-service", dependencies: ["Inventory", "ServiceKit"], path: "Sources/Executables/inventory-service"),
+        .executableTarget(
+            name: "notification-service", dependencies: ["Notification", "ServiceKit"], path: "Sources/Executables/notification-service"
+        ),
+        .executableTarget(name: "gateway-sim", dependencies: ["GatewaySim", "ServiceKit"], path: "Sources/Executables/gateway-sim"),
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Postgres", "Messaging",
+                "AMQP", "Postgres", "Messaging", "Contracts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -89,5 +135,24 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"]),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts"]),
+        .testTarget(
+            name: "OrderTests",
+            dependencies: ["Order", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(name: "PaymentTests", dependencies: ["Payment", "TestSupport"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"]),
+        .testTarget(name: "NotificationTests", dependencies: ["Notification", "TestSupport"]),
+        .testTarget(
+            name: "GatewaySimTests",
+            dependencies: ["GatewaySim", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "Contracts", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ]
 )
