@@ -72,3 +72,19 @@ public struct InfrastructureError: Error, CustomStringConvertible {
     public var status: Int32
     public var description: String { "\(command) exited with status \(status)" }
 }
+
+/// `infra/dev` itself, for what fault and end-to-end tests need of the brokers.
+public enum DevScript {
+    /// Runs `infra/dev` with `arguments` and waits for it; throws when it fails.
+    public static func run(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [Infrastructure.devScript] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw InfrastructureError(command: "infra/dev \(arguments.joined(separator: " "))", status: process.terminationStatus)
+        }
+    }
+}
