@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // C libraries, imported as they are.
@@ -141,8 +142,18 @@ let package = Package(
             dependencies: ["Order", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(name: "PaymentTests", dependencies: ["Payment", "TestSupport"]),
-        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"]),
-        .testTarget(name: "NotificationTests", dependencies: ["Notification", "TestSupport"]),
+        .testTarget(
+            name: "InventoryTests",
+            dependencies: ["Inventory", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "NotificationTests",
+            dependencies: [
+                "Notification", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "GatewaySimTests",
             dependencies: ["GatewaySim", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
@@ -150,8 +161,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Contracts", "TestSupport",
+                "Contracts", "Messaging", "AMQP", "Postgres", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
     ]
