@@ -1,0 +1,30 @@
+import Contracts
+import Messaging
+
+/// Where inventory-service keeps its state and which queues and exchanges it uses.
+///
+/// The defaults are production's; tests pass a unique schema, unique queues and unique exchanges
+/// so they never touch the shared ones.
+public struct InventoryConfiguration: Sendable {
+    /// The PostgreSQL schema of the stock, reservations, outbox and inbox.
+    public var schema: String
+    /// The work queue, its bindings, retry tiers and parking queue.
+    public var queues: ServiceQueues
+    /// Where `stock.reserved`, `stock.reservation_failed` and `payment.refund_requested` are published.
+    public var exchange: String
+    /// The CloudEvents `source` of what inventory emits.
+    public var source: String
+    /// The most deliveries handled at once.
+    public var prefetch: UInt16
+
+    public init(
+        schema: String = "inventory", queues: ServiceQueues = Subscriptions.inventory, exchange: String = Exchange.inventory,
+        source: String = "/orderly/inventory-service", prefetch: UInt16 = 32
+    ) {
+        self.schema = schema
+        self.queues = queues
+        self.exchange = exchange
+        self.source = source
+        self.prefetch = prefetch
+    }
+}

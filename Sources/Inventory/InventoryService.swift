@@ -1,0 +1,65 @@
+import AMQP
+import Hummingbird
+import Logging
+import Messaging
+import Postgres
+import ServiceKit
+import ServiceLifecycle
+
+/// inventory-service: stock per SKU, reservations for paid orders, and the saga's compensation.
+///
+/// Consumes `payment.succeeded`, `order.cancelled` and `stock.adjusted` (see ``InventoryHandlers``),
+/// publishes what it emits through its transactional outbox, and serves `GET /v1/stock/{sku}`.
+public struct InventoryService: Sendable {
+    public let configuration: InventoryConfiguration
+    public let pool: PostgresPool
+    public let connection: AMQPConnection
+    public let logger: Logger
+
+    public init(configuration: InventoryConfiguration = InventoryConfiguration(), pool: PostgresPool, connection: AMQPConnection, logger: Logger) {
+        self.configuration = configuration
+        self.pool = pool
+        self.connection = connection
+        self.logger = logger
+    }
+
+    public var store: InventoryStore { InventoryStore(schema: configuration.schema) }
+
+    public var handlers: InventoryHandlers {
+        InventoryHandlers(store: store, exchange: configuration.exchange, source: configuration.source)
+    }
+
+    /// The consumer of the work queue; it declares the queues when it starts.
+    public func consumer() -> MessageConsumer {
+        MessageConsumer(
+            queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
+            handlers: handlers.byEventType, prefetch: configuration.prefetch, logger: logger
+        )
+    }
+
+    /// The relay that publishes the outbox.
+    public func relay(pollInterval: Duration = .milliseconds(500)) -> OutboxRelay {
+        OutboxRelay(outbox: Outbox(schema: configuration.schema), pool: pool, connection: connection, pollInterval: pollInterval, logger: logger)
+    }
+
+    /// The long-running parts: the consumer and the outbox relay.
+    public func services() -> [any Service] { [consumer(), relay()] }
+
+    /// Adds the HTTP routes.
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        StockRoutes(store: store, pool: pool).add(to: router)
+    }
+
+    /// Runs the inventory-service process until SIGTERM or SIGINT.
+    public static func run(settings: ServiceSettings = ServiceSettings(name: "inventory-service", defaultPort: 8082)) async throws {
+        let configuration = InventoryConfiguration()
+        try await ServiceRuntime.run(settings: settings, schema: configuration.schema, migrations: InventoryMigrations.all(schema: configuration.schema)) {
+            dependencies, router in
+            let service = InventoryService(
+                configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, logger: dependencies.logger
+            )
+            service.addRoutes(to: router)
+            return service.services()
+        }
+    }
+}
