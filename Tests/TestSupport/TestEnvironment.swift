@@ -38,16 +38,7 @@ public enum Infrastructure: String, Sendable {
     case postgres
 
     /// Runs `infra/dev <verb> <service>` and waits for it; throws when it fails.
-    public func run(_ verb: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.devScript, verb, rawValue]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw InfrastructureError(command: "infra/dev \(verb) \(rawValue)", status: process.terminationStatus)
-        }
-    }
+    public func run(_ verb: String) throws { try DevScript.run(verb, rawValue) }
 
     /// Stops the process; it no longer accepts connections when this returns.
     public func stop() throws { try run("stop") }

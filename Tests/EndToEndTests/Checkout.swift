@@ -1,0 +1,159 @@
+import AMQP
+import Contracts
+import Foundation
+import NIOHTTP1
+import Messaging
+import Postgres
+import TestSupport
+import Testing
+
+/// What the end-to-end tests read back from a running system: orders, the gateway's ledger,
+/// stock, and notifications, all through the public HTTP APIs (and the database for what has none).
+struct Checkout {
+    let system: SystemUnderTest
+
+    init() throws {
+        system = try #require(SystemUnderTest.current, "the suite needs the .runningSystem trait")
+    }
+
+    // MARK: Orders
+
+    struct Order: Decodable {
+        struct Entry: Decodable { var status: String }
+        var id: String
+        var status: String
+        var total_cents: Int
+        var payment_id: String?
+        var failure_reason: String?
+        var history: [Entry]
+    }
+
+    static func body(sku: String, quantity: Int = 2, price: Int = 1250, token: String = "tok_ok", customer: String = "c-42") -> String {
+        """
+        {"customer":{"id":"\(customer)","email":"ada@example.com"},"currency":"EUR",
+         "items":[{"sku":"\(sku)","quantity":\(quantity),"unit_price_cents":\(price)}],"payment":{"token":"\(token)"}}
+        """
+    }
+
+    /// Places an order and returns its id; the answer must be 202 with a Location.
+    func place(sku: String, quantity: Int = 2, price: Int = 1250, token: String = "tok_ok", key: String? = nil) async throws -> String {
+        var headers = [("Content-Type", "application/json")]
+        if let key { headers.append(("Idempotency-Key", key)) }
+        let response = try await system.request(.POST, path: "/v1/orders", body: Self.body(sku: sku, quantity: quantity, price: price, token: token), headers: headers)
+        #expect(response.status == 202)
+        let order = try JSONDecoder().decode(Order.self, from: response.body)
+        #expect(response.headers.first(name: "Location") == "/v1/orders/\(order.id)")
+        return order.id
+    }
+
+    func order(_ id: String) async throws -> Order {
+        try JSONDecoder().decode(Order.self, from: try await system.request(.GET, path: "/v1/orders/\(id)").body)
+    }
+
+    /// Waits until the order is terminal and returns it.
+    func settled(_ id: String, within timeout: Duration = .seconds(90)) async throws -> Order {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let order = try await order(id)
+            if ["COMPLETED", "FAILED", "CANCELLED"].contains(order.status) { return order }
+            guard ContinuousClock.now < deadline else {
+                Issue.record("order \(id) still \(order.status) after \(timeout)")
+                return order
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    // MARK: Ledger, stock, notifications
+
+    struct Ledger: Decodable {
+        struct Charge: Decodable { var charge_id: String; var order_id: String; var amount_cents: Int; var status: String }
+        struct Refund: Decodable { var refund_id: String; var charge_id: String; var amount_cents: Int }
+        var charges: [Charge]
+        var refunds: [Refund]
+
+        var successfulCharges: [Charge] { charges.filter { $0.status == "succeeded" } }
+    }
+
+    func ledger(_ orderID: String) async throws -> Ledger {
+        try JSONDecoder().decode(Ledger.self, from: try await system.request(.GET, service: "gateway-sim", path: "/v1/ledger?order_id=\(orderID)").body)
+    }
+
+    struct Stock: Decodable, Equatable { var sku: String; var available: Int; var reserved: Int }
+
+    func stock(_ sku: String) async throws -> Stock? {
+        let response = try await system.request(.GET, service: "inventory-service", path: "/v1/stock/\(sku)")
+        return response.status == 200 ? try JSONDecoder().decode(Stock.self, from: response.body) : nil
+    }
+
+    /// Publishes `stock.adjusted` on the ingress exchange, as another system would.
+    func adjust(_ sku: String, by delta: Int, eventID: String = UUID().uuidString) async throws {
+        let event = try CloudEvent(id: eventID, source: "/tests/warehouse", type: EventType.stockAdjusted.rawValue, subject: sku, payload: StockAdjusted(sku: sku, delta: delta, reason: "delivery"))
+        try await publish(event.amqpMessage(), routingKey: event.type)
+    }
+
+    /// Sets up stock for a fresh SKU and waits until inventory shows it.
+    func stocked(_ units: Int, prefix: String = "SKU") async throws -> String {
+        let sku = "\(prefix)-\(UUID().uuidString.prefix(8))"
+        try await adjust(sku, by: units)
+        try await eventually { try await stock(sku)?.available == units }
+        return sku
+    }
+
+    func publish(_ message: AMQPMessage, routingKey: String) async throws {
+        try await withBroker { try await $0.publish(message, exchange: Exchange.ingress, routingKey: routingKey) }
+    }
+
+    /// How many customer notifications were recorded for an order.
+    func notifications(_ orderID: String) async throws -> Int {
+        try await withDatabase { pool in
+            try await pool.query("SELECT count(*) FROM notifications.notifications WHERE order_id = \(orderID)")[0].decode(Int.self, 0)
+        }
+    }
+
+    /// Runs `body` with a pool on the system's own database.
+    func withDatabase<T>(_ body: (PostgresPool) async throws -> T) async throws -> T {
+        var configuration = try PostgresConfiguration(url: system.databaseURL)
+        configuration.applicationName = "e2e-checks"
+        let pool = PostgresPool(configuration: configuration, size: 1, logger: TestEnvironment.logger("e2e"))
+        do {
+            let result = try await body(pool)
+            await pool.close()
+            return result
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+
+    /// Runs `body` with a connection to the system's virtual host, as a plain AMQP client of another system.
+    func withBroker<T>(_ body: (AMQPConnection) async throws -> T) async throws -> T {
+        let configuration = try AMQPConfiguration(url: system.amqpURL)
+        let connection = try await AMQPConnection.connect(configuration: configuration, logger: TestEnvironment.logger("e2e"))
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// Messages waiting in a queue of the system's virtual host.
+    func queueDepth(_ queue: String) async throws -> UInt32 {
+        try await withBroker { try await $0.status(ofQueue: queue).messageCount }
+    }
+
+    /// Waits until `condition` holds.
+    func eventually(within timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met within \(timeout)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+}
