@@ -1,0 +1,56 @@
+import ServiceKit
+
+/// A valid `POST /v1/refunds` body.
+public struct RefundRequest: Sendable, Hashable {
+    public var chargeID: String
+    public var amountCents: Int
+    public var idempotencyKey: String
+
+    public init(chargeID: String, amountCents: Int, idempotencyKey: String) {
+        self.chargeID = chargeID
+        self.amountCents = amountCents
+        self.idempotencyKey = idempotencyKey
+    }
+
+    /// What must match when an idempotency key is used again.
+    public var fingerprint: String { "\(chargeID)|\(amountCents)" }
+
+    /// The body as sent, every field optional.
+    public struct Draft: Decodable, Sendable, Hashable {
+        public var chargeID: String?
+        public var amountCents: Int?
+        public var idempotencyKey: String?
+
+        public init(chargeID: String? = nil, amountCents: Int? = nil, idempotencyKey: String? = nil) {
+            self.chargeID = chargeID
+            self.amountCents = amountCents
+            self.idempotencyKey = idempotencyKey
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case chargeID = "charge_id"
+            case amountCents = "amount_cents"
+            case idempotencyKey = "idempotency_key"
+        }
+    }
+
+    /// Checks every field of `draft`; the errors name each offending field.
+    public static func validate(_ draft: Draft) -> Result<RefundRequest, ValidationErrors> {
+        var errors: [Problem.FieldError] = []
+        if let chargeID = draft.chargeID {
+            if chargeID.isEmpty { errors.append(.init(field: "charge_id", message: "must not be empty")) }
+        } else {
+            errors.append(.init(field: "charge_id", message: "is required"))
+        }
+        if let amount = draft.amountCents {
+            if amount <= 0 { errors.append(.init(field: "amount_cents", message: "must be a positive number of cents")) }
+        } else {
+            errors.append(.init(field: "amount_cents", message: "is required"))
+        }
+        errors += Validation.idempotencyKeyErrors(draft.idempotencyKey)
+        guard errors.isEmpty, let chargeID = draft.chargeID, let amount = draft.amountCents, let key = draft.idempotencyKey else {
+            return .failure(ValidationErrors(errors: errors))
+        }
+        return .success(RefundRequest(chargeID: chargeID, amountCents: amount, idempotencyKey: key))
+    }
+}
