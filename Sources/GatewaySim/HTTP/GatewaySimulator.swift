@@ -53,6 +53,14 @@ public struct GatewaySimulator: Sendable {
         return []
     }
 
+    /// Runs the gateway-sim process until SIGTERM or SIGINT: migrations of its schema, the routes, health and metrics.
+    public static func run(settings: ServiceSettings = ServiceSettings(name: "gateway-sim", defaultPort: 8090)) async throws {
+        let schema = defaultSchema
+        try await ServiceRuntime.run(settings: settings, schema: schema, migrations: migrations(schema: schema)) { dependencies, router in
+            try build(dependencies, router: router, schema: schema)
+        }
+    }
+
     /// Adds the simulator's routes to `router`.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.post("/v1/charges") { request, _ in try await self.charge(request) }
