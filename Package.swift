@@ -113,6 +113,7 @@ let package = Package(
             dependencies: [
                 "AMQP", "Postgres", "Messaging", "Contracts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Executables/orderly"

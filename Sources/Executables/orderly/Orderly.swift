@@ -1,12 +1,12 @@
 import ArgumentParser
 
-/// The operator's command line: benchmarks now; topology, dead letters, publishing and stock as the services land.
+/// The operator's command line: topology, stock, ingress events, parked messages and benchmarks.
 @main
 struct Orderly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orderly",
         abstract: "Operate an Orderly installation.",
-        subcommands: [Bench.self]
+        subcommands: [TopologyCommand.self, StockCommand.self, PublishCommand.self, DeadLettersCommand.self, Bench.self]
     )
 }
 

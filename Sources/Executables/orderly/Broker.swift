@@ -1,0 +1,21 @@
+import AMQP
+import Logging
+
+extension ConnectionOptions {
+    /// Connects to the broker, runs `body`, and closes the connection whatever happens.
+    func withBroker<T>(_ body: (AMQPConnection) async throws -> T) async throws -> T {
+        var configuration = try AMQPConfiguration(url: amqpURL)
+        configuration.connectionName = "orderly-cli"
+        var logger = Logger(label: "orderly")
+        logger.logLevel = .warning
+        let connection = try await AMQPConnection.connect(configuration: configuration, logger: logger)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}
