@@ -1,4 +1,9 @@
+import Order
+import ServiceKit
+
 @main
 struct Main {
-    static func main() {}
+    static func main() async throws {
+        try await OrderService.run(settings: ServiceSettings(name: "order-service", defaultPort: 8080))
+    }
 }

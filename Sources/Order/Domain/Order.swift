@@ -1,0 +1,91 @@
+import Contracts
+import Foundation
+import Messaging
+
+/// An order as clients see it: `GET /v1/orders/{id}` and the body of a `202` to `POST /v1/orders`.
+///
+/// Encodes as the contract's JSON: snake_case keys, `payment_id` and `failure_reason` always
+/// present (`null` when unset), times in RFC 3339 UTC.
+public struct Order: Sendable, Hashable, Codable {
+    /// One status the order entered, and when.
+    public struct HistoryEntry: Sendable, Hashable, Codable {
+        public var status: OrderStatus
+        public var at: Date
+
+        public init(status: OrderStatus, at: Date) {
+            self.status = status
+            self.at = at
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(status, forKey: .status)
+            try container.encode(CloudEvent.format(at), forKey: .at)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            status = try container.decode(OrderStatus.self, forKey: .status)
+            let text = try container.decode(String.self, forKey: .at)
+            guard let at = CloudEvent.parse(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .at, in: container, debugDescription: "not an RFC 3339 time: \(text)")
+            }
+            self.at = at
+        }
+
+        enum CodingKeys: String, CodingKey { case status, at }
+    }
+
+    public var id: UUID
+    public var status: OrderStatus
+    public var currency: String
+    public var totalCents: Int
+    public var customer: Customer
+    public var items: [OrderLine]
+    public var paymentID: String?
+    public var failureReason: String?
+    /// Every status the order entered, oldest first.
+    public var history: [HistoryEntry]
+
+    public init(
+        id: UUID, status: OrderStatus, currency: String, totalCents: Int, customer: Customer, items: [OrderLine],
+        paymentID: String?, failureReason: String?, history: [HistoryEntry]
+    ) {
+        self.id = id
+        self.status = status
+        self.currency = currency
+        self.totalCents = totalCents
+        self.customer = customer
+        self.items = items
+        self.paymentID = paymentID
+        self.failureReason = failureReason
+        self.history = history
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, currency, customer, items, history
+        case totalCents = "total_cents"
+        case paymentID = "payment_id"
+        case failureReason = "failure_reason"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(status, forKey: .status)
+        try container.encode(currency, forKey: .currency)
+        try container.encode(totalCents, forKey: .totalCents)
+        try container.encode(customer, forKey: .customer)
+        try container.encode(items, forKey: .items)
+        try container.encode(paymentID, forKey: .paymentID)
+        try container.encode(failureReason, forKey: .failureReason)
+        try container.encode(history, forKey: .history)
+    }
+
+    /// The JSON body of the order.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,49 @@
+import Contracts
+
+/// The rules of an order's life: which event moves an order in which status, and where to.
+///
+/// Pure: no I/O, no clock. The store applies the result under a row lock. A late, duplicate or
+/// out-of-order event is ``Transition/ignored(_:)`` and never moves an order backwards; a terminal
+/// order never moves again.
+public enum OrderStateMachine {
+    /// Decides what `event` does to an order in `status`.
+    public static func apply(_ event: OrderEvent, to status: OrderStatus) -> Transition {
+        if status.isTerminal {
+            return .ignored("\(event.name) arrived after the order ended \(status.rawValue)")
+        }
+        switch (event, status) {
+        case (.paymentSucceeded, .pending): return .moved(to: .paid)
+        case (.paymentFailed, .pending): return .moved(to: .failed)
+        case (.stockReserved, .paid): return .moved(to: .completed)
+        case (.stockReservationFailed, .paid): return .moved(to: .refunding)
+        // A refund ends the saga whatever came before it: it may overtake stock.reservation_failed.
+        case (.paymentRefunded, _): return .moved(to: .cancelled)
+        case (.deadlineExceeded, _): return .moved(to: .cancelled)
+        default:
+            return .ignored("\(event.name) does not apply to an order in \(status.rawValue)")
+        }
+    }
+
+    /// The failure reason an order carries after `event` moved it, given the one it had.
+    ///
+    /// A payment decline and a stock shortage say why; a refund keeps the reason that led to it; a
+    /// passed deadline says so, whatever came before.
+    public static func failureReason(after event: OrderEvent, previous: String?) -> String? {
+        switch event {
+        case .paymentFailed(let reason), .stockReservationFailed(let reason): reason
+        case .paymentRefunded: previous ?? "payment refunded"
+        case .deadlineExceeded: OrderEvent.deadlineReason
+        case .paymentSucceeded, .stockReserved: previous
+        }
+    }
+
+    /// The outcome event type an order emits on entering `status`, or `nil` when the status is not terminal.
+    public static func outcomeEventType(for status: OrderStatus) -> EventType? {
+        switch status {
+        case .completed: .orderCompleted
+        case .failed: .orderFailed
+        case .cancelled: .orderCancelled
+        case .pending, .paid, .refunding: nil
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Contracts
+
+/// The rules an order request must meet, as a pure function that names every offending field.
+///
+/// Shared by the HTTP intake and the `order.requested` ingress event, so both accept the same orders.
+public enum OrderValidation {
+    public static let maxCustomerIDLength = 128
+    public static let maxEmailLength = 254
+    public static let maxLines = 100
+    public static let maxSKULength = 64
+    public static let quantityRange = 1...1000
+    public static let unitPriceRange = 0...10_000_000
+    public static let maxTotalCents = 1_000_000_000
+
+    /// Every violation in `request`, in the order of the fields; empty when the request is valid.
+    public static func validate(_ request: OrderRequest) -> [FieldViolation] {
+        var violations: [FieldViolation] = []
+        func fail(_ field: String, _ message: String) { violations.append(FieldViolation(field: field, message: message)) }
+
+        if isBlank(request.customer.id) {
+            fail("customer.id", "must not be empty")
+        } else if request.customer.id.count > maxCustomerIDLength {
+            fail("customer.id", "must be at most \(maxCustomerIDLength) characters")
+        }
+        if !isPlausibleEmail(request.customer.email) {
+            fail("customer.email", "must be an email address like name@example.com")
+        }
+        if !isCurrencyCode(request.currency) {
+            fail("currency", "must be an ISO 4217 code of 3 uppercase letters, like EUR")
+        }
+        if request.items.isEmpty || request.items.count > maxLines {
+            fail("items", "must have between 1 and \(maxLines) lines")
+        }
+        var linesValid = true
+        for (index, line) in request.items.enumerated() {
+            let path = "items[\(index)]"
+            if isBlank(line.sku) {
+                fail("\(path).sku", "must not be empty")
+                linesValid = false
+            } else if line.sku.count > maxSKULength {
+                fail("\(path).sku", "must be at most \(maxSKULength) characters")
+                linesValid = false
+            }
+            if !quantityRange.contains(line.quantity) {
+                fail("\(path).quantity", "must be between \(quantityRange.lowerBound) and \(quantityRange.upperBound)")
+                linesValid = false
+            }
+            if !unitPriceRange.contains(line.unitPriceCents) {
+                fail("\(path).unit_price_cents", "must be between \(unitPriceRange.lowerBound) and \(unitPriceRange.upperBound)")
+                linesValid = false
+            }
+        }
+        if linesValid, request.items.count <= maxLines, let total = totalCents(of: request.items), total > maxTotalCents {
+            fail("items", "the order total of \(total) cents exceeds the maximum of \(maxTotalCents) cents")
+        }
+        if isBlank(request.payment.token) {
+            fail("payment.token", "must not be empty")
+        }
+        return violations
+    }
+
+    /// The sum of the lines, or `nil` if it does not fit an `Int` (only possible for invalid lines).
+    public static func totalCents(of lines: [OrderLine]) -> Int? {
+        var total = 0
+        for line in lines {
+            let (amount, overflowA) = line.quantity.multipliedReportingOverflow(by: line.unitPriceCents)
+            let (sum, overflowB) = total.addingReportingOverflow(amount)
+            if overflowA || overflowB { return nil }
+            total = sum
+        }
+        return total
+    }
+
+    /// Whether `key` may be an `Idempotency-Key`: 1 to 255 printable ASCII characters.
+    public static func isValidIdempotencyKey(_ key: String) -> Bool {
+        let bytes = key.utf8
+        return (1...255).contains(bytes.count) && bytes.allSatisfy { (0x20...0x7E).contains($0) }
+    }
+
+    static func isBlank(_ text: String) -> Bool {
+        text.allSatisfy(\.isWhitespace)
+    }
+
+    static func isCurrencyCode(_ text: String) -> Bool {
+        text.utf8.count == 3 && text.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+    }
+
+    /// One `@` between a non-empty local part and a dotted domain, no whitespace: plausible, not proven.
+    static func isPlausibleEmail(_ text: String) -> Bool {
+        guard text.count <= maxEmailLength, !text.contains(where: { $0.isWhitespace }) else { return false }
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty else { return false }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty }
+    }
+}

@@ -1,0 +1,154 @@
+import Contracts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import Postgres
+import ServiceKit
+
+/// The HTTP order intake: `POST /v1/orders`, `GET /v1/orders/{id}` and `GET /v1/orders`.
+///
+/// An order is accepted (`202`) only once it and its `order.placed` event are committed in one
+/// transaction. With an `Idempotency-Key`, the same key and body give the same order (also when
+/// requests race: the key is unique in the database); a different body with a used key is `422`.
+/// Every error is RFC 9457 problem details.
+public struct OrderAPI: Sendable {
+    public let saga: OrderSaga
+    public let pool: PostgresPool
+    public let configuration: OrderServiceConfiguration
+
+    public init(saga: OrderSaga, pool: PostgresPool, configuration: OrderServiceConfiguration) {
+        self.saga = saga
+        self.pool = pool
+        self.configuration = configuration
+    }
+
+    static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
+    static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
+    static let traceparentHeader = HTTPField.Name("traceparent")!
+
+    /// Adds the routes under `/v1/orders`, behind the API key check.
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        let orders = router.group("v1/orders").add(middleware: APIKeyMiddleware(keys: configuration.apiKeys))
+        orders.post { request, context in try await create(request, context: context) }
+        orders.get { request, context in try await list(request, context: context) }
+        orders.get(":id") { request, context in try await show(request, context: context) }
+    }
+
+    func create(_ request: Request, context: some RequestContext) async throws -> Response {
+        guard Self.isJSON(request.headers[.contentType]) else {
+            throw Problem(
+                .unsupportedMediaType, detail: "the body must be application/json, not \(request.headers[.contentType] ?? "unlabelled")",
+                headers: [.accept: "application/json"]
+            )
+        }
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw Problem(.contentTooLarge, detail: "the body is \(length) bytes; at most \(limit) are accepted")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw Problem(.contentTooLarge, detail: "the body is over the limit of \(limit) bytes")
+        }
+        let keys = request.headers[values: Self.idempotencyKeyHeader]
+        if keys.count > 1 || keys.contains(where: { !OrderValidation.isValidIdempotencyKey($0) }) {
+            throw Problem(
+                .unprocessableContent, detail: "the Idempotency-Key header is not valid",
+                errors: [.init(field: "Idempotency-Key", message: "must be one value of 1 to 255 printable ASCII characters")]
+            )
+        }
+        let orderRequest: OrderRequest
+        do {
+            orderRequest = try OrderRequestParser.parse(Data(buffer: body))
+        } catch {
+            throw Self.problem(error, detail: "the order is not valid")
+        }
+        let traceparent = request.headers[Self.traceparentHeader].flatMap(TraceParent.init) ?? .random()
+        let newOrder = NewOrder(
+            request: orderRequest, origin: .http(idempotencyKey: keys.first), traceparent: traceparent, sagaDeadline: configuration.sagaDeadline
+        )
+        var logger = context.logger
+        logger[metadataKey: "order.id"] = "\(newOrder.id.uuidString.lowercased())"
+        let (placement, replayedOrder) = try await pool.transaction { transaction in
+            let placement = try await saga.place(newOrder, in: transaction)
+            guard case .replayed(let id) = placement else { return (placement, Order?.none) }
+            return (placement, try await saga.store.order(id: id, in: transaction))
+        }
+        switch placement {
+        case .placed(let order):
+            Counter(label: "orderly_orders_accepted_total", dimensions: [("channel", "http")]).increment()
+            logger.info("order accepted", metadata: ["order.total_cents": "\(order.totalCents)", "customer.id": "\(order.customer.id)"])
+            return try Self.accepted(order, replayed: false)
+        case .replayed:
+            guard let order = replayedOrder else { throw Problem(.internalServerError, detail: "the order of this Idempotency-Key vanished") }
+            logger.info("idempotent replay", metadata: ["order.id": "\(order.id.uuidString.lowercased())"])
+            return try Self.accepted(order, replayed: true)
+        case .conflict(let id):
+            throw Problem(
+                .unprocessableContent,
+                detail: "this Idempotency-Key was already used for a different order (\(id.uuidString.lowercased())); use a new key for a new order",
+                errors: [.init(field: "Idempotency-Key", message: "was used with a different body")]
+            )
+        }
+    }
+
+    func show(_ request: Request, context: some RequestContext) async throws -> Response {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = UUID(uuidString: text), let order = try await saga.store.order(id: id, on: pool) else {
+            throw Problem(.notFound, detail: "there is no order \(text)")
+        }
+        return try Self.json(.ok, order.jsonData())
+    }
+
+    func list(_ request: Request, context: some RequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let query: OrderListQuery
+        do {
+            query = try OrderListQuery.parse(
+                customerID: parameters["customer_id"].map(String.init), status: parameters["status"].map(String.init),
+                limit: parameters["limit"].map(String.init)
+            )
+        } catch {
+            throw Self.problem(error, detail: "the query is not valid")
+        }
+        let orders = try await saga.store.orders(matching: query, on: pool)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Self.json(.ok, try encoder.encode(OrderListing(orders: orders)))
+    }
+
+    static func accepted(_ order: Order, replayed: Bool) throws -> Response {
+        var response = json(.accepted, try order.jsonData())
+        response.headers[.location] = "/v1/orders/\(order.id.uuidString.lowercased())"
+        if replayed { response.headers[replayedHeader] = "true" }
+        return response
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ data: Data) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func problem(_ error: OrderRequestError, detail: String) -> Problem {
+        switch error {
+        case .malformed(let reason):
+            Problem(.badRequest, detail: reason)
+        case .invalid(let violations):
+            Problem(.unprocessableContent, detail: detail, errors: violations.map { .init(field: $0.field, message: $0.message) })
+        }
+    }
+
+    /// Whether a `Content-Type` is JSON: `application/json`, any parameters (`charset=utf-8`) aside.
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        return mediaType == "application/json"
+    }
+}
+
+/// The body of `GET /v1/orders`.
+struct OrderListing: Encodable {
+    var orders: [Order]
+}

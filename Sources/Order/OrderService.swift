@@ -1,0 +1,38 @@
+import Contracts
+import Hummingbird
+import Logging
+import Messaging
+import Postgres
+import AMQP
+import ServiceKit
+import ServiceLifecycle
+
+/// The order-service: HTTP intake, the order state machine driven by the saga's events, the saga
+/// deadline, and the outbox relay that publishes what it emits.
+public enum OrderService {
+    /// Runs the service process until SIGTERM or SIGINT, configured from `settings`.
+    public static func run(settings: ServiceSettings) async throws {
+        let configuration = try OrderServiceConfiguration(settings: settings)
+        try await ServiceRuntime.run(settings: settings, schema: configuration.schema, migrations: OrderMigrations.all(schema: configuration.schema)) {
+            dependencies, router in
+            build(configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, router: router, logger: dependencies.logger)
+        }
+    }
+
+    /// Adds the routes to `router` and returns the long-running parts: the consumer, the deadline
+    /// watcher and the outbox relay. The schema must be migrated with ``OrderMigrations/all(schema:)``.
+    public static func build<Context: RequestContext>(
+        configuration: OrderServiceConfiguration, pool: PostgresPool, connection: AMQPConnection, router: Router<Context>, logger: Logger
+    ) -> [any Service] {
+        let saga = OrderSaga(schema: configuration.schema, events: configuration.events)
+        OrderAPI(saga: saga, pool: pool, configuration: configuration).addRoutes(to: router)
+        return [
+            OutboxRelay(outbox: saga.outbox, pool: pool, connection: connection, logger: logger),
+            MessageConsumer(
+                queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
+                handlers: OrderEventHandlers.make(saga: saga, sagaDeadline: configuration.sagaDeadline), logger: logger
+            ),
+            SagaDeadlineWatcher(saga: saga, pool: pool, interval: configuration.deadlinePollInterval, logger: logger),
+        ]
+    }
+}

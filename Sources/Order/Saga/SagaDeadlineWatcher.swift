@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import Postgres
+import ServiceLifecycle
+
+/// Cancels open orders whose saga deadline passed, emitting `order.cancelled` (which makes
+/// payment refund a charge and inventory release a reservation).
+///
+/// Polls every ``interval``; each round locks expired orders in batches with
+/// `FOR UPDATE SKIP LOCKED`, so several instances share the work without waiting on each other,
+/// and an order being moved by an event right now is left to the next round.
+public final class SagaDeadlineWatcher: Service, Sendable {
+    let saga: OrderSaga
+    let pool: PostgresPool
+    let interval: Duration
+    let batchSize: Int
+    let logger: Logger
+
+    public init(saga: OrderSaga, pool: PostgresPool, interval: Duration = .seconds(1), batchSize: Int = 100, logger: Logger) {
+        self.saga = saga
+        self.pool = pool
+        self.interval = interval
+        self.batchSize = batchSize
+        var logger = logger
+        logger[metadataKey: "component"] = "saga-deadline"
+        self.logger = logger
+    }
+
+    /// Sweeps until cancelled or shut down gracefully; a round in progress completes.
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await sweep()
+            } catch {
+                logger.warning("deadline sweep failed; trying again", metadata: ["error": "\(error)"])
+            }
+            let interval = self.interval
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+
+    /// Cancels every order past its deadline now; returns how many.
+    @discardableResult
+    public func sweep() async throws -> Int {
+        var total = 0
+        while true {
+            let cancelled = try await pool.transaction { transaction in
+                let expired = try await saga.store.lockExpired(limit: batchSize, in: transaction)
+                for order in expired {
+                    var logger = self.logger
+                    logger[metadataKey: "order.id"] = "\(order.id.uuidString.lowercased())"
+                    try await saga.apply(
+                        .deadlineExceeded, to: order, eventID: "deadline:\(order.id.uuidString.lowercased())", traceparent: nil,
+                        in: transaction, logger: logger
+                    )
+                }
+                return expired.count
+            }
+            total += cancelled
+            if cancelled < batchSize { return total }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Messaging
+import Postgres
+
+/// The order-service's tables, after the messaging kit's outbox and inbox (versions 1 and 2).
+public enum OrderMigrations {
+    /// Every migration of the schema, in order.
+    public static func all(schema: String) -> [PostgresMigration] {
+        let s = PostgresQuery.quoteIdentifier(schema)
+        let statuses = OrderStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let open = OrderStatus.open.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return MessagingMigrations.all(schema: schema) + [
+            PostgresMigration(
+                version: 100, name: "orders",
+                sql: """
+                    CREATE TABLE \(s).orders (
+                        id uuid PRIMARY KEY,
+                        status text NOT NULL CHECK (status IN (\(statuses))),
+                        customer_id text NOT NULL,
+                        customer_email text NOT NULL,
+                        currency text NOT NULL,
+                        total_cents bigint NOT NULL CHECK (total_cents >= 0),
+                        payment_id text,
+                        failure_reason text,
+                        traceparent text NOT NULL,
+                        idempotency_key text UNIQUE,
+                        request_hash text,
+                        source_event_id text UNIQUE,
+                        created_at timestamptz NOT NULL,
+                        updated_at timestamptz NOT NULL,
+                        deadline timestamptz NOT NULL
+                    );
+                    CREATE INDEX orders_newest ON \(s).orders (created_at DESC, id DESC);
+                    CREATE INDEX orders_by_customer ON \(s).orders (customer_id, created_at DESC, id DESC);
+                    CREATE INDEX orders_by_status ON \(s).orders (status, created_at DESC, id DESC);
+                    CREATE INDEX orders_open_by_deadline ON \(s).orders (deadline) WHERE status IN (\(open));
+
+                    CREATE TABLE \(s).order_lines (
+                        order_id uuid NOT NULL REFERENCES \(s).orders (id) ON DELETE CASCADE,
+                        position int NOT NULL,
+                        sku text NOT NULL,
+                        quantity int NOT NULL CHECK (quantity > 0),
+                        unit_price_cents bigint NOT NULL CHECK (unit_price_cents >= 0),
+                        PRIMARY KEY (order_id, position)
+                    );
+
+                    CREATE TABLE \(s).order_history (
+                        id bigserial PRIMARY KEY,
+                        order_id uuid NOT NULL REFERENCES \(s).orders (id) ON DELETE CASCADE,
+                        status text NOT NULL,
+                        at timestamptz NOT NULL
+                    );
+                    CREATE INDEX order_history_by_order ON \(s).order_history (order_id, id);
+
+                    -- Every saga event applied to an order, moved or ignored, for the operator.
+                    CREATE TABLE \(s).order_events (
+                        id bigserial PRIMARY KEY,
+                        order_id text NOT NULL,
+                        event_id text NOT NULL,
+                        event_type text NOT NULL,
+                        outcome text NOT NULL CHECK (outcome IN ('moved', 'ignored')),
+                        from_status text,
+                        to_status text,
+                        reason text,
+                        at timestamptz NOT NULL DEFAULT clock_timestamp()
+                    );
+                    CREATE INDEX order_events_by_order ON \(s).order_events (order_id, id);
+                    """
+            )
+        ]
+    }
+}

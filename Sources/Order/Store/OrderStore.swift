@@ -1,0 +1,221 @@
+import Contracts
+import Foundation
+import Postgres
+
+/// The orders of one schema: creating them idempotently, reading them, and moving them under a row lock.
+///
+/// Every method that takes a transaction does its work in it, so the caller commits the order's
+/// change together with its inbox record and outbox events.
+public struct OrderStore: Sendable, Hashable {
+    public let schema: String
+
+    public init(schema: String) {
+        self.schema = schema
+    }
+
+    /// What ``insert(_:in:)`` found.
+    public enum InsertOutcome: Sendable, Hashable {
+        /// The order is new and was stored in `PENDING`, at `createdAt`.
+        case created(createdAt: Date)
+        /// An order with the same idempotency key (or source event) exists; `sameRequest` tells
+        /// whether it was made from the same request.
+        case existing(id: UUID, sameRequest: Bool)
+    }
+
+    /// Stores a new order in `PENDING` with its lines and first history entry, unless its
+    /// idempotency key or source event id is taken.
+    ///
+    /// Concurrent inserts with one key serialize on the unique index: the losers wait for the
+    /// winner's commit and then find its order.
+    public func insert(_ order: NewOrder, in transaction: PostgresTransaction) async throws -> InsertOutcome {
+        let (idempotencyKey, sourceEventID): (String?, String?) =
+            switch order.origin {
+            case .http(let key): (key, nil)
+            case .ingress(let eventID): (nil, eventID)
+            }
+        let canonical = order.canonicalRequest
+        let seconds = Double(order.sagaDeadline.components.seconds) + Double(order.sagaDeadline.components.attoseconds) / 1e18
+        let inserted = try await transaction.query(
+            """
+            INSERT INTO \(identifier: schema).orders
+                (id, status, customer_id, customer_email, currency, total_cents, traceparent,
+                 idempotency_key, request_hash, source_event_id, created_at, updated_at, deadline)
+            VALUES (\(order.id)::uuid, \(OrderStatus.pending.rawValue), \(order.request.customer.id), \(order.request.customer.email),
+                    \(order.request.currency), \(order.request.totalCents), \(order.traceparent.description),
+                    \(idempotencyKey), encode(sha256(convert_to(\(canonical), 'UTF8')), 'hex'), \(sourceEventID),
+                    clock_timestamp(), clock_timestamp(), clock_timestamp() + make_interval(secs => \(seconds)))
+            ON CONFLICT DO NOTHING
+            RETURNING created_at
+            """
+        )
+        guard let row = inserted.first else {
+            let existing = try await transaction.query(
+                """
+                SELECT id, request_hash = encode(sha256(convert_to(\(canonical), 'UTF8')), 'hex') AS same_request
+                FROM \(identifier: schema).orders
+                WHERE idempotency_key = \(idempotencyKey) OR source_event_id = \(sourceEventID)
+                """
+            )
+            guard let winner = existing.first else {
+                // Only a colliding random order id could get here.
+                throw PostgresError(code: .client, message: "order \(order.id) conflicts with an existing order but none was found")
+            }
+            return .existing(id: try winner.decode(UUID.self, "id"), sameRequest: try winner.decode(Bool?.self, "same_request") ?? false)
+        }
+        let createdAt = try row.decode(Date.self, "created_at")
+        let lines = order.request.items
+        try await transaction.execute(
+            """
+            INSERT INTO \(identifier: schema).order_lines (order_id, position, sku, quantity, unit_price_cents)
+            SELECT \(order.id)::uuid, ordinality - 1, sku, quantity, unit_price_cents
+            FROM unnest(\(lines.map(\.sku))::text[], \(lines.map(\.quantity))::int[], \(lines.map(\.unitPriceCents))::bigint[])
+                WITH ORDINALITY AS line (sku, quantity, unit_price_cents, ordinality)
+            """
+        )
+        try await transaction.execute(
+            """
+            INSERT INTO \(identifier: schema).order_history (order_id, status, at)
+            VALUES (\(order.id)::uuid, \(OrderStatus.pending.rawValue), \(createdAt))
+            """
+        )
+        return .created(createdAt: createdAt)
+    }
+
+    /// The order with this id, or `nil`.
+    public func order(id: UUID, on pool: PostgresPool) async throws -> Order? {
+        try await pool.withConnection { connection in
+            try await orders(where: "o.id = \(id)::uuid", limit: 1, on: connection).first
+        }
+    }
+
+    /// The order with this id, read in `transaction`, or `nil`.
+    public func order(id: UUID, in transaction: PostgresTransaction) async throws -> Order? {
+        try await orders(where: "o.id = \(id)::uuid", limit: 1, on: transaction.connection).first
+    }
+
+    /// The orders that match `query`, newest first.
+    public func orders(matching query: OrderListQuery, on pool: PostgresPool) async throws -> [Order] {
+        let customerID = query.customerID
+        let status = query.status?.rawValue
+        return try await pool.withConnection { connection in
+            try await orders(
+                where: "(\(customerID)::text IS NULL OR o.customer_id = \(customerID)) AND (\(status)::text IS NULL OR o.status = \(status))",
+                limit: query.limit, on: connection
+            )
+        }
+    }
+
+    /// Reads orders with their lines and history; `condition` is a trusted fragment on alias `o`.
+    private func orders(where condition: PostgresQuery, limit: Int, on connection: PostgresConnection) async throws -> [Order] {
+        var query = PostgresQuery(
+            unsafeSQL: """
+                SELECT o.id, o.status, o.currency, o.total_cents, o.customer_id, o.customer_email, o.payment_id, o.failure_reason
+                FROM \(PostgresQuery.quoteIdentifier(schema)).orders o
+                WHERE
+                """
+        )
+        // Append the condition with its parameters renumbered after ours (there are none before it).
+        query.sql += " " + condition.sql + " ORDER BY o.created_at DESC, o.id DESC LIMIT $\(condition.parameters.count + 1)"
+        query.parameters = condition.parameters + [String(limit)]
+        let heads = try await connection.query(query)
+        guard !heads.isEmpty else { return [] }
+        let ids = try heads.map { try $0.decode(UUID.self, "id") }
+        let lineRows = try await connection.query(
+            """
+            SELECT order_id, sku, quantity, unit_price_cents FROM \(identifier: schema).order_lines
+            WHERE order_id = ANY(\(ids)::uuid[]) ORDER BY order_id, position
+            """
+        )
+        let historyRows = try await connection.query(
+            """
+            SELECT order_id, status, at FROM \(identifier: schema).order_history
+            WHERE order_id = ANY(\(ids)::uuid[]) ORDER BY order_id, id
+            """
+        )
+        var lines: [UUID: [OrderLine]] = [:]
+        for row in lineRows {
+            let line = OrderLine(
+                sku: try row.decode(String.self, "sku"), quantity: try row.decode(Int.self, "quantity"),
+                unitPriceCents: try row.decode(Int.self, "unit_price_cents")
+            )
+            lines[try row.decode(UUID.self, "order_id"), default: []].append(line)
+        }
+        var history: [UUID: [Order.HistoryEntry]] = [:]
+        for row in historyRows {
+            let entry = Order.HistoryEntry(status: try row.decode(OrderStatus.self, "status"), at: try row.decode(Date.self, "at"))
+            history[try row.decode(UUID.self, "order_id"), default: []].append(entry)
+        }
+        return try heads.map { row in
+            let id = try row.decode(UUID.self, "id")
+            return Order(
+                id: id, status: try row.decode(OrderStatus.self, "status"), currency: try row.decode(String.self, "currency"),
+                totalCents: try row.decode(Int.self, "total_cents"),
+                customer: Customer(id: try row.decode(String.self, "customer_id"), email: try row.decode(String.self, "customer_email")),
+                items: lines[id] ?? [], paymentID: try row.decode(String?.self, "payment_id"),
+                failureReason: try row.decode(String?.self, "failure_reason"), history: history[id] ?? []
+            )
+        }
+    }
+
+    /// The saga state of an order, locked (`FOR UPDATE`) until `transaction` ends; `nil` for an unknown order.
+    public func lock(id: UUID, in transaction: PostgresTransaction) async throws -> SagaOrder? {
+        try await transaction.query(
+            """
+            SELECT \(unescaped: SagaOrder.columns) FROM \(identifier: schema).orders WHERE id = \(id)::uuid FOR UPDATE
+            """
+        ).first.map(SagaOrder.init(row:))
+    }
+
+    /// Open orders past their deadline, oldest deadline first, locked; rows other transactions hold are skipped.
+    public func lockExpired(limit: Int, in transaction: PostgresTransaction) async throws -> [SagaOrder] {
+        try await transaction.query(
+            """
+            SELECT \(unescaped: SagaOrder.columns) FROM \(identifier: schema).orders
+            WHERE status = ANY(\(OrderStatus.open.map(\.rawValue))::text[]) AND deadline <= clock_timestamp()
+            ORDER BY deadline LIMIT \(limit)
+            FOR UPDATE SKIP LOCKED
+            """
+        ).map(SagaOrder.init(row:))
+    }
+
+    /// Moves a locked order to `status`, with its payment id and failure reason, and records the history entry.
+    public func move(_ order: SagaOrder, to status: OrderStatus, in transaction: PostgresTransaction) async throws {
+        try await transaction.execute(
+            """
+            WITH moved AS (
+                UPDATE \(identifier: schema).orders
+                SET status = \(status.rawValue), payment_id = \(order.paymentID), failure_reason = \(order.failureReason),
+                    updated_at = clock_timestamp()
+                WHERE id = \(order.id)::uuid
+                RETURNING id, updated_at
+            )
+            INSERT INTO \(identifier: schema).order_history (order_id, status, at)
+            SELECT id, \(status.rawValue), updated_at FROM moved
+            """
+        )
+    }
+
+    /// Journals what an event did to an order (or why it did nothing).
+    public func journal(
+        orderID: String, eventID: String, eventType: String, from: OrderStatus?, transition: Transition, in transaction: PostgresTransaction
+    ) async throws {
+        let (outcome, to, reason): (String, String?, String?) =
+            switch transition {
+            case .moved(let status): ("moved", status.rawValue, nil)
+            case .ignored(let reason): ("ignored", nil, reason)
+            }
+        try await transaction.execute(
+            """
+            INSERT INTO \(identifier: schema).order_events (order_id, event_id, event_type, outcome, from_status, to_status, reason)
+            VALUES (\(orderID), \(eventID), \(eventType), \(outcome), \(from?.rawValue), \(to), \(reason))
+            """
+        )
+    }
+}
+
+extension OrderStatus: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let status = OrderStatus(rawValue: text) else { throw PostgresDecodingFailure("not an order status") }
+        self = status
+    }
+}
