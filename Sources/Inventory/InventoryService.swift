@@ -53,7 +53,9 @@ public struct InventoryService: Sendable {
     /// Runs the inventory-service process until SIGTERM or SIGINT.
     public static func run(settings: ServiceSettings = ServiceSettings(name: "inventory-service", defaultPort: 8082)) async throws {
         let configuration = InventoryConfiguration()
-        try await ServiceRuntime.run(settings: settings, schema: configuration.schema, migrations: InventoryMigrations.all(schema: configuration.schema)) {
+        try await ServiceRuntime.run(
+            settings: settings, schema: configuration.schema, migrations: InventoryMigrations.all(schema: configuration.schema)
+        ) {
             dependencies, router in
             let service = InventoryService(
                 configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, logger: dependencies.logger

@@ -1,4 +1,9 @@
+import Notification
+
+/// notification-service: one customer notification per order outcome.
 @main
 struct Main {
-    static func main() {}
+    static func main() async throws {
+        try await NotificationService.run()
+    }
 }

@@ -1,0 +1,71 @@
+import AMQP
+import Hummingbird
+import Logging
+import Messaging
+import Postgres
+import ServiceKit
+import ServiceLifecycle
+
+/// notification-service: exactly one customer notification per order outcome.
+///
+/// Consumes `order.completed`, `order.failed` and `order.cancelled` (see ``NotificationHandlers``),
+/// sends through the configured ``NotificationChannel``s, and publishes `notification.sent` (or
+/// `notification.failed`) through its transactional outbox.
+public struct NotificationService: Sendable {
+    public let configuration: NotificationConfiguration
+    public let channels: [any NotificationChannel]
+    public let pool: PostgresPool
+    public let connection: AMQPConnection
+    public let logger: Logger
+
+    /// - Parameter channels: the channels to send through; by default those the configuration enables.
+    public init(
+        configuration: NotificationConfiguration = NotificationConfiguration(), channels: [any NotificationChannel]? = nil, pool: PostgresPool,
+        connection: AMQPConnection, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.channels = channels ?? configuration.channels()
+        self.pool = pool
+        self.connection = connection
+        self.logger = logger
+    }
+
+    public var store: NotificationStore { NotificationStore(schema: configuration.schema) }
+
+    public var handlers: NotificationHandlers {
+        NotificationHandlers(
+            store: store, channels: channels, exchange: configuration.exchange, source: configuration.source,
+            lastAttempt: configuration.queues.retryPolicy.tiers.count + 1
+        )
+    }
+
+    /// The consumer of the work queue; it declares the queues when it starts.
+    public func consumer() -> MessageConsumer {
+        MessageConsumer(
+            queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
+            handlers: handlers.byEventType, prefetch: configuration.prefetch, logger: logger
+        )
+    }
+
+    /// The relay that publishes the outbox.
+    public func relay(pollInterval: Duration = .milliseconds(500)) -> OutboxRelay {
+        OutboxRelay(outbox: Outbox(schema: configuration.schema), pool: pool, connection: connection, pollInterval: pollInterval, logger: logger)
+    }
+
+    /// The long-running parts: the consumer and the outbox relay.
+    public func services() -> [any Service] { [consumer(), relay()] }
+
+    /// Runs the notification-service process until SIGTERM or SIGINT.
+    public static func run(settings: ServiceSettings = ServiceSettings(name: "notification-service", defaultPort: 8083)) async throws {
+        let configuration = try NotificationConfiguration(settings: settings)
+        try await ServiceRuntime.run(
+            settings: settings, schema: configuration.schema, migrations: NotificationMigrations.all(schema: configuration.schema)
+        ) { dependencies, _ in
+            var logger = dependencies.logger
+            logger[metadataKey: "mail.dir"] = "\(configuration.mailDirectory.path)"
+            let service = NotificationService(configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, logger: logger)
+            logger.info("notification channels", metadata: ["channels": "\(service.channels.map(\.name).joined(separator: ","))"])
+            return service.services()
+        }
+    }
+}
