@@ -1,0 +1,93 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The payment gateway over HTTP: charges and refunds, each with an idempotency key.
+///
+/// Every request has a deadline (`timeout`, from `ORDERLY_GATEWAY_TIMEOUT_SECONDS`); no answer in time,
+/// a refused or reset connection, all come back as ``GatewayAnswer/unreachable(reason:)`` rather than
+/// as errors, so that what they mean is decided in one pure place (``ChargeOutcome``, ``RefundOutcome``).
+///
+/// Thread safety: one `HTTPClient` shared by all handlers. Call ``shutdown()`` once, when nothing uses
+/// it any more (``GatewayClientCloser`` does it on service shutdown).
+public final class GatewayClient: Sendable {
+    public let baseURL: String
+    public let timeout: Duration
+    let client: HTTPClient
+    let logger: Logger
+
+    /// The largest answer read from the gateway.
+    static let maxBodySize = 256 * 1024
+
+    public init(baseURL: String, timeout: Duration, logger: Logger) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.timeout = timeout
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .nanoseconds(nanoseconds), read: .nanoseconds(nanoseconds))
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.logger = logger
+    }
+
+    /// `POST /v1/charges`.
+    public func charge(amountCents: Int, currency: String, token: String, idempotencyKey: String, orderID: String) async -> GatewayAnswer {
+        await post(
+            "/v1/charges",
+            body: [
+                "amount_cents": .int(amountCents), "currency": .string(currency), "token": .string(token),
+                "idempotency_key": .string(idempotencyKey), "order_id": .string(orderID),
+            ]
+        )
+    }
+
+    /// `POST /v1/refunds`.
+    public func refund(chargeID: String, amountCents: Int, idempotencyKey: String) async -> GatewayAnswer {
+        await post(
+            "/v1/refunds",
+            body: ["charge_id": .string(chargeID), "amount_cents": .int(amountCents), "idempotency_key": .string(idempotencyKey)]
+        )
+    }
+
+    /// Closes the client's connections. Requests after this fail as unreachable.
+    public func shutdown() async {
+        do {
+            try await client.shutdown()
+        } catch {
+            logger.debug("gateway client was shut down already", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private enum JSONValue: Encodable {
+        case int(Int)
+        case string(String)
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .int(let value): try container.encode(value)
+            case .string(let value): try container.encode(value)
+            }
+        }
+    }
+
+    private func post(_ path: String, body: [String: JSONValue]) async -> GatewayAnswer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: "application/json, application/problem+json")
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            request.body = .bytes(ByteBuffer(bytes: try encoder.encode(body)))
+            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+            let deadline = NIODeadline.now() + .nanoseconds(nanoseconds)
+            let response = try await client.execute(request, deadline: deadline, logger: logger)
+            let buffer = try await response.body.collect(upTo: Self.maxBodySize)
+            return .response(status: Int(response.status.code), body: Data(buffer.readableBytesView))
+        } catch {
+            return .unreachable(reason: "\(path): \(error)")
+        }
+    }
+}

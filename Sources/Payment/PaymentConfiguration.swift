@@ -1,0 +1,50 @@
+import Contracts
+import Messaging
+import ServiceKit
+
+/// Where payment-service keeps its state, which queues and exchange it uses, and how it reaches the gateway.
+///
+/// The defaults are production's; tests pass a unique schema, queues and exchange so that they
+/// never touch the shared ones.
+public struct PaymentConfiguration: Sendable {
+    /// The PostgreSQL schema of the charges, refunds, cancellations, outbox and inbox.
+    public var schema: String
+    /// The work queue, its bindings, retry tiers and parking queue.
+    public var queues: ServiceQueues
+    /// Where `payment.succeeded`, `payment.failed` and `payment.refunded` are published.
+    public var exchange: String
+    /// The CloudEvents `source` of what payment-service emits.
+    public var source: String
+    /// The most deliveries handled at once. Each holds a database connection while the gateway answers,
+    /// so keep it below the pool size.
+    public var prefetch: UInt16
+    /// The gateway's base URL (`ORDERLY_GATEWAY_URL`).
+    public var gatewayURL: String
+    /// How long a gateway request may take (`ORDERLY_GATEWAY_TIMEOUT_SECONDS`).
+    public var gatewayTimeout: Duration
+
+    public init(
+        schema: String = "payments", queues: ServiceQueues = Subscriptions.payment, exchange: String = Exchange.payments,
+        source: String = "/orderly/payment-service", prefetch: UInt16 = 8, gatewayURL: String = "http://127.0.0.1:8090",
+        gatewayTimeout: Duration = .seconds(5)
+    ) {
+        self.schema = schema
+        self.queues = queues
+        self.exchange = exchange
+        self.source = source
+        self.prefetch = prefetch
+        self.gatewayURL = gatewayURL
+        self.gatewayTimeout = gatewayTimeout
+    }
+
+    /// The production configuration, with the gateway settings and `ORDERLY_PAYMENT_PREFETCH` from the environment.
+    ///
+    /// - Throws: ``SettingsError`` for a setting that is not a valid number.
+    public init(settings: ServiceSettings) throws {
+        self.init(
+            prefetch: UInt16(clamping: max(1, try settings.int("ORDERLY_PAYMENT_PREFETCH", default: 8))),
+            gatewayURL: settings.string("ORDERLY_GATEWAY_URL", default: "http://127.0.0.1:8090"),
+            gatewayTimeout: try settings.seconds("ORDERLY_GATEWAY_TIMEOUT_SECONDS", default: .seconds(5))
+        )
+    }
+}
