@@ -19,6 +19,8 @@ final class IOLoop {
         /// Changes whenever the consumer's channel is opened again; stale acknowledgements are dropped.
         var epoch: UInt64 = 0
         var active = false
+        /// Cancelled by the application: no more deliveries, but acknowledgements still go out.
+        var cancelled = false
         var retryAt: ContinuousClock.Instant = .now
         var failures = 0
         /// The first registration answers its caller; recoveries after that only log.
@@ -126,17 +128,23 @@ final class IOLoop {
         if status != AMQP_STATUS_OK.rawValue { connectionLost(libraryError(status, "acknowledging a delivery")) }
     }
 
+    /// Stops deliveries to a consumer but keeps its channel, so that the deliveries it already
+    /// has can still be acknowledged (a graceful shutdown acks what committed). The entry goes away
+    /// with the connection.
     private func cancelConsumer(_ tag: String) {
-        guard let consumer = consumers.removeValue(forKey: tag) else { return }
-        if let connection, consumer.active {
-            amqp_basic_cancel(connection, consumer.channel, arena.bytes(tag))
-            arena.reset()
-            // The channel stays open: deliveries already received can still be acknowledged on it.
-            if case .failure(let error) = check("basic.cancel", channel: consumer.channel), error.code == .connectionLost {
-                connectionLost(error)
-            }
-        }
+        guard var consumer = consumers[tag], !consumer.cancelled else { return }
+        consumer.cancelled = true
+        consumers[tag] = consumer
         consumer.registration.deliveries.finish()
+        guard let connection, consumer.active else {
+            consumers[tag] = nil
+            return
+        }
+        amqp_basic_cancel(connection, consumer.channel, arena.bytes(tag))
+        arena.reset()
+        if case .failure(let error) = check("basic.cancel", channel: consumer.channel), error.code == .connectionLost {
+            connectionLost(error)
+        }
     }
 
     // MARK: Connecting
@@ -227,6 +235,7 @@ final class IOLoop {
         openChannels = []
         blockedReason = nil
         tracker.connectionLost()
+        consumers = consumers.filter { !$0.value.cancelled }
         for tag in consumers.keys { consumers[tag]!.active = false }
         for request in requests { request.reply(.failure(error)) }
         requests = []
@@ -308,7 +317,7 @@ final class IOLoop {
 
     private func recoverConsumers() {
         let now = ContinuousClock.now
-        for tag in consumers.keys where !consumers[tag]!.active && consumers[tag]!.retryAt <= now {
+        for tag in consumers.keys where !consumers[tag]!.active && !consumers[tag]!.cancelled && consumers[tag]!.retryAt <= now {
             guard connection != nil else { return }
             startConsumer(tag)
         }
@@ -423,6 +432,7 @@ final class IOLoop {
             returned(method.decoded.load(as: amqp_basic_return_t.self), channel: channel)
         case orderly_method_basic_cancel:
             let tag = String(amqp: method.decoded.load(as: amqp_basic_cancel_t.self).consumer_tag)
+            guard consumers[tag]?.cancelled == false else { return }
             logger.warning("the broker cancelled a consumer; consuming again", metadata: ["amqp.consumer": "\(tag)"])
             consumers[tag]?.active = false
             consumers[tag]?.retryAt = ContinuousClock.now + configuration.reconnectBackoff.initial
@@ -450,7 +460,7 @@ final class IOLoop {
     private func deliver(_ deliver: amqp_basic_deliver_t, channel: amqp_channel_t) {
         guard let message = readMessage(channel: channel) else { return }
         let tag = String(amqp: deliver.consumer_tag)
-        guard let consumer = consumers[tag], consumer.active else {
+        guard let consumer = consumers[tag], consumer.active, !consumer.cancelled else {
             // Cancelled meanwhile: hand it back so that another consumer gets it.
             amqp_basic_reject(connection, channel, deliver.delivery_tag, 1)
             return
@@ -502,6 +512,10 @@ final class IOLoop {
                 connectionLost(error)
             }
         } else if let tag = consumers.first(where: { $0.value.channel == channel })?.key {
+            guard !consumers[tag]!.cancelled else {
+                consumers[tag] = nil
+                return
+            }
             consumers[tag]!.active = false
             consumers[tag]!.retryAt = ContinuousClock.now + configuration.reconnectBackoff.initial
         }

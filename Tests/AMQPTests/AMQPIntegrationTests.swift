@@ -155,6 +155,24 @@ struct AMQPIntegrationTests {
         await admin.close()
     }
 
+    @Test func deliveriesReceivedBeforeACancelCanStillBeAcknowledged() async throws {
+        let connection = try await AMQPConnection.forTesting("drain")
+        let queue = TestEnvironment.uniqueName("drain")
+        try await connection.declare(AMQPTopology(queues: [.quorum(queue)]))
+        _ = await connection.publish((0..<5).map { AMQPConnection.Publication(AMQPMessage("\($0)"), exchange: "", routingKey: queue) })
+        let consumer = try await connection.consume(queue: queue, prefetch: 5)
+        let deliveries = try await consumer.collect(5, within: .seconds(10))
+        #expect(deliveries.count == 5)
+        consumer.cancel()  // As a graceful shutdown does, before the work in flight is done,
+        for delivery in deliveries { delivery.ack() }  // which then acknowledges what it committed.
+        await connection.close()
+
+        let check = try await AMQPConnection.forTesting("drain-check")
+        #expect(try await check.status(ofQueue: queue).messageCount == 0)
+        try await check.delete(queue: queue)
+        await check.close()
+    }
+
     @Test func closingEndsConsumersAndRefusesFurtherWork() async throws {
         let connection = try await AMQPConnection.forTesting("closing")
         let queue = TestEnvironment.uniqueName("closing")
