@@ -1,0 +1,55 @@
+/// One route of the HTTP contract: which process serves it, its method and its path.
+///
+/// Paths are written in OpenAPI template form (`/v1/orders/{id}`), as in `docs/openapi.yaml`;
+/// ``routerPath`` gives the Hummingbird form (`/v1/orders/:id`) for registering the route.
+public struct HTTPRoute: Sendable, Hashable, CustomStringConvertible {
+    /// The executable that serves the route (`order-service`), or `nil` for the routes every
+    /// service serves.
+    public var service: String?
+    /// `GET`, `POST`, …
+    public var method: String
+    public var path: String
+
+    public init(service: String?, method: String, path: String) {
+        self.service = service
+        self.method = method
+        self.path = path
+    }
+
+    /// The path with `{name}` parameters written as Hummingbird's `:name`.
+    public var routerPath: String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix("{") && segment.hasSuffix("}") ? ":\(segment.dropFirst().dropLast())" : String(segment)
+        }.joined(separator: "/")
+    }
+
+    public var description: String { "\(method) \(path)" }
+}
+
+extension HTTPRoute {
+    /// `POST /v1/orders`: place an order (202, `Location: /v1/orders/{id}`).
+    public static let placeOrder = HTTPRoute(service: "order-service", method: "POST", path: "/v1/orders")
+    /// `GET /v1/orders?customer_id=&status=&limit=`: orders, newest first.
+    public static let listOrders = HTTPRoute(service: "order-service", method: "GET", path: "/v1/orders")
+    /// `GET /v1/orders/{id}`: one order with its history.
+    public static let getOrder = HTTPRoute(service: "order-service", method: "GET", path: "/v1/orders/{id}")
+    /// `GET /v1/stock/{sku}`: available and reserved units of a SKU.
+    public static let getStock = HTTPRoute(service: "inventory-service", method: "GET", path: "/v1/stock/{sku}")
+    /// `POST /v1/charges` on the payment-gateway simulator.
+    public static let createCharge = HTTPRoute(service: "gateway-sim", method: "POST", path: "/v1/charges")
+    /// `POST /v1/refunds` on the payment-gateway simulator.
+    public static let createRefund = HTTPRoute(service: "gateway-sim", method: "POST", path: "/v1/refunds")
+    /// `GET /v1/ledger?order_id=`: the simulator's charges and refunds, the ground truth for the invariants.
+    public static let ledger = HTTPRoute(service: "gateway-sim", method: "GET", path: "/v1/ledger")
+    /// `GET /health/live`, on every service.
+    public static let healthLive = HTTPRoute(service: nil, method: "GET", path: "/health/live")
+    /// `GET /health/ready`, on every service: ready only when the broker and the database answer.
+    public static let healthReady = HTTPRoute(service: nil, method: "GET", path: "/health/ready")
+    /// `GET /metrics`, on every service: Prometheus text.
+    public static let metrics = HTTPRoute(service: nil, method: "GET", path: "/metrics")
+
+    /// Every route of the contract.
+    public static let all: [HTTPRoute] = [
+        placeOrder, listOrders, getOrder, getStock, createCharge, createRefund, ledger, healthLive, healthReady, metrics,
+    ]
+}
