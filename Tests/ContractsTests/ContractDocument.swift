@@ -1,0 +1,50 @@
+import Foundation
+
+/// A contract document of the repository (`docs/asyncapi.yaml`, `docs/openapi.yaml`), read once.
+struct ContractDocument: Sendable {
+    /// Where the file is, relative to the repository root.
+    let path: String
+    let root: YAMLNode
+
+    /// The repository root, found from this file's path (`<root>/Tests/ContractsTests/…`).
+    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static func load(_ path: String) throws -> ContractDocument {
+        let url = repositoryRoot.appendingPathComponent(path)
+        let text = try String(contentsOf: url, encoding: .utf8)
+        do {
+            return ContractDocument(path: path, root: try YAMLReader.read(text))
+        } catch {
+            throw DocumentError(description: "\(path), \(error)")
+        }
+    }
+
+    static let asyncAPI = Result { try load("docs/asyncapi.yaml") }
+    static let openAPI = Result { try load("docs/openapi.yaml") }
+
+    var schemas: SchemaChecker { SchemaChecker(document: root) }
+
+    /// Every `$ref` value in the document, with where it is written.
+    func references() -> [(at: String, target: String)] {
+        var found: [(String, String)] = []
+        func visit(_ node: YAMLNode, _ path: String) {
+            switch node {
+            case .mapping(let entries):
+                for entry in entries {
+                    if entry.key == "$ref", let target = entry.value.string { found.append((path, target)) }
+                    visit(entry.value, "\(path)/\(entry.key)")
+                }
+            case .sequence(let items):
+                for (index, item) in items.enumerated() { visit(item, "\(path)[\(index)]") }
+            case .scalar, .null: break
+            }
+        }
+        visit(root, "")
+        return found
+    }
+
+    struct DocumentError: Error, CustomStringConvertible {
+        var description: String
+    }
+}
