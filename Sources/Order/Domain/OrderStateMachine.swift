@@ -2,9 +2,15 @@ import Contracts
 
 /// The rules of an order's life: which event moves an order in which status, and where to.
 ///
-/// Pure: no I/O, no clock. The store applies the result under a row lock. A late, duplicate or
-/// out-of-order event is ``Transition/ignored(_:)`` and never moves an order backwards; a terminal
-/// order never moves again.
+/// Pure: no I/O, no clock. The store applies the result under a row lock. A late or duplicate
+/// event is ``Transition/ignored(_:)`` and never moves an order backwards; a terminal order never
+/// moves again.
+///
+/// One kind of out-of-order event is not dropped: stock news for an order still `PENDING`.
+/// Inventory reserves only after `payment.succeeded`, so its answer can overtake that event on
+/// the order-service's own queue (both fan out of the same publication); ignoring it would leave
+/// a paid order waiting for its deadline. It is ``Transition/deferred(_:)``: retried later, when
+/// the payment has been applied.
 public enum OrderStateMachine {
     /// Decides what `event` does to an order in `status`.
     public static func apply(_ event: OrderEvent, to status: OrderStatus) -> Transition {
@@ -19,6 +25,8 @@ public enum OrderStateMachine {
         // A refund ends the saga whatever came before it: it may overtake stock.reservation_failed.
         case (.paymentRefunded, _): return .moved(to: .cancelled)
         case (.deadlineExceeded, _): return .moved(to: .cancelled)
+        case (.stockReserved, .pending), (.stockReservationFailed, .pending):
+            return .deferred("\(event.name) arrived before payment.succeeded was applied to the order")
         default:
             return .ignored("\(event.name) does not apply to an order in \(status.rawValue)")
         }

@@ -202,7 +202,7 @@ public struct OrderStore: Sendable, Hashable {
         let (outcome, to, reason): (String, String?, String?) =
             switch transition {
             case .moved(let status): ("moved", status.rawValue, nil)
-            case .ignored(let reason): ("ignored", nil, reason)
+            case .ignored(let reason), .deferred(let reason): ("ignored", nil, reason)
             }
         try await transaction.execute(
             """

@@ -1,0 +1,150 @@
+import AMQP
+import Contracts
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Messaging
+@testable import Order
+import Postgres
+import ServiceKit
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+/// A throw-away order-service for one test: its own schema, and (when asked) its own queues on its
+/// own exchanges, against the real database and broker. Nothing touches the real saga's queues.
+struct OrderHarness {
+    let name: String
+    let pool: PostgresPool
+    let configuration: OrderServiceConfiguration
+    var schema: String { configuration.schema }
+    var saga: OrderSaga { OrderSaga(schema: schema, events: configuration.events) }
+    /// Where the tests publish the events the service consumes.
+    var inputExchange: String { "\(name).in" }
+
+    static func make(configure: (inout OrderServiceConfiguration) -> Void = { _ in }) async throws -> OrderHarness {
+        let name = TestEnvironment.uniqueName("orders_test")
+        let pool = try PostgresPool.forTesting(size: 8)
+        var configuration = OrderServiceConfiguration()
+        configuration.schema = name
+        configuration.events = OrderEvents(source: "/orderly/order-service", exchange: "\(name).orders")
+        configuration.queues = ServiceQueues(
+            service: name,
+            subscriptions: [.init(exchange: "\(name).in", routingKeys: Subscriptions.order.subscriptions.flatMap(\.routingKeys))],
+            retryPolicy: RetryPolicy(tiers: [.milliseconds(200), .milliseconds(400)])
+        )
+        configuration.deadlinePollInterval = .milliseconds(100)
+        configure(&configuration)
+        try await PostgresMigrator(schema: name, migrations: OrderMigrations.all(schema: name)).migrate(on: pool)
+        return OrderHarness(name: name, pool: pool, configuration: configuration)
+    }
+
+    func tearDown(connection: AMQPConnection? = nil) async throws {
+        if let connection {
+            for queue in configuration.queues.topology.queues { try await connection.delete(queue: queue.name) }
+            try await connection.delete(exchange: inputExchange)
+            await connection.close()
+        }
+        try await pool.execute("DROP SCHEMA \(identifier: schema) CASCADE")
+        await pool.close()
+    }
+
+    // MARK: HTTP
+
+    /// Runs `body` against the service's routes (with the problem middleware, as in production), without a socket.
+    func withAPI<T: Sendable>(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> T) async throws -> T {
+        let router = Router()
+        router.add(middleware: ProblemMiddleware())
+        OrderAPI(saga: saga, pool: pool, configuration: configuration).addRoutes(to: router)
+        return try await Application(router: router).test(.router) { client in try await body(client) }
+    }
+
+    // MARK: Database
+
+    /// The events in the outbox, oldest first, as (type, payload JSON, traceparent).
+    func outbox() async throws -> [(type: String, exchange: String, event: CloudEvent)] {
+        try await pool.query("SELECT exchange, envelope FROM \(identifier: schema).outbox ORDER BY id").map { row in
+            let event = try CloudEvent(json: Data(try row.decode(String.self, "envelope").utf8))
+            return (event.type, try row.decode(String.self, "exchange"), event)
+        }
+    }
+
+    func count(_ table: String, where condition: PostgresQuery = "true") async throws -> Int {
+        var query = PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(PostgresQuery.quoteIdentifier(schema)).\(table) WHERE ")
+        query.sql += condition.sql
+        query.parameters = condition.parameters
+        return try await pool.query(query)[0].decode(Int.self, 0)
+    }
+
+    /// Places an order directly, as the HTTP intake would, and returns it.
+    func placeOrder(_ request: OrderRequest = OrderValidationTests.valid) async throws -> Order {
+        let order = NewOrder(request: request, origin: .http(idempotencyKey: nil), traceparent: .random(), sagaDeadline: configuration.sagaDeadline)
+        let placement = try await pool.transaction { try await saga.place(order, in: $0) }
+        guard case .placed(let placed) = placement else { throw HarnessError("the order was not placed: \(placement)") }
+        return placed
+    }
+
+    func order(_ id: UUID) async throws -> Order? { try await saga.store.order(id: id, on: pool) }
+
+    // MARK: Broker
+
+    func connect() async throws -> AMQPConnection {
+        let connection = try await AMQPConnection.forTesting(name)
+        try await connection.declare(configuration.queues.topology)
+        return connection
+    }
+
+    func consumer(_ connection: AMQPConnection) -> MessageConsumer {
+        MessageConsumer(
+            queues: configuration.queues, schema: schema, pool: pool, connection: connection,
+            handlers: OrderEventHandlers.make(saga: saga, sagaDeadline: configuration.sagaDeadline), logger: TestEnvironment.logger(name)
+        )
+    }
+
+    /// Publishes `payload` as an event of `type` about `subject` to the service's input exchange.
+    @discardableResult
+    func publish(
+        _ type: EventType, _ payload: some Encodable, subject: String?, id: String = UUID().uuidString.lowercased(), traceparent: String? = nil,
+        on connection: AMQPConnection
+    ) async throws -> CloudEvent {
+        let event = try CloudEvent(id: id, source: "/tests", type: type.rawValue, subject: subject, traceparent: traceparent, payload: payload)
+        try await connection.publish(event.amqpMessage(), exchange: inputExchange, routingKey: type.rawValue)
+        return event
+    }
+
+    /// Runs `services` until `body` returns, then shuts them down gracefully.
+    func running<T: Sendable>(_ services: [any Service], _ body: () async throws -> T) async throws -> T {
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: TestEnvironment.logger("group")))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                let result = try await body()
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// Waits until `condition` holds, checking every 50 ms; records an issue if it never does.
+    func eventually(within timeout: Duration = .seconds(20), _ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("not within \(timeout): \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
