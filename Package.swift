@@ -142,7 +142,7 @@ let package = Package(
             name: "OrderTests",
             dependencies: ["Order", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
-        .testTarget(name: "PaymentTests", dependencies: ["Payment", "TestSupport"]),
+        .testTarget(name: "PaymentTests", dependencies: ["Payment", "GatewaySim", "TestSupport"]),
         .testTarget(
             name: "InventoryTests",
             dependencies: ["Inventory", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]

@@ -68,6 +68,11 @@ public struct GatewaySimulator: Sendable {
         router.get("/v1/ledger") { request, _ in try await self.ledger(request) }
     }
 
+    /// The ledger as `GET /v1/ledger` reports it: every charge and refund, or those of one order.
+    public func ledger(orderID: String? = nil) async throws -> GatewayLedgerReport {
+        try await ledger.report(orderID: orderID)
+    }
+
     // MARK: - Routes
 
     func charge(_ request: Request) async throws -> Response {
