@@ -58,7 +58,7 @@ import Testing
         let text = EmailMessage.compose(notification, from: "orders@shop.example", date: date).rendered()
         #expect(!text.contains("\r\nBcc:"))
         #expect(text.contains("To: ada@example.comBcc: everyone@example.com\r\n"))
-        #expect(text.contains("Reason: bad  Bcc: victim@example.com\r\n"))
+        #expect(text.contains("Reason: bad Bcc: victim@example.com\r\n"))
     }
 
     @Test func aNonASCIISubjectIsAnEncodedWordAndLongLinesAreWrapped() {
