@@ -1,9 +1,9 @@
+import AMQP
 import Contracts
 import Hummingbird
 import Logging
 import Messaging
 import Postgres
-import AMQP
 import ServiceKit
 import ServiceLifecycle
 
@@ -13,7 +13,8 @@ public enum OrderService {
     /// Runs the service process until SIGTERM or SIGINT, configured from `settings`.
     public static func run(settings: ServiceSettings) async throws {
         let configuration = try OrderServiceConfiguration(settings: settings)
-        try await ServiceRuntime.run(settings: settings, schema: configuration.schema, migrations: OrderMigrations.all(schema: configuration.schema)) {
+        try await ServiceRuntime.run(settings: settings, schema: configuration.schema, migrations: OrderMigrations.all(schema: configuration.schema))
+        {
             dependencies, router in
             build(configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, router: router, logger: dependencies.logger)
         }

@@ -24,7 +24,10 @@ struct OrderAPITests {
     static let json: HTTPFields = [.contentType: "application/json"]
 
     struct ProblemBody: Decodable {
-        struct FieldError: Decodable { var field: String; var message: String }
+        struct FieldError: Decodable {
+            var field: String
+            var message: String
+        }
         var type: String
         var title: String
         var status: Int
@@ -109,7 +112,8 @@ struct OrderAPITests {
     @Test func theSameKeyAndBodyReplaysTheSameOrder() async throws {
         let harness = try await OrderHarness.make()
         let (first, second) = try await harness.withAPI { client in
-            let first = try await client.execute(uri: "/v1/orders", method: .post, headers: Self.headers(key: "k-1"), body: ByteBuffer(string: Self.body))
+            let first = try await client.execute(
+                uri: "/v1/orders", method: .post, headers: Self.headers(key: "k-1"), body: ByteBuffer(string: Self.body))
             let second = try await client.execute(
                 uri: "/v1/orders", method: .post, headers: Self.headers(key: "k-1"), body: ByteBuffer(string: Self.sameBodyReordered)
             )
@@ -163,7 +167,8 @@ struct OrderAPITests {
             try await withThrowingTaskGroup(of: TestResponse.self) { group in
                 for _ in 0..<20 {
                     group.addTask {
-                        try await client.execute(uri: "/v1/orders", method: .post, headers: Self.headers(key: "race"), body: ByteBuffer(string: Self.body))
+                        try await client.execute(
+                            uri: "/v1/orders", method: .post, headers: Self.headers(key: "race"), body: ByteBuffer(string: Self.body))
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -225,7 +230,8 @@ struct OrderAPITests {
         let harness = try await OrderHarness.make()
         let responses = try await harness.withAPI { client in
             [
-                try await client.execute(uri: "/v1/orders", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: Self.body)),
+                try await client.execute(
+                    uri: "/v1/orders", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: Self.body)),
                 try await client.execute(uri: "/v1/orders", method: .post, headers: [:], body: ByteBuffer(string: Self.body)),
                 try await client.execute(
                     uri: "/v1/orders", method: .post, headers: [.contentType: "Application/JSON; charset=utf-8"], body: ByteBuffer(string: Self.body)

@@ -5,12 +5,13 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Messaging
-@testable import Order
 import Postgres
 import ServiceKit
 import ServiceLifecycle
 import TestSupport
 import Testing
+
+@testable import Order
 
 /// A throw-away order-service for one test: its own schema, and (when asked) its own queues on its
 /// own exchanges, against the real database and broker. Nothing touches the real saga's queues.
@@ -57,7 +58,7 @@ struct OrderHarness {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
         OrderAPI(saga: saga, pool: pool, configuration: configuration).addRoutes(to: router)
-        return try await Application(router: router).test(.router) { client in try await body(client) }
+        return try await Application(router: router, logger: TestEnvironment.logger(name)).test(.router) { client in try await body(client) }
     }
 
     // MARK: Database

@@ -2,10 +2,11 @@ import AMQP
 import Contracts
 import Foundation
 import Messaging
-@testable import Order
 import Postgres
 import TestSupport
 import Testing
+
+@testable import Order
 
 /// The order's side of the saga against the real broker and database, on queues and exchanges of
 /// its own: events in, final status and history, and exactly one outcome event in the outbox.
@@ -39,7 +40,8 @@ struct OrderSagaTests {
         try await harness.running([harness.consumer(connection)]) {
             // Both fan out of one publication in the real saga, so stock news can overtake the payment.
             let payment = try await harness.publish(.paymentSucceeded, succeeded, subject: id, on: connection)
-            try await harness.publish(.stockReserved, StockReserved(orderID: id, items: order.items), subject: id, traceparent: Self.traceparent, on: connection)
+            try await harness.publish(
+                .stockReserved, StockReserved(orderID: id, items: order.items), subject: id, traceparent: Self.traceparent, on: connection)
             try await waitForStatus(.completed, of: order, harness)
             // Redelivered, duplicated and late events change nothing.
             try await harness.publish(.paymentSucceeded, succeeded, subject: id, id: payment.id, on: connection)
@@ -99,7 +101,8 @@ struct OrderSagaTests {
                 try await harness.publish(.paymentSucceeded, paid, subject: id, on: connection)
                 try await waitForStatus(.paid, of: order, harness)
             }
-            let shortage = { (order: Order) in StockReservationFailed(orderID: orderID(order), reason: "out of stock: SKU-001", missing: ["SKU-001"]) }
+            let shortage = { (order: Order) in StockReservationFailed(orderID: orderID(order), reason: "out of stock: SKU-001", missing: ["SKU-001"])
+            }
             let refund = { (order: Order) in
                 PaymentRefunded(orderID: orderID(order), paymentID: "ch", refundID: "re_1", amountCents: 2500, currency: "EUR")
             }
@@ -166,11 +169,15 @@ struct OrderSagaTests {
         let logger = TestEnvironment.logger(harness.name)
         try await harness.pool.transaction { transaction in
             let saga = harness.saga
-            try await saga.apply(.paymentSucceeded(paymentID: "ch_p"), toOrder: orderID(paid), eventID: "e1", traceparent: nil, in: transaction, logger: logger)
-            try await saga.apply(.paymentSucceeded(paymentID: "ch_c"), toOrder: orderID(completed), eventID: "e2", traceparent: nil, in: transaction, logger: logger)
+            try await saga.apply(
+                .paymentSucceeded(paymentID: "ch_p"), toOrder: orderID(paid), eventID: "e1", traceparent: nil, in: transaction, logger: logger)
+            try await saga.apply(
+                .paymentSucceeded(paymentID: "ch_c"), toOrder: orderID(completed), eventID: "e2", traceparent: nil, in: transaction, logger: logger)
             try await saga.apply(.stockReserved, toOrder: orderID(completed), eventID: "e3", traceparent: nil, in: transaction, logger: logger)
         }
-        let watchers = (0..<2).map { _ in SagaDeadlineWatcher(saga: harness.saga, pool: harness.pool, interval: .milliseconds(50), batchSize: 1, logger: logger) }
+        let watchers = (0..<2).map { _ in
+            SagaDeadlineWatcher(saga: harness.saga, pool: harness.pool, interval: .milliseconds(50), batchSize: 1, logger: logger)
+        }
         try await harness.running(watchers) {
             try await harness.eventually("both open orders cancelled") {
                 try await harness.count("orders", where: "status = 'CANCELLED'") == 2

@@ -62,7 +62,8 @@ public enum OrderEventHandlers {
         switch try await saga.place(order, in: context.transaction) {
         case .placed(let placed):
             Counter(label: "orderly_orders_accepted_total", dimensions: [("channel", "ingress")]).increment()
-            logger.info("order accepted from ingress", metadata: ["order.total_cents": "\(placed.totalCents)", "customer.id": "\(placed.customer.id)"])
+            logger.info(
+                "order accepted from ingress", metadata: ["order.total_cents": "\(placed.totalCents)", "customer.id": "\(placed.customer.id)"])
         case .replayed(let id), .conflict(let id):
             logger.info("order.requested seen before; its order stands", metadata: ["order.id": "\(id.uuidString.lowercased())"])
         }

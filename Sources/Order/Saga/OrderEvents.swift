@@ -39,7 +39,8 @@ public struct OrderEvents: Sendable, Hashable {
             totalCents: order.totalCents, reason: order.status == .completed ? nil : order.failureReason
         )
         return OutgoingEvent(
-            try CloudEvent(source: source, type: type.rawValue, subject: payload.orderID, traceparent: traceparent ?? order.traceparent, payload: payload),
+            try CloudEvent(
+                source: source, type: type.rawValue, subject: payload.orderID, traceparent: traceparent ?? order.traceparent, payload: payload),
             exchange: exchange
         )
     }

@@ -87,7 +87,8 @@ public struct OrderSaga: Sendable {
         case .deferred:
             break
         case .ignored(let reason):
-            logger.info("event ignored", metadata: ["event.type": "\(event.name)", "order.status": "\(order.status.rawValue)", "reason": "\(reason)"])
+            logger.info(
+                "event ignored", metadata: ["event.type": "\(event.name)", "order.status": "\(order.status.rawValue)", "reason": "\(reason)"])
         case .moved(let status):
             var moved = order
             moved.status = status

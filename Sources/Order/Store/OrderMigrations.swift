@@ -7,7 +7,7 @@ public enum OrderMigrations {
     public static func all(schema: String) -> [PostgresMigration] {
         let s = PostgresQuery.quoteIdentifier(schema)
         let statuses = OrderStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        let open = OrderStatus.open.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let open = OrderStore.openStatusList
         return MessagingMigrations.all(schema: schema) + [
             PostgresMigration(
                 version: 100, name: "orders",

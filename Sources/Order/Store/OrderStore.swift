@@ -171,12 +171,15 @@ public struct OrderStore: Sendable, Hashable {
         try await transaction.query(
             """
             SELECT \(unescaped: SagaOrder.columns) FROM \(identifier: schema).orders
-            WHERE status = ANY(\(OrderStatus.open.map(\.rawValue))::text[]) AND deadline <= clock_timestamp()
+            WHERE status IN (\(unescaped: Self.openStatusList)) AND deadline <= clock_timestamp()
             ORDER BY deadline LIMIT \(limit)
             FOR UPDATE SKIP LOCKED
             """
         ).map(SagaOrder.init(row:))
     }
+
+    /// The open statuses as SQL literals, spelled as in the partial index `orders_open_by_deadline` so that it is used.
+    static let openStatusList = OrderStatus.open.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     /// Moves a locked order to `status`, with its payment id and failure reason, and records the history entry.
     public func move(_ order: SagaOrder, to status: OrderStatus, in transaction: PostgresTransaction) async throws {
