@@ -148,7 +148,9 @@ struct AsyncAPIContractTests {
         let schema = try dataSchema(ofMessage: try messageKey(of: type))
         let checker = document.schemas
         #expect(checker.problems(of: try .encoding(full), against: schema, at: "data", demands: .everyPropertyPresent) == [])
-        #expect(checker.problems(of: try .encoding(PayloadSamples.minimal(type)), against: schema, at: "data", demands: .everyPresentPropertyRequired) == [])
+        #expect(
+            checker.problems(of: try .encoding(PayloadSamples.minimal(type)), against: schema, at: "data", demands: .everyPresentPropertyRequired)
+                == [])
 
         // The whole message, as the outbox writes it, against the message's payload schema.
         let writer = Self.writers[type.exchange] ?? "?"

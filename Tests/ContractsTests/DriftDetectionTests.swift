@@ -45,7 +45,9 @@ import Testing
     }
 
     func problems(_ schema: String, _ demands: SchemaChecker.Demands) throws -> [String] {
-        checker.problems(of: try .encoding(line), against: .mapping([.init(key: "$ref", value: .scalar("#/components/schemas/\(schema)", quoted: true))]), demands: demands)
+        checker.problems(
+            of: try .encoding(line), against: .mapping([.init(key: "$ref", value: .scalar("#/components/schemas/\(schema)", quoted: true))]),
+            demands: demands)
     }
 
     @Test func aMatchingSchemaHasNoProblems() throws {
@@ -53,14 +55,18 @@ import Testing
     }
 
     @Test func aRenamedFieldIsCaughtBothWays() throws {
-        #expect(try problems("Renamed", []) == ["$.unit_price: required by the document but missing from the JSON", "$.unit_price_cents: in the JSON but not documented"])
+        #expect(
+            try problems("Renamed", []) == [
+                "$.unit_price: required by the document but missing from the JSON", "$.unit_price_cents: in the JSON but not documented",
+            ])
     }
 
     @Test func aFieldTheCodeAlwaysSendsMustBeRequired() throws {
-        #expect(try problems("Optional", .everyPresentPropertyRequired) == [
-            "$.quantity: always in the JSON but not documented as required",
-            "$.unit_price_cents: always in the JSON but not documented as required",
-        ])
+        #expect(
+            try problems("Optional", .everyPresentPropertyRequired) == [
+                "$.quantity: always in the JSON but not documented as required",
+                "$.unit_price_cents: always in the JSON but not documented as required",
+            ])
     }
 
     @Test func aWrongTypeIsCaughtThroughAReference() throws {

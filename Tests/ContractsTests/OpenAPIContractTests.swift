@@ -86,8 +86,11 @@ struct OpenAPIContractTests {
     @Test func theOrderRequestSchemaMatchesTheCodableStruct() throws {
         let schema = try #require(root[["components", "schemas", "OrderRequest"]])
         let sample = try JSONValue.encoding(PayloadSamples.full(.orderRequested))
-        #expect(document.schemas.problems(of: sample, against: schema, at: "body", demands: [.everyPropertyPresent, .everyPresentPropertyRequired]) == [])
-        #expect(root[["paths", "/v1/orders", "post", "requestBody", "content", "application/json", "schema"]]?.reference == "#/components/schemas/OrderRequest")
+        #expect(
+            document.schemas.problems(of: sample, against: schema, at: "body", demands: [.everyPropertyPresent, .everyPresentPropertyRequired]) == [])
+        #expect(
+            root[["paths", "/v1/orders", "post", "requestBody", "content", "application/json", "schema"]]?.reference
+                == "#/components/schemas/OrderRequest")
     }
 
     @Test func theOrderStatusesAreTheSixOfTheSaga() {

@@ -217,16 +217,25 @@ struct YAMLReader {
     static func stripComment(_ content: Substring) -> Substring {
         var quote: Character?
         var previous: Character = " "
-        for index in content.indices {
+        var index = content.startIndex
+        while index < content.endIndex {
             let character = content[index]
+            defer {
+                previous = character
+                index = content.index(after: index)
+            }
             if let open = quote {
-                if character == open { quote = nil }
+                let next = content.index(after: index)
+                if character == open, open == "'", next < content.endIndex, content[next] == "'" {
+                    index = next  // '' is a quote inside a single-quoted scalar
+                } else if character == open {
+                    quote = nil
+                }
             } else if character == "'" || character == "\"", " [{,:".contains(previous) {
                 quote = character
             } else if character == "#", previous == " " {
                 return content[..<index].trimmingTrailingSpaces()
             }
-            previous = character
         }
         return content.trimmingTrailingSpaces()
     }
