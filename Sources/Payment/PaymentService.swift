@@ -58,7 +58,8 @@ public struct PaymentService: Sendable {
         try await ServiceRuntime.run(
             settings: settings, schema: configuration.schema, migrations: PaymentMigrations.all(schema: configuration.schema)
         ) { dependencies, _ in
-            PaymentService(configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, logger: dependencies.logger).services()
+            PaymentService(configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, logger: dependencies.logger)
+                .services()
         }
     }
 }

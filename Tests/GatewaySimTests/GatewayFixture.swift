@@ -59,7 +59,8 @@ extension TestResponse {
 extension TestClientProtocol {
     func charge(amount: Int = 2500, token: String = "tok_ok", key: String, order: String) async throws -> TestResponse {
         try await executeRequest(
-            uri: "/v1/charges", method: .post, headers: GatewayFixture.json, body: GatewayFixture.charge(amount: amount, token: token, key: key, order: order)
+            uri: "/v1/charges", method: .post, headers: GatewayFixture.json,
+            body: GatewayFixture.charge(amount: amount, token: token, key: key, order: order)
         )
     }
 

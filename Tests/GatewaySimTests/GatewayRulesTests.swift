@@ -36,7 +36,9 @@ struct GatewayRulesTests {
     }
 
     @Test func refundFieldsAreChecked() {
-        guard case .failure(let invalid) = RefundRequest.validate(.init(chargeID: "", amountCents: -1, idempotencyKey: String(repeating: "k", count: 256)))
+        guard
+            case .failure(let invalid) = RefundRequest.validate(
+                .init(chargeID: "", amountCents: -1, idempotencyKey: String(repeating: "k", count: 256)))
         else {
             Issue.record("an invalid refund passed")
             return

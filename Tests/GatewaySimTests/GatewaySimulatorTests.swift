@@ -97,10 +97,17 @@ struct GatewaySimulatorTests {
                 uri: "/v1/charges", method: .post, headers: GatewayFixture.json, body: ByteBuffer(string: #"{"amount_cents":"ten"}"#)
             )
             #expect(missing.status == .unprocessableContent)
-            let empty = try await client.executeRequest(uri: "/v1/charges", method: .post, headers: GatewayFixture.json, body: ByteBuffer(string: "{}"))
+            let empty = try await client.executeRequest(
+                uri: "/v1/charges", method: .post, headers: GatewayFixture.json, body: ByteBuffer(string: "{}"))
             #expect(empty.status == .unprocessableContent)
             let fields = (empty.object["errors"] as? [[String: Any]])?.compactMap { $0["field"] as? String } ?? []
             #expect(Set(fields) == ["amount_cents", "currency", "token", "idempotency_key", "order_id"])
+            let huge = try await client.executeRequest(
+                uri: "/v1/charges", method: .post, headers: GatewayFixture.json,
+                body: ByteBuffer(string: #"{"token":""# + String(repeating: "x", count: 70_000) + #""}"#)
+            )
+            #expect(huge.status == .contentTooLarge)
+            #expect(huge.headers[.contentType] == "application/problem+json")
             #expect(try await client.ledger().charges.isEmpty)
         }
         try await fixture.tearDown()

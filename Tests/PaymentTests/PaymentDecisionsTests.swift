@@ -26,7 +26,9 @@ struct PaymentDecisionsTests {
         #expect(RefundOutcome(.response(status: 201, body: Self.json(#"{"refund_id":"re_1"}"#))) == .refunded(refundID: "re_1"))
         #expect(RefundOutcome(.response(status: 500, body: Data())).label == "transient")
         #expect(RefundOutcome(.unreachable(reason: "timeout")).label == "transient")
-        #expect(RefundOutcome(.response(status: 404, body: Self.json(#"{"detail":"no charge"}"#))) == .rejected(reason: "gateway answered 404: no charge"))
+        #expect(
+            RefundOutcome(.response(status: 404, body: Self.json(#"{"detail":"no charge"}"#))) == .rejected(reason: "gateway answered 404: no charge")
+        )
     }
 
     static let charged = OrderPaymentState.Charge(chargeID: "ch_1", status: "succeeded", amountCents: 2500, currency: "EUR")

@@ -67,7 +67,8 @@ struct PaymentHarness {
                 schema: schema, queues: queues, exchange: output, prefetch: 8, gatewayURL: await server.baseURL(), gatewayTimeout: gatewayTimeout
             )
             let service = PaymentService(configuration: configuration, pool: pool, connection: connection, logger: TestEnvironment.logger(name))
-            let group = ServiceGroup(configuration: .init(services: service.services().map { .init(service: $0) }, logger: TestEnvironment.logger(name)))
+            let group = ServiceGroup(
+                configuration: .init(services: service.services().map { .init(service: $0) }, logger: TestEnvironment.logger(name)))
             tasks.addTask { try await group.run() }
             let result: Result<T, any Error>
             do {
