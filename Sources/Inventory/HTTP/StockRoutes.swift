@@ -1,3 +1,4 @@
+import Contracts
 import Hummingbird
 import Postgres
 import ServiceKit
@@ -14,7 +15,7 @@ public struct StockRoutes: Sendable {
 
     /// Adds `GET /v1/stock/{sku}`: `{"sku","available","reserved"}`, or a `404` problem for a SKU never stocked.
     public func add<Context: RequestContext>(to router: Router<Context>) {
-        router.get("/v1/stock/:sku") { _, context -> StockResponse in
+        router.get(RouterPath(HTTPRoute.getStock.routerPath)) { _, context -> StockResponse in
             let sku = try context.parameters.require("sku")
             guard let level = try await store.level(sku: sku, on: pool) else {
                 throw Problem(.notFound, title: "Unknown SKU", detail: "no stock was ever recorded for SKU '\(sku)'")
