@@ -30,7 +30,11 @@ public struct PostgresMigrator: Sendable {
         let ordered = try Self.ordered(migrations)
         try await pool.transaction { transaction in
             try await lock(transaction)
-            try await transaction.execute("CREATE SCHEMA IF NOT EXISTS \(identifier: schema)")
+            // A service's role may own its schema without being allowed to create schemas in the
+            // database, and CREATE SCHEMA IF NOT EXISTS needs that privilege even when the schema exists.
+            if try await transaction.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)").isEmpty {
+                try await transaction.execute("CREATE SCHEMA \(identifier: schema)")
+            }
             try await transaction.execute(
                 """
                 CREATE TABLE IF NOT EXISTS \(identifier: schema).schema_migrations (
