@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 
@@ -24,9 +25,8 @@ public final class GatewayClient: Sendable {
     public init(baseURL: String, timeout: Duration, logger: Logger) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.timeout = timeout
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .nanoseconds(nanoseconds), read: .nanoseconds(nanoseconds))
+        configuration.timeout = .init(connect: .nanoseconds(timeout.nanoseconds), read: .nanoseconds(timeout.nanoseconds))
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.logger = logger
     }
@@ -77,17 +77,28 @@ public final class GatewayClient: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json, application/problem+json")
+        let start = ContinuousClock.now
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             request.body = .bytes(ByteBuffer(bytes: try encoder.encode(body)))
-            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-            let deadline = NIODeadline.now() + .nanoseconds(nanoseconds)
+            let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
             let response = try await client.execute(request, deadline: deadline, logger: logger)
             let buffer = try await response.body.collect(upTo: Self.maxBodySize)
+            recordDuration(path, since: start, outcome: "\(response.status.code)")
             return .response(status: Int(response.status.code), body: Data(buffer.readableBytesView))
         } catch {
+            recordDuration(path, since: start, outcome: "unreachable")
             return .unreachable(reason: "\(path): \(error)")
         }
     }
+
+    private func recordDuration(_ path: String, since start: ContinuousClock.Instant, outcome: String) {
+        Timer(label: "orderly_payment_gateway_duration_seconds", dimensions: [("path", path), ("status", outcome)])
+            .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+    }
+}
+
+extension Duration {
+    fileprivate var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }
