@@ -48,6 +48,25 @@ public final class AMQPConnection: Sendable {
         return connection
     }
 
+    /// Connects, runs `body` with the connection, and closes it whether `body` returns or throws.
+    ///
+    /// For short jobs (a command-line call, a check in a test); services keep one connection for their lifetime.
+    public static func withConnection<T>(
+        configuration: AMQPConfiguration,
+        logger: Logger,
+        _ body: (AMQPConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await connect(configuration: configuration, logger: logger)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
     /// Starts a connection without waiting for it: it connects, and reconnects, in the background.
     ///
     /// Commands sent before the connection is up wait for it (publishes up to their timeout).

@@ -128,16 +128,9 @@ struct Checkout {
 
     /// Runs `body` with a connection to the system's virtual host, as a plain AMQP client of another system.
     func withBroker<T>(_ body: (AMQPConnection) async throws -> T) async throws -> T {
-        let configuration = try AMQPConfiguration(url: system.amqpURL)
-        let connection = try await AMQPConnection.connect(configuration: configuration, logger: TestEnvironment.logger("e2e"))
-        do {
-            let result = try await body(connection)
-            await connection.close()
-            return result
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await AMQPConnection.withConnection(
+            configuration: try AMQPConfiguration(url: system.amqpURL), logger: TestEnvironment.logger("e2e"), body
+        )
     }
 
     /// Messages waiting in a queue of the system's virtual host.

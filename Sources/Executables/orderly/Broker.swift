@@ -8,14 +8,6 @@ extension ConnectionOptions {
         configuration.connectionName = "orderly-cli"
         var logger = Logger(label: "orderly")
         logger.logLevel = .warning
-        let connection = try await AMQPConnection.connect(configuration: configuration, logger: logger)
-        do {
-            let result = try await body(connection)
-            await connection.close()
-            return result
-        } catch {
-            await connection.close()
-            throw error
-        }
+        return try await AMQPConnection.withConnection(configuration: configuration, logger: logger, body)
     }
 }
