@@ -66,6 +66,24 @@ struct OrderSagaTests {
         try await harness.tearDown(connection: connection)
     }
 
+    @Test func stockNewsThatOvertakesThePaymentIsAppliedAfterItNotDropped() async throws {
+        let harness = try await OrderHarness.make()
+        let connection = try await harness.connect()
+        let order = try await harness.placeOrder()
+        let id = orderID(order)
+        try await harness.running([harness.consumer(connection)]) {
+            try await harness.publish(.stockReserved, StockReserved(orderID: id, items: order.items), subject: id, on: connection)
+            try await Task.sleep(for: .milliseconds(100))  // Handled and deferred to the first retry tier by now.
+            #expect(try await harness.order(order.id)?.status == .pending)
+            let paid = PaymentSucceeded(orderID: id, paymentID: "ch_2", amountCents: 2500, currency: "EUR", items: order.items)
+            try await harness.publish(.paymentSucceeded, paid, subject: id, on: connection)
+            try await waitForStatus(.completed, of: order, harness)
+        }
+        #expect(try await harness.order(order.id)?.history.map(\.status) == [.pending, .paid, .completed])
+        #expect(try await outcomes(harness, of: order).map(\.type) == ["order.completed"])
+        try await harness.tearDown(connection: connection)
+    }
+
     @Test func aDeclinedPaymentFailsTheOrderAndALateSuccessCannotRevive() async throws {
         let harness = try await OrderHarness.make()
         let connection = try await harness.connect()
@@ -140,7 +158,7 @@ struct OrderSagaTests {
         invalid.items[0].quantity = 0
         try await harness.running([harness.consumer(connection)]) {
             let first = try await harness.publish(.orderRequested, request, subject: nil, traceparent: Self.traceparent, on: connection)
-            try await harness.publish(.orderRequested, request, subject: nil, id: first.id, on: connection)  // Published twice.
+            try await harness.publish(.orderRequested, request, subject: nil, id: first.id, traceparent: Self.traceparent, on: connection)  // Published twice.
             try await harness.publish(.orderRequested, request, subject: nil, on: connection)  // Another request for the same goods.
             try await harness.publish(.orderRequested, invalid, subject: nil, id: "bad-order", on: connection)
             try await harness.eventually("two orders placed") { try await harness.count("orders") == 2 }
