@@ -131,6 +131,7 @@ let package = Package(
             dependencies: [
                 "AMQP", "Postgres",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/TestSupport"
         ),

@@ -96,7 +96,7 @@ struct Checkout {
     func stocked(_ units: Int, prefix: String = "SKU") async throws -> String {
         let sku = "\(prefix)-\(UUID().uuidString.prefix(8))"
         try await adjust(sku, by: units)
-        try await eventually { try await stock(sku)?.available == units }
+        try await TestSupport.eventually { try await stock(sku)?.available == units }
         return sku
     }
 
@@ -136,17 +136,5 @@ struct Checkout {
     /// Messages waiting in a queue of the system's virtual host.
     func queueDepth(_ queue: String) async throws -> UInt32 {
         try await withBroker { try await $0.status(ofQueue: queue).messageCount }
-    }
-
-    /// Waits until `condition` holds.
-    func eventually(within timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("condition not met within \(timeout)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
     }
 }

@@ -64,7 +64,7 @@ struct CheckoutEndToEndFaultTests {
             default:
                 Issue.record("order \(id) is still \(order.status)")
             }
-            try await checkout.eventually { try await checkout.notifications(id) == 1 }
+            try await eventually { try await checkout.notifications(id) == 1 }
         }
         let stock = try #require(try await checkout.stock(sku))
         #expect(stock.available + stock.reserved == initialStock)

@@ -22,7 +22,7 @@ struct CheckoutEndToEndTests {
         #expect(ledger.refunds.isEmpty)
         #expect(order.payment_id == ledger.successfulCharges.first?.charge_id)
         #expect(try await checkout.stock(sku) == Checkout.Stock(sku: sku, available: 3, reserved: 2))
-        try await checkout.eventually { try await checkout.notifications(id) == 1 }
+        try await eventually { try await checkout.notifications(id) == 1 }
     }
 
     @Test func aDeclinedCardFailsTheOrderWithoutChargeOrStockChange() async throws {
@@ -34,7 +34,7 @@ struct CheckoutEndToEndTests {
         #expect(order.failure_reason != nil)
         #expect(try await checkout.ledger(id).successfulCharges.isEmpty)
         #expect(try await checkout.stock(sku) == Checkout.Stock(sku: sku, available: 5, reserved: 0))
-        try await checkout.eventually { try await checkout.notifications(id) == 1 }
+        try await eventually { try await checkout.notifications(id) == 1 }
     }
 
     @Test func stockShortAfterPaymentCancelsWithOneChargeAndOneRefundOfTheSameAmount() async throws {
@@ -48,7 +48,7 @@ struct CheckoutEndToEndTests {
         #expect(ledger.refunds.map(\.amount_cents) == [2997])
         #expect(ledger.refunds.first?.charge_id == ledger.successfulCharges.first?.charge_id)
         #expect(try await checkout.stock(sku) == Checkout.Stock(sku: sku, available: 1, reserved: 0))
-        try await checkout.eventually { try await checkout.notifications(id) == 1 }
+        try await eventually { try await checkout.notifications(id) == 1 }
     }
 
     @Test func aFlakyGatewayIsRetriedThroughTheTiersAndChargesOnce() async throws {
@@ -101,7 +101,7 @@ struct CheckoutEndToEndTests {
         let adjustment = UUID().uuidString
         try await checkout.adjust(sku, by: 6, eventID: adjustment)
         try await checkout.adjust(sku, by: 6, eventID: adjustment)
-        try await checkout.eventually { try await checkout.stock(sku)?.available == 10 }
+        try await eventually { try await checkout.stock(sku)?.available == 10 }
         try await Task.sleep(for: .seconds(1))
         #expect(try await checkout.stock(sku)?.available == 10)
 
@@ -117,7 +117,7 @@ struct CheckoutEndToEndTests {
 
         struct Listing: Decodable { var orders: [Checkout.Order] }
         var found: [Checkout.Order] = []
-        try await checkout.eventually {
+        try await eventually {
             let response = try await checkout.system.request(.GET, path: "/v1/orders?customer_id=\(customer)")
             found = (try? JSONDecoder().decode(Listing.self, from: response.body).orders) ?? []
             return !found.isEmpty
@@ -136,7 +136,7 @@ struct CheckoutEndToEndTests {
         let unknown = try CloudEvent(source: "/tests", type: "order.teleported", subject: "x", payload: ["x": 1])
         // Bound by its routing key, unknown by its type.
         try await checkout.publish(unknown.amqpMessage(), routingKey: "order.requested")
-        try await checkout.eventually { try await checkout.queueDepth("order.dead") == parkedBefore + 2 }
+        try await eventually { try await checkout.queueDepth("order.dead") == parkedBefore + 2 }
 
         let reasons = try await checkout.withBroker { connection in
             try await connection.consume(queue: "order.dead").collect(Int(parkedBefore) + 2, within: .seconds(10)).compactMap {

@@ -13,12 +13,12 @@ struct DeadlineEndToEndTests {
         #expect(order.status == "CANCELLED")
         #expect(order.failure_reason == "deadline exceeded")
         // The slow charge may still land at the gateway after the deadline: then it must be refunded.
-        try await checkout.eventually(within: .seconds(90)) {
+        try await eventually(within: .seconds(90)) {
             let ledger = try await checkout.ledger(id)
             return !ledger.successfulCharges.isEmpty && ledger.refunds.map(\.amount_cents) == ledger.successfulCharges.map(\.amount_cents)
         }
         #expect(try await checkout.stock(sku) == Checkout.Stock(sku: sku, available: 1, reserved: 0))
-        try await checkout.eventually { try await checkout.notifications(id) == 1 }
+        try await eventually { try await checkout.notifications(id) == 1 }
         #expect(try await checkout.settled(id).status == "CANCELLED")
     }
 }

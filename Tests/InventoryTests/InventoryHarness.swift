@@ -110,35 +110,11 @@ struct InventoryHarness {
         try await emitted().filter { $0.type == type.rawValue }
     }
 
-    /// Waits until `condition` holds, checking every 100 ms.
-    func eventually(within timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("condition not met within \(timeout)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
 
     /// Runs the service's consumer (and relay) until `body` returns, then shuts them down gracefully.
     func running<T: Sendable>(withRelay: Bool = false, _ body: () async throws -> T) async throws -> T {
         var services: [any Service] = [service.consumer()]
         if withRelay { services.append(service.relay(pollInterval: .milliseconds(100))) }
-        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: TestEnvironment.logger("group")))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                let result = try await body()
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-        }
+        return try await TestSupport.running(services, body)
     }
 }

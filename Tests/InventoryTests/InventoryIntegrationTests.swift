@@ -17,9 +17,9 @@ struct InventoryIntegrationTests {
         try await harness.stock("BULB", available: 1)
         let published = try await harness.running(withRelay: true) {
             try await harness.paymentSucceeded("o-1", [line("LAMP", 2), line("BULB", 1)])
-            try await harness.eventually { try await harness.handledCount() == 1 }
+            try await eventually { try await harness.handledCount() == 1 }
             try await harness.paymentSucceeded("o-2", [line("LAMP", 2), line("BULB", 1)])
-            try await harness.eventually { try await harness.handledCount() == 2 }
+            try await eventually { try await harness.handledCount() == 2 }
             return try await harness.connection.consume(queue: harness.probe).collect(3, within: .seconds(10))
         }
         // o-1 holds both lines; o-2 holds nothing, not even the lamps that were there.
@@ -46,7 +46,7 @@ struct InventoryIntegrationTests {
                 for index in 0..<50 { group.addTask { try await harness.paymentSucceeded("race-\(index)", [line("LAST", 1)]) } }
                 try await group.waitForAll()
             }
-            try await harness.eventually { try await harness.handledCount() == 50 }
+            try await eventually { try await harness.handledCount() == 50 }
         }
         let level = try #require(try await harness.level("LAST"))
         #expect(level == StockLevel(sku: "LAST", available: 0, reserved: 10))
@@ -70,8 +70,8 @@ struct InventoryIntegrationTests {
             try await harness.publish(.stockAdjusted, subject: "MUG", id: "adj-1", payload: StockAdjusted(sku: "MUG", delta: 7, reason: "delivery"))
             try await harness.publish(.stockAdjusted, subject: "MUG", id: "adj-1", payload: StockAdjusted(sku: "MUG", delta: 7, reason: "delivery"))
             try await harness.publish(.stockAdjusted, subject: "MUG", id: "adj-2", payload: StockAdjusted(sku: "MUG", delta: -2, reason: "broken"))
-            try await harness.eventually { try await harness.handledCount() == 2 }
-            try await harness.eventually { try await harness.connection.status(ofQueue: harness.queues.workQueue).messageCount == 0 }
+            try await eventually { try await harness.handledCount() == 2 }
+            try await eventually { try await harness.connection.status(ofQueue: harness.queues.workQueue).messageCount == 0 }
             try await Task.sleep(for: .milliseconds(300))
         }
         #expect(try await harness.level("MUG") == StockLevel(sku: "MUG", available: 5, reserved: 0))
@@ -88,7 +88,7 @@ struct InventoryIntegrationTests {
         try await harness.running {
             try await harness.publish(
                 .stockAdjusted, subject: "MUG", id: "too-much", payload: StockAdjusted(sku: "MUG", delta: -5, reason: "stocktake"))
-            try await harness.eventually { try await harness.connection.status(ofQueue: harness.queues.parkingQueue).messageCount == 1 }
+            try await eventually { try await harness.connection.status(ofQueue: harness.queues.parkingQueue).messageCount == 1 }
         }
         #expect(try await harness.level("MUG") == StockLevel(sku: "MUG", available: 2, reserved: 0))
         let parked = try await harness.connection.consume(queue: harness.queues.parkingQueue).collect(1, within: .seconds(5))
@@ -108,20 +108,20 @@ struct InventoryIntegrationTests {
         try await harness.stock("CHAIR", available: 4)
         try await harness.running {
             try await harness.paymentSucceeded("o-1", [line("CHAIR", 3)])
-            try await harness.eventually { try await harness.handledCount() == 1 }
+            try await eventually { try await harness.handledCount() == 1 }
             #expect(try await harness.level("CHAIR") == StockLevel(sku: "CHAIR", available: 1, reserved: 3))
 
             try await harness.orderCancelled("o-1")
             try await harness.orderCancelled("o-1")  // A second cancellation (another event id) releases nothing more.
-            try await harness.eventually { try await harness.handledCount() == 3 }
+            try await eventually { try await harness.handledCount() == 3 }
             #expect(try await harness.level("CHAIR") == StockLevel(sku: "CHAIR", available: 4, reserved: 0))
 
             // Cancelled before it was paid: the payment that overtook nothing reserves nothing.
             try await harness.orderCancelled("o-2")
-            try await harness.eventually { try await harness.handledCount() == 4 }
+            try await eventually { try await harness.handledCount() == 4 }
             try await harness.paymentSucceeded("o-2", [line("CHAIR", 1)])
             try await harness.paymentSucceeded("o-1", [line("CHAIR", 1)])  // A late duplicate payment of o-1.
-            try await harness.eventually { try await harness.handledCount() == 6 }
+            try await eventually { try await harness.handledCount() == 6 }
         }
         #expect(try await harness.level("CHAIR") == StockLevel(sku: "CHAIR", available: 4, reserved: 0))
         #expect(try await harness.emitted().map(\.type) == ["stock.reserved"])

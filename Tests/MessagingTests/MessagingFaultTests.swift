@@ -12,7 +12,7 @@ struct MessagingFaultTests {
     @Test func everyEventWrittenAcrossABrokerRestartIsHandledExactlyOnce() async throws {
         let harness = try await MessagingHarness.make()
         let total = 300
-        try await harness.running([harness.relay(), harness.consumer(["test.happened": harness.recordEffect])]) {
+        try await running([harness.relay(), harness.consumer(["test.happened": harness.recordEffect])]) {
             for index in 0..<total {
                 try await harness.pool.transaction { transaction in
                     try await harness.outbox.enqueue(try harness.event(subject: "o-\(index % 7)", id: "e-\(index)"), exchange: harness.exchange, in: transaction)
@@ -21,7 +21,7 @@ struct MessagingFaultTests {
                 if index == 2 * total / 3 { try Infrastructure.rabbitmq.start() }
                 try await Task.sleep(for: .milliseconds(5))
             }
-            try await harness.eventually(within: .seconds(90)) { try await harness.effects().count >= total }
+            try await eventually(within: .seconds(90)) { try await harness.effects().count >= total }
             try await Task.sleep(for: .seconds(1))  // Time for a duplicate to show, if one got through.
         }
         let effects = try await harness.effects().map(\.id)
@@ -38,14 +38,14 @@ struct MessagingFaultTests {
             tiers: [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16)], acquireTimeout: .seconds(1)
         )
         let total = 20
-        try await harness.running([harness.consumer(["test.happened": harness.recordEffect])]) {
+        try await running([harness.consumer(["test.happened": harness.recordEffect])]) {
             try Infrastructure.postgres.stop()
             for index in 0..<total {
                 try await harness.connection.publish(try harness.event(id: "d-\(index)").amqpMessage(), exchange: harness.exchange, routingKey: "test.happened")
             }
             try await Task.sleep(for: .seconds(4))
             try Infrastructure.postgres.start()
-            try await harness.eventually(within: .seconds(60)) { try await harness.effects().count >= total }
+            try await eventually(within: .seconds(60)) { try await harness.effects().count >= total }
         }
         let effects = try await harness.effects()
         #expect(Set(effects.map(\.id)) == Set((0..<total).map { "d-\($0)" }))

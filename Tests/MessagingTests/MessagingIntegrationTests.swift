@@ -39,8 +39,8 @@ struct MessagingIntegrationTests {
         #expect(try await harness.outbox.pendingCount(on: harness.pool) == 0)
 
         let inbox = Inbox(schema: harness.schema, consumer: harness.queues.workQueue)
-        try await harness.running([harness.consumer(["test.happened": harness.recordEffect])]) {
-            try await harness.eventually { try await harness.connection.status(ofQueue: harness.queues.workQueue).messageCount == 0 }
+        try await running([harness.consumer(["test.happened": harness.recordEffect])]) {
+            try await eventually { try await harness.connection.status(ofQueue: harness.queues.workQueue).messageCount == 0 }
             try await Task.sleep(for: .milliseconds(300))
         }
         #expect(try await harness.effects().map(\.id) == ["once"])
@@ -70,8 +70,8 @@ struct MessagingIntegrationTests {
         let relays = (0..<3).map { _ in
             OutboxRelay(outbox: harness.outbox, pool: harness.pool, connection: harness.connection, batchSize: 7, logger: TestEnvironment.logger("relay"))
         }
-        try await harness.running(relays + [consumer]) {
-            try await harness.eventually { seen.withLock { $0.values.map(\.count).reduce(0, +) } == 120 }
+        try await running(relays + [consumer]) {
+            try await eventually { seen.withLock { $0.values.map(\.count).reduce(0, +) } == 120 }
         }
         for aggregate in aggregates {
             #expect(seen.withLock { $0[aggregate] } == Array(0..<40), "out of order for \(aggregate)")
@@ -90,9 +90,9 @@ struct MessagingIntegrationTests {
                 "INSERT INTO \(identifier: schema).effects (message_id, attempt) VALUES (\(context.event.id), \(context.attempt))"
             )
         }
-        try await harness.running([harness.consumer(["test.happened": flaky])]) {
+        try await running([harness.consumer(["test.happened": flaky])]) {
             try await harness.connection.publish(try harness.event(id: "flaky").amqpMessage(), exchange: harness.exchange, routingKey: "test.happened")
-            try await harness.eventually { try await !harness.effects().isEmpty }
+            try await eventually { try await !harness.effects().isEmpty }
         }
         let times = attempts.withLock { $0 }
         #expect(times.count == 3)
@@ -113,13 +113,13 @@ struct MessagingIntegrationTests {
         let publish = { (message: AMQPMessage, key: String) in
             try await harness.connection.publish(message, exchange: harness.exchange, routingKey: key)
         }
-        try await harness.running([harness.consumer(handlers)]) {
+        try await running([harness.consumer(handlers)]) {
             try await publish(AMQPMessage("{not json", properties: AMQPProperties(messageID: "malformed")), "test.happened")
             try await publish(try harness.event("test.unknown", id: "unknown").amqpMessage(), "test.unknown")
             try await publish(try harness.event("test.declined", id: "declined").amqpMessage(), "test.declined")
             try await publish(try harness.event("test.flaky", id: "exhausted").amqpMessage(), "test.flaky")
             try await publish(try harness.event(id: "good").amqpMessage(), "test.happened")
-            try await harness.eventually { try await harness.connection.status(ofQueue: harness.queues.parkingQueue).messageCount == 4 }
+            try await eventually { try await harness.connection.status(ofQueue: harness.queues.parkingQueue).messageCount == 4 }
         }
         #expect(try await harness.effects().map(\.id) == ["good"])
 
@@ -146,9 +146,9 @@ struct MessagingIntegrationTests {
     @Test func aDuplicatePublishedTwiceHasOneEffect() async throws {
         let harness = try await MessagingHarness.make()
         let event = try harness.event(id: "twice")
-        try await harness.running([harness.consumer(["test.happened": harness.recordEffect])]) {
+        try await running([harness.consumer(["test.happened": harness.recordEffect])]) {
             for _ in 0..<2 { try await harness.connection.publish(event.amqpMessage(), exchange: harness.exchange, routingKey: event.type) }
-            try await harness.eventually { try await harness.connection.status(ofQueue: harness.queues.workQueue).messageCount == 0 }
+            try await eventually { try await harness.connection.status(ofQueue: harness.queues.workQueue).messageCount == 0 }
             try await Task.sleep(for: .milliseconds(300))
         }
         #expect(try await harness.effects().map(\.id) == ["twice"])

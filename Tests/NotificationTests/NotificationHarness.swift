@@ -103,35 +103,9 @@ struct NotificationHarness {
         return try FileManager.default.contentsOfDirectory(at: mailDirectory, includingPropertiesForKeys: nil).filter { $0.pathExtension == "eml" }
     }
 
-    /// Waits until `condition` holds, checking every 100 ms.
-    func eventually(within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("condition not met within \(timeout)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
 
     /// Runs the consumer and the relay until `body` returns, then shuts them down gracefully.
     func running<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        let service = self.service
-        let services: [any Service] = [service.consumer(), service.relay(pollInterval: .milliseconds(100))]
-        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: TestEnvironment.logger("group")))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                let result = try await body()
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-        }
+        try await TestSupport.running([service.consumer(), service.relay(pollInterval: .milliseconds(100))], body)
     }
 }

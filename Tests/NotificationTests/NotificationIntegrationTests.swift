@@ -44,8 +44,8 @@ struct NotificationIntegrationTests {
             try await harness.publishOutcome(.failed, orderID: "o-7", id: "first", reason: "card_declined")
             try await harness.publishOutcome(.failed, orderID: "o-7", id: "second", reason: "card_declined")
             try await harness.publishOutcome(.failed, orderID: "o-7", id: "second", reason: "card_declined")  // And a redelivery.
-            try await harness.eventually { try await harness.handledCount() == 2 }
-            try await harness.eventually { try await harness.connection.status(ofQueue: harness.queues.workQueue).messageCount == 0 }
+            try await eventually { try await harness.handledCount() == 2 }
+            try await eventually { try await harness.connection.status(ofQueue: harness.queues.workQueue).messageCount == 0 }
             try await Task.sleep(for: .milliseconds(300))
         }
         #expect(try await harness.store.notifications(orderID: "o-7", on: harness.pool).count == 1)
@@ -60,7 +60,7 @@ struct NotificationIntegrationTests {
             let harness = try await NotificationHarness.make(webhook: .init(url: url, secret: "whsec-test", timeout: .seconds(2)))
             try await harness.running {
                 try await harness.publishOutcome(.cancelled, orderID: "o-9", reason: "deadline exceeded")
-                try await harness.eventually { try await harness.emitted().count == 1 }
+                try await eventually { try await harness.emitted().count == 1 }
             }
             let request = try #require(receiver.requests.first)
             #expect(receiver.requests.count == 1)
@@ -83,7 +83,7 @@ struct NotificationIntegrationTests {
             let harness = try await NotificationHarness.make(webhook: .init(url: url, secret: "whsec-test", timeout: .seconds(2)))
             try await harness.running {
                 try await harness.publishOutcome(.completed, orderID: "o-5")
-                try await harness.eventually { try await harness.emitted().count == 1 }
+                try await eventually { try await harness.emitted().count == 1 }
             }
             let id = CustomerNotification.id(orderID: "o-5", outcome: .completed)
             #expect(receiver.requests.count == 3)
@@ -108,7 +108,7 @@ struct NotificationIntegrationTests {
             )
             try await harness.running {
                 try await harness.publishOutcome(.failed, orderID: "o-3", reason: "card_declined")
-                try await harness.eventually { try await harness.emitted().count == 1 }
+                try await eventually { try await harness.emitted().count == 1 }
             }
             #expect(receiver.requests.count == 3)
             let records = try await harness.store.notifications(orderID: "o-3", on: harness.pool)
