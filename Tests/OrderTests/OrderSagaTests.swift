@@ -158,7 +158,8 @@ struct OrderSagaTests {
         invalid.items[0].quantity = 0
         try await harness.running([harness.consumer(connection)]) {
             let first = try await harness.publish(.orderRequested, request, subject: nil, traceparent: Self.traceparent, on: connection)
-            try await harness.publish(.orderRequested, request, subject: nil, id: first.id, traceparent: Self.traceparent, on: connection)  // Published twice.
+            // Published twice.
+            try await harness.publish(.orderRequested, request, subject: nil, id: first.id, traceparent: Self.traceparent, on: connection)
             try await harness.publish(.orderRequested, request, subject: nil, on: connection)  // Another request for the same goods.
             try await harness.publish(.orderRequested, invalid, subject: nil, id: "bad-order", on: connection)
             try await harness.eventually("two orders placed") { try await harness.count("orders") == 2 }
