@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C libraries, imported as they are.
@@ -81,7 +82,14 @@ let package = Package(
         ),
 
         // The services, each a library with a thin executable.
-        .target(name: "Order", dependencies: ["Contracts", "ServiceKit", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(
+            name: "Order",
+            dependencies: [
+                "Contracts", "ServiceKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .target(
             name: "Payment",
             dependencies: [

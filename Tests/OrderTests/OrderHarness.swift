@@ -114,35 +114,7 @@ struct OrderHarness {
         return event
     }
 
-    /// Runs `services` until `body` returns, then shuts them down gracefully.
-    func running<T: Sendable>(_ services: [any Service], _ body: () async throws -> T) async throws -> T {
-        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: TestEnvironment.logger("group")))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                let result = try await body()
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-        }
-    }
 
-    /// Waits until `condition` holds, checking every 50 ms; records an issue if it never does.
-    func eventually(within timeout: Duration = .seconds(20), _ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("not within \(timeout): \(what)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-    }
 }
 
 struct HarnessError: Error, CustomStringConvertible {

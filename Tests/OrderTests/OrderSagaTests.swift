@@ -21,12 +21,12 @@ struct OrderSagaTests {
     }
 
     func waitForStatus(_ status: OrderStatus, of order: Order, _ harness: OrderHarness) async throws {
-        try await harness.eventually("order \(orderID(order)) becomes \(status.rawValue)") { try await harness.order(order.id)?.status == status }
+        try await eventually("order \(orderID(order)) becomes \(status.rawValue)") { try await harness.order(order.id)?.status == status }
     }
 
     /// Waits until the work queue is drained and `count` events were journaled for the order.
     func waitForJournal(_ count: Int, of order: Order, _ harness: OrderHarness) async throws {
-        try await harness.eventually("\(count) events journaled for \(orderID(order))") {
+        try await eventually("\(count) events journaled for \(orderID(order))") {
             try await harness.count("order_events", where: "order_id = \(orderID(order))") >= count
         }
     }
@@ -37,7 +37,7 @@ struct OrderSagaTests {
         let order = try await harness.placeOrder()
         let id = orderID(order)
         let succeeded = PaymentSucceeded(orderID: id, paymentID: "ch_1", amountCents: 2500, currency: "EUR", items: order.items)
-        try await harness.running([harness.consumer(connection)]) {
+        try await running([harness.consumer(connection)]) {
             // Both fan out of one publication in the real saga, so stock news can overtake the payment.
             let payment = try await harness.publish(.paymentSucceeded, succeeded, subject: id, on: connection)
             try await harness.publish(
@@ -71,7 +71,7 @@ struct OrderSagaTests {
         let connection = try await harness.connect()
         let order = try await harness.placeOrder()
         let id = orderID(order)
-        try await harness.running([harness.consumer(connection)]) {
+        try await running([harness.consumer(connection)]) {
             try await harness.publish(.stockReserved, StockReserved(orderID: id, items: order.items), subject: id, on: connection)
             try await Task.sleep(for: .milliseconds(100))  // Handled and deferred to the first retry tier by now.
             #expect(try await harness.order(order.id)?.status == .pending)
@@ -89,7 +89,7 @@ struct OrderSagaTests {
         let connection = try await harness.connect()
         let order = try await harness.placeOrder()
         let id = orderID(order)
-        try await harness.running([harness.consumer(connection)]) {
+        try await running([harness.consumer(connection)]) {
             try await harness.publish(.paymentFailed, PaymentFailed(orderID: id, reason: "card_declined"), subject: id, on: connection)
             try await waitForStatus(.failed, of: order, harness)
             let late = PaymentSucceeded(orderID: id, paymentID: "ch_9", amountCents: 2500, currency: "EUR", items: order.items)
@@ -112,7 +112,7 @@ struct OrderSagaTests {
         let connection = try await harness.connect()
         let inOrder = try await harness.placeOrder()
         let overtaken = try await harness.placeOrder()
-        try await harness.running([harness.consumer(connection)]) {
+        try await running([harness.consumer(connection)]) {
             for order in [inOrder, overtaken] {
                 let id = orderID(order)
                 let paid = PaymentSucceeded(orderID: id, paymentID: "ch_\(id.prefix(8))", amountCents: 2500, currency: "EUR", items: order.items)
@@ -156,13 +156,13 @@ struct OrderSagaTests {
         var invalid = request
         invalid.customer.email = "nobody"
         invalid.items[0].quantity = 0
-        try await harness.running([harness.consumer(connection)]) {
+        try await running([harness.consumer(connection)]) {
             let first = try await harness.publish(.orderRequested, request, subject: nil, traceparent: Self.traceparent, on: connection)
             // Published twice.
             try await harness.publish(.orderRequested, request, subject: nil, id: first.id, traceparent: Self.traceparent, on: connection)
             try await harness.publish(.orderRequested, request, subject: nil, on: connection)  // Another request for the same goods.
             try await harness.publish(.orderRequested, invalid, subject: nil, id: "bad-order", on: connection)
-            try await harness.eventually("two orders placed") { try await harness.count("orders") == 2 }
+            try await eventually("two orders placed") { try await harness.count("orders") == 2 }
             let parked = try await connection.consume(queue: harness.configuration.queues.parkingQueue).collect(1, within: .seconds(10))
             #expect(parked.map(\.properties.messageID) == ["bad-order"])
             let reason = parked.first?.properties.headers[MessageHeaders.parkedReason]?.stringValue ?? ""
@@ -197,8 +197,8 @@ struct OrderSagaTests {
         let watchers = (0..<2).map { _ in
             SagaDeadlineWatcher(saga: harness.saga, pool: harness.pool, interval: .milliseconds(50), batchSize: 1, logger: logger)
         }
-        try await harness.running(watchers) {
-            try await harness.eventually("both open orders cancelled") {
+        try await running(watchers) {
+            try await eventually("both open orders cancelled") {
                 try await harness.count("orders", where: "status = 'CANCELLED'") == 2
             }
             try await Task.sleep(for: .milliseconds(200))  // Let both watchers go round again.

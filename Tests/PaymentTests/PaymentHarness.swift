@@ -139,15 +139,4 @@ struct PaymentHarness {
     /// How many messages sit in the parking queue.
     func parked() async throws -> UInt32 { try await connection.status(ofQueue: queues.parkingQueue).messageCount }
 
-    /// Waits until `condition` holds, checking every 100 ms.
-    func eventually(within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("condition not met within \(timeout)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
 }

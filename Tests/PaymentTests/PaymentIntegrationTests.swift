@@ -13,7 +13,7 @@ struct PaymentIntegrationTests {
         let harness = try await PaymentHarness.make()
         try await harness.running {
             try await harness.orderPlaced("o-ok")
-            try await harness.eventually { try await !harness.emitted("o-ok").isEmpty }
+            try await eventually { try await !harness.emitted("o-ok").isEmpty }
         }
         let ledger = try await harness.ledger("o-ok")
         #expect(ledger.charges.count == 1)
@@ -37,7 +37,7 @@ struct PaymentIntegrationTests {
         let harness = try await PaymentHarness.make()
         try await harness.running {
             try await harness.orderPlaced("o-decline", token: "tok_decline")
-            try await harness.eventually { try await !harness.emitted("o-decline").isEmpty }
+            try await eventually { try await !harness.emitted("o-decline").isEmpty }
         }
         #expect(try await harness.ledger("o-decline").succeededCharges.isEmpty)
         let events = try await harness.emitted("o-decline")
@@ -51,7 +51,7 @@ struct PaymentIntegrationTests {
         let harness = try await PaymentHarness.make()
         try await harness.running {
             try await harness.orderPlaced("o-flaky", token: "tok_flaky")
-            try await harness.eventually { try await !harness.emitted("o-flaky").isEmpty }
+            try await eventually { try await !harness.emitted("o-flaky").isEmpty }
         }
         let ledger = try await harness.ledger("o-flaky")
         #expect(ledger.charges.count == 1)
@@ -66,7 +66,7 @@ struct PaymentIntegrationTests {
         let harness = try await PaymentHarness.make(gatewayTimeout: .milliseconds(500), slowDelay: .milliseconds(1500))
         try await harness.running {
             try await harness.orderPlaced("o-slow", token: "tok_slow")
-            try await harness.eventually(within: .seconds(30)) { try await !harness.emitted("o-slow").isEmpty }
+            try await eventually(within: .seconds(30)) { try await !harness.emitted("o-slow").isEmpty }
         }
         #expect(try await harness.ledger("o-slow").succeededCharges.count == 1)
         #expect(try await harness.emitted("o-slow").map(\.type) == [EventType.paymentSucceeded.rawValue])
@@ -82,7 +82,7 @@ struct PaymentIntegrationTests {
             try await harness.orderPlaced("o-dup", id: sameID)
             let other = UUID().uuidString
             try await harness.orderPlaced("o-dup", id: other)
-            try await harness.eventually { try await harness.handled(sameID, other) }
+            try await eventually { try await harness.handled(sameID, other) }
         }
         let ledger = try await harness.ledger("o-dup")
         #expect(ledger.charges.count == 1)
@@ -94,13 +94,13 @@ struct PaymentIntegrationTests {
         let harness = try await PaymentHarness.make()
         try await harness.running {
             try await harness.orderPlaced("o-refund")
-            try await harness.eventually { try await !harness.emitted("o-refund").isEmpty }
+            try await eventually { try await !harness.emitted("o-refund").isEmpty }
             let paymentID = try await harness.ledger("o-refund").charges[0].chargeID
             let first = UUID().uuidString
             let second = UUID().uuidString
             try await harness.refundRequested("o-refund", paymentID: paymentID, id: first)
             try await harness.refundRequested("o-refund", paymentID: paymentID, id: second)
-            try await harness.eventually { try await harness.handled(first, second) }
+            try await eventually { try await harness.handled(first, second) }
         }
         let ledger = try await harness.ledger("o-refund")
         #expect(ledger.succeededCharges.count == 1)
@@ -120,10 +120,10 @@ struct PaymentIntegrationTests {
         try await harness.running {
             let cancelled = UUID().uuidString
             try await harness.orderCancelled("o-cancel-first", id: cancelled)
-            try await harness.eventually { try await harness.handled(cancelled) }
+            try await eventually { try await harness.handled(cancelled) }
             let placed = UUID().uuidString
             try await harness.orderPlaced("o-cancel-first", id: placed)
-            try await harness.eventually { try await harness.handled(placed) }
+            try await eventually { try await harness.handled(placed) }
         }
         #expect(try await harness.ledger("o-cancel-first").charges.isEmpty)
         #expect(try await harness.emitted("o-cancel-first").isEmpty)
@@ -134,12 +134,12 @@ struct PaymentIntegrationTests {
         let harness = try await PaymentHarness.make()
         try await harness.running {
             try await harness.orderPlaced("o-cancel-late")
-            try await harness.eventually { try await !harness.emitted("o-cancel-late").isEmpty }
+            try await eventually { try await !harness.emitted("o-cancel-late").isEmpty }
             let first = UUID().uuidString
             let second = UUID().uuidString
             try await harness.orderCancelled("o-cancel-late", id: first)
             try await harness.orderCancelled("o-cancel-late", id: second)
-            try await harness.eventually { try await harness.handled(first, second) }
+            try await eventually { try await harness.handled(first, second) }
         }
         let ledger = try await harness.ledger("o-cancel-late")
         #expect(ledger.succeededCharges.count == 1)
@@ -159,7 +159,7 @@ struct PaymentIntegrationTests {
             try await Task.sleep(for: .milliseconds(300))
             let cancelled = UUID().uuidString
             try await harness.orderCancelled("o-in-flight", id: cancelled)
-            try await harness.eventually { try await harness.handled(placed, cancelled) }
+            try await eventually { try await harness.handled(placed, cancelled) }
         }
         let ledger = try await harness.ledger("o-in-flight")
         #expect(ledger.succeededCharges.count == 1)

@@ -2,17 +2,18 @@ import Logging
 import ServiceLifecycle
 import Testing
 
-/// Waits until `condition` holds, checking every `interval`; records an issue if it never does.
+/// Waits until `condition` holds, checking every `interval`; records an issue naming `what` if it never does.
 public func eventually(
     within timeout: Duration = .seconds(30),
     every interval: Duration = .milliseconds(100),
+    _ what: String = "condition",
     sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
+            Issue.record("not within \(timeout): \(what)", sourceLocation: sourceLocation)
             return
         }
         try await Task.sleep(for: interval)
