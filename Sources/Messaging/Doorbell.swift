@@ -23,7 +23,9 @@ final class Doorbell: Sendable {
     func wait(upTo timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                // Cancelled means a ring already woke the waiter; ringing now would leave a stale
+                // ring behind and make the next wait return at once, turning waits into a busy loop.
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
                 self.ring()
             }
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
