@@ -37,6 +37,9 @@ public typealias EventHandler = @Sendable (EventContext) async throws -> Void
 /// the inbox record and the events it emits. The delivery is acknowledged after the commit. A
 /// duplicate finds its id in the inbox and is acknowledged without effect.
 ///
+/// Deliveries are handled concurrently (up to `prefetch`), except that events with the same
+/// subject — one order, one SKU — are handled one after the other, in the order delivered.
+///
 /// A failed handler is sorted by ``FailureKind``: a permanent failure is parked at once; a
 /// transient one goes to the next retry tier (a queue whose TTL sends it back to the work queue
 /// later) until the tiers run out, and is then parked. The message is never requeued in a loop.
@@ -52,6 +55,8 @@ public final class MessageConsumer: Service, Sendable {
     let outbox: Outbox
     let prefetch: UInt16
     let logger: Logger
+    /// Events about one subject are handled one at a time, in delivery order.
+    let serializer = KeyedSerializer()
 
     /// - Parameters:
     ///   - schema: the service's PostgreSQL schema, holding its inbox and outbox.
@@ -110,10 +115,12 @@ public final class MessageConsumer: Service, Sendable {
             guard let handler = handlers[event.type] else {
                 throw PermanentFailure("unknown event type '\(event.type)' for \(queues.workQueue)")
             }
-            let handled = try await pool.transaction { transaction in
-                guard try await inbox.claim(event.id, in: transaction) else { return false }
-                try await handler(EventContext(event: event, transaction: transaction, attempt: attempt, logger: logger, outbox: outbox))
-                return true
+            let handled = try await serializer.run(key: event.subject ?? event.id) {
+                try await pool.transaction { transaction in
+                    guard try await inbox.claim(event.id, in: transaction) else { return false }
+                    try await handler(EventContext(event: event, transaction: transaction, attempt: attempt, logger: logger, outbox: outbox))
+                    return true
+                }
             }
             delivery.ack()
             outcome = handled ? .handled : .duplicate
