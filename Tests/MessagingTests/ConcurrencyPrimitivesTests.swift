@@ -32,21 +32,28 @@ import Testing
     }
 }
 
-@Suite struct KeyedSerializerTests {
-    @Test func workForOneKeyRunsInArrivalOrderAndOtherKeysRunAlongside() async {
+@Suite(.timeLimit(.minutes(1)))
+struct KeyedSerializerTests {
+    @Test func workForOneKeyWaitsForTheWorkBeforeItAndOtherKeysDoNot() async {
         let serializer = KeyedSerializer()
         let log = Log()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await serializer.run(key: "sku-1") {
-                    try? await Task.sleep(for: .milliseconds(200))  // Slow first piece of work…
-                    log.append("sku-1 first")
-                }
+        let firstStarted = Doorbell()
+        let releaseFirst = Doorbell()
+        let first = Task {
+            await serializer.run(key: "sku-1") {
+                firstStarted.ring()
+                await releaseFirst.wait(upTo: .seconds(60))
+                log.append("sku-1 first")
             }
-            try? await Task.sleep(for: .milliseconds(50))
-            group.addTask { await serializer.run(key: "sku-1") { log.append("sku-1 second") } }  // …still goes first.
-            group.addTask { await serializer.run(key: "sku-2") { log.append("sku-2") } }  // Another key does not wait.
         }
+        await firstStarted.wait(upTo: .seconds(60))
+        let second = Task { await serializer.run(key: "sku-1") { log.append("sku-1 second") } }
+        // Another key runs to the end while the first piece of work for sku-1 is still held.
+        await serializer.run(key: "sku-2") { log.append("sku-2") }
+        #expect(log.entries == ["sku-2"])
+        releaseFirst.ring()
+        await first.value
+        await second.value
         #expect(log.entries == ["sku-2", "sku-1 first", "sku-1 second"])
     }
 
