@@ -386,10 +386,13 @@ final class IOLoop {
     private func expire() {
         let now = ContinuousClock.now
         let blocked = blockedReason
-        for settlement in tracker.expire(now: now, error: { _ in
-            if let blocked { return AMQPError(.blocked, "the broker blocked publishing for longer than the publish timeout: \(blocked)") }
-            return AMQPError(.timeout, "no confirm from the broker within \(self.configuration.publishTimeout)")
-        }) {
+        for settlement in tracker.expire(
+            now: now,
+            error: { _ in
+                if let blocked { return AMQPError(.blocked, "the broker blocked publishing for longer than the publish timeout: \(blocked)") }
+                return AMQPError(.timeout, "no confirm from the broker within \(self.configuration.publishTimeout)")
+            })
+        {
             settlement()
         }
         requests.removeAll { request in

@@ -130,17 +130,21 @@ public final class MessageConsumer: Service, Sendable {
             switch queues.retryPolicy.decide(attempt: attempt, kind: FailureKind.of(error), reason: reason) {
             case .retry(let tier):
                 logger.warning("handling failed; retrying later", metadata: ["error": "\(reason)", "attempt": "\(attempt)"])
-                await forward(delivery, to: queues.retryQueue(tier: tier), headers: [
-                    MessageHeaders.attempts: .int32(Int32(attempt + 1)), MessageHeaders.lastError: .string(reason),
-                ])
+                await forward(
+                    delivery, to: queues.retryQueue(tier: tier),
+                    headers: [
+                        MessageHeaders.attempts: .int32(Int32(attempt + 1)), MessageHeaders.lastError: .string(reason),
+                    ])
                 outcome = .retried
             case .park(let parkReason):
                 logger.error("parked", metadata: ["reason": "\(parkReason)", "attempt": "\(attempt)"])
-                await forward(delivery, to: queues.parkingQueue, headers: [
-                    MessageHeaders.attempts: .int32(Int32(attempt)), MessageHeaders.lastError: .string(reason),
-                    MessageHeaders.parkedReason: .string(parkReason), MessageHeaders.parkedAt: .timestamp(Date()),
-                    MessageHeaders.failureKind: .string(FailureKind.of(error).rawValue),
-                ])
+                await forward(
+                    delivery, to: queues.parkingQueue,
+                    headers: [
+                        MessageHeaders.attempts: .int32(Int32(attempt)), MessageHeaders.lastError: .string(reason),
+                        MessageHeaders.parkedReason: .string(parkReason), MessageHeaders.parkedAt: .timestamp(Date()),
+                        MessageHeaders.failureKind: .string(FailureKind.of(error).rawValue),
+                    ])
                 outcome = .parked
             }
         }

@@ -19,7 +19,10 @@ struct AMQPFaultTests {
         let consuming = Task {
             for await delivery in consumer {
                 let id = String(decoding: delivery.body, as: UTF8.self)
-                let count = received.withLock { $0.insert(id); return $0.count }
+                let count = received.withLock {
+                    $0.insert(id)
+                    return $0.count
+                }
                 delivery.ack()
                 if count == total { return }
             }
@@ -65,11 +68,12 @@ struct AMQPFaultTests {
         let connection = try await AMQPConnection.forTesting("fault-topology")
         let exchange = TestEnvironment.uniqueName("restart.exchange")
         let queue = TestEnvironment.uniqueName("restart.bound")
-        try await connection.declare(AMQPTopology(
-            exchanges: [.init(name: exchange, durable: false)],
-            queues: [.init(name: queue, durable: false)],
-            bindings: [.init(queue: queue, exchange: exchange, routingKey: "order.*")]
-        ))
+        try await connection.declare(
+            AMQPTopology(
+                exchanges: [.init(name: exchange, durable: false)],
+                queues: [.init(name: queue, durable: false)],
+                bindings: [.init(queue: queue, exchange: exchange, routingKey: "order.*")]
+            ))
         try Infrastructure.rabbitmq.restart()
         // Transient declarations died with the broker; the client declares them again on reconnect.
         try await connection.waitUntilConnected(timeout: .seconds(30))

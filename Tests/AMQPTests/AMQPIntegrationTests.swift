@@ -25,10 +25,12 @@ struct AMQPIntegrationTests {
         let consumer = try await connection.consume(queue: queue, prefetch: 10)
         let delivery = try #require(try await consumer.collect(1, within: .seconds(10)).first)
         #expect(String(decoding: delivery.body, as: UTF8.self) == "{\"hello\":1}")
-        #expect(delivery.properties == AMQPProperties(
-            contentType: "application/json", headers: properties.headers, persistent: true, correlationID: "order-1",
-            messageID: "m-1", timestamp: sent, type: "order.placed", appID: "tests"
-        ))
+        #expect(
+            delivery.properties
+                == AMQPProperties(
+                    contentType: "application/json", headers: properties.headers, persistent: true, correlationID: "order-1",
+                    messageID: "m-1", timestamp: sent, type: "order.placed", appID: "tests"
+                ))
         #expect(delivery.routingKey == queue)
         delivery.ack()
         try await connection.delete(queue: queue)
@@ -101,10 +103,11 @@ struct AMQPIntegrationTests {
         let connection = try await AMQPConnection.forTesting("dead-letter")
         let queue = TestEnvironment.uniqueName("work")
         let parking = "\(queue).dead"
-        try await connection.declare(AMQPTopology(queues: [
-            .quorum(parking),
-            .quorum(queue, arguments: ["x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(parking)]),
-        ]))
+        try await connection.declare(
+            AMQPTopology(queues: [
+                .quorum(parking),
+                .quorum(queue, arguments: ["x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(parking)]),
+            ]))
         try await connection.publish(AMQPMessage("again"), exchange: "", routingKey: queue)
         try await connection.publish(AMQPMessage("never"), exchange: "", routingKey: queue)
 

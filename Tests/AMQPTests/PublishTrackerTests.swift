@@ -22,7 +22,7 @@ import Testing
         #expect(tracker.next()?.message.properties.messageID == "a")
         #expect(tracker.next()?.message.properties.messageID == "b")
         #expect(tracker.next() == nil)
-        tracker.settle(tag: 1, multiple: false).forEach { $0() }
+        for settlement in tracker.settle(tag: 1, multiple: false) { settlement() }
         #expect(tracker.next()?.message.properties.messageID == "c")
     }
 
@@ -31,7 +31,7 @@ import Testing
         var tracker = PublishTracker(window: 10)
         for id in ["a", "b", "c"] { tracker.enqueue(publish(id, outcomes)) }
         while tracker.next() != nil {}
-        tracker.settle(tag: 2, multiple: true).forEach { $0() }
+        for settlement in tracker.settle(tag: 2, multiple: true) { settlement() }
         #expect(outcomes.results.keys.sorted() == ["a", "b"])
         #expect(tracker.unconfirmedCount == 1)
     }
@@ -42,7 +42,7 @@ import Testing
         for id in ["a", "b"] { tracker.enqueue(publish(id, outcomes)) }
         while tracker.next() != nil {}
         tracker.markReturned(exchange: "x", routingKey: "k", messageID: "b", error: AMQPError(.unroutable, "NO_ROUTE"))
-        tracker.settle(tag: 2, multiple: true).forEach { $0() }
+        for settlement in tracker.settle(tag: 2, multiple: true) { settlement() }
         #expect(throws: Never.self) { try outcomes.results["a"]!.get() }
         #expect(throws: AMQPError.self) { try outcomes.results["b"]!.get() }
     }
@@ -56,7 +56,7 @@ import Testing
         tracker.connectionLost()
         #expect(outcomes.results.isEmpty)
         let resent = (0..<3).compactMap { _ -> String? in
-            defer { tracker.settle(tag: .max, multiple: true).forEach { $0() } }
+            defer { for settlement in tracker.settle(tag: .max, multiple: true) { settlement() } }
             return tracker.next()?.message.properties.messageID
         }
         #expect(resent == ["a", "b", "c"])
@@ -72,7 +72,7 @@ import Testing
         tracker.enqueue(publish("waiting", outcomes, deadline: now))
         tracker.enqueue(publish("later", outcomes, deadline: now + .seconds(60)))
         let expired = tracker.expire(now: now) { _ in AMQPError(.timeout, "late") }
-        expired.forEach { $0() }
+        for settlement in expired { settlement() }
         #expect(expired.count == 2)
         tracker.connectionLost()
         #expect(tracker.next()?.message.properties.messageID == "later")

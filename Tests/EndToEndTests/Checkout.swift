@@ -1,8 +1,8 @@
 import AMQP
 import Contracts
 import Foundation
-import NIOHTTP1
 import Messaging
+import NIOHTTP1
 import Postgres
 import TestSupport
 import Testing
@@ -11,6 +11,13 @@ import Testing
 /// stock, and notifications, all through the public HTTP APIs (and the database for what has none).
 struct Checkout {
     let system: SystemUnderTest
+
+    /// Reads the contract's snake_case JSON into camel-case properties.
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
 
     init() throws {
         system = try #require(SystemUnderTest.current, "the suite needs the .runningSystem trait")
@@ -22,9 +29,9 @@ struct Checkout {
         struct Entry: Decodable { var status: String }
         var id: String
         var status: String
-        var total_cents: Int
-        var payment_id: String?
-        var failure_reason: String?
+        var totalCents: Int
+        var paymentId: String?
+        var failureReason: String?
         var history: [Entry]
     }
 
@@ -39,15 +46,16 @@ struct Checkout {
     func place(sku: String, quantity: Int = 2, price: Int = 1250, token: String = "tok_ok", key: String? = nil) async throws -> String {
         var headers = [("Content-Type", "application/json")]
         if let key { headers.append(("Idempotency-Key", key)) }
-        let response = try await system.request(.POST, path: "/v1/orders", body: Self.body(sku: sku, quantity: quantity, price: price, token: token), headers: headers)
+        let response = try await system.request(
+            .POST, path: "/v1/orders", body: Self.body(sku: sku, quantity: quantity, price: price, token: token), headers: headers)
         #expect(response.status == 202)
-        let order = try JSONDecoder().decode(Order.self, from: response.body)
+        let order = try Checkout.decoder.decode(Order.self, from: response.body)
         #expect(response.headers.first(name: "Location") == "/v1/orders/\(order.id)")
         return order.id
     }
 
     func order(_ id: String) async throws -> Order {
-        try JSONDecoder().decode(Order.self, from: try await system.request(.GET, path: "/v1/orders/\(id)").body)
+        try Checkout.decoder.decode(Order.self, from: try await system.request(.GET, path: "/v1/orders/\(id)").body)
     }
 
     /// Waits until the order is terminal and returns it.
@@ -67,8 +75,17 @@ struct Checkout {
     // MARK: Ledger, stock, notifications
 
     struct Ledger: Decodable {
-        struct Charge: Decodable { var charge_id: String; var order_id: String; var amount_cents: Int; var status: String }
-        struct Refund: Decodable { var refund_id: String; var charge_id: String; var amount_cents: Int }
+        struct Charge: Decodable {
+            var chargeId: String
+            var orderId: String
+            var amountCents: Int
+            var status: String
+        }
+        struct Refund: Decodable {
+            var refundId: String
+            var chargeId: String
+            var amountCents: Int
+        }
         var charges: [Charge]
         var refunds: [Refund]
 
@@ -76,19 +93,26 @@ struct Checkout {
     }
 
     func ledger(_ orderID: String) async throws -> Ledger {
-        try JSONDecoder().decode(Ledger.self, from: try await system.request(.GET, service: "gateway-sim", path: "/v1/ledger?order_id=\(orderID)").body)
+        try Checkout.decoder.decode(
+            Ledger.self, from: try await system.request(.GET, service: "gateway-sim", path: "/v1/ledger?order_id=\(orderID)").body)
     }
 
-    struct Stock: Decodable, Equatable { var sku: String; var available: Int; var reserved: Int }
+    struct Stock: Decodable, Equatable {
+        var sku: String
+        var available: Int
+        var reserved: Int
+    }
 
     func stock(_ sku: String) async throws -> Stock? {
         let response = try await system.request(.GET, service: "inventory-service", path: "/v1/stock/\(sku)")
-        return response.status == 200 ? try JSONDecoder().decode(Stock.self, from: response.body) : nil
+        return response.status == 200 ? try Checkout.decoder.decode(Stock.self, from: response.body) : nil
     }
 
     /// Publishes `stock.adjusted` on the ingress exchange, as another system would.
     func adjust(_ sku: String, by delta: Int, eventID: String = UUID().uuidString) async throws {
-        let event = try CloudEvent(id: eventID, source: "/tests/warehouse", type: EventType.stockAdjusted.rawValue, subject: sku, payload: StockAdjusted(sku: sku, delta: delta, reason: "delivery"))
+        let event = try CloudEvent(
+            id: eventID, source: "/tests/warehouse", type: EventType.stockAdjusted.rawValue, subject: sku,
+            payload: StockAdjusted(sku: sku, delta: delta, reason: "delivery"))
         try await publish(event.amqpMessage(), routingKey: event.type)
     }
 

@@ -50,14 +50,14 @@ struct CheckoutEndToEndFaultTests {
         for id in ids {
             let order = try await checkout.settled(id, within: .seconds(150))
             let ledger = try await checkout.ledger(id)
-            let charged = ledger.successfulCharges.map(\.amount_cents)
+            let charged = ledger.successfulCharges.map(\.amountCents)
             switch order.status {
             case "COMPLETED":
                 completed += 1
-                #expect(charged == [order.total_cents], "order \(id)")
+                #expect(charged == [order.totalCents], "order \(id)")
                 #expect(ledger.refunds.isEmpty, "order \(id)")
             case "CANCELLED":
-                #expect(ledger.refunds.map(\.amount_cents) == charged, "order \(id)")
+                #expect(ledger.refunds.map(\.amountCents) == charged, "order \(id)")
                 #expect(charged.count <= 1, "order \(id)")
             case "FAILED":
                 #expect(charged.isEmpty, "order \(id)")

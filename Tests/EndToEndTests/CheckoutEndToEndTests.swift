@@ -15,12 +15,12 @@ struct CheckoutEndToEndTests {
         let id = try await checkout.place(sku: sku, quantity: 2, price: 1250)
         let order = try await checkout.settled(id)
         #expect(order.status == "COMPLETED")
-        #expect(order.total_cents == 2500)
+        #expect(order.totalCents == 2500)
         #expect(order.history.map(\.status) == ["PENDING", "PAID", "COMPLETED"])
         let ledger = try await checkout.ledger(id)
-        #expect(ledger.successfulCharges.map(\.amount_cents) == [2500])
+        #expect(ledger.successfulCharges.map(\.amountCents) == [2500])
         #expect(ledger.refunds.isEmpty)
-        #expect(order.payment_id == ledger.successfulCharges.first?.charge_id)
+        #expect(order.paymentId == ledger.successfulCharges.first?.chargeId)
         #expect(try await checkout.stock(sku) == Checkout.Stock(sku: sku, available: 3, reserved: 2))
         try await eventually { try await checkout.notifications(id) == 1 }
     }
@@ -31,7 +31,7 @@ struct CheckoutEndToEndTests {
         let id = try await checkout.place(sku: sku, token: "tok_decline")
         let order = try await checkout.settled(id)
         #expect(order.status == "FAILED")
-        #expect(order.failure_reason != nil)
+        #expect(order.failureReason != nil)
         #expect(try await checkout.ledger(id).successfulCharges.isEmpty)
         #expect(try await checkout.stock(sku) == Checkout.Stock(sku: sku, available: 5, reserved: 0))
         try await eventually { try await checkout.notifications(id) == 1 }
@@ -44,9 +44,9 @@ struct CheckoutEndToEndTests {
         let order = try await checkout.settled(id)
         #expect(order.status == "CANCELLED")
         let ledger = try await checkout.ledger(id)
-        #expect(ledger.successfulCharges.map(\.amount_cents) == [2997])
-        #expect(ledger.refunds.map(\.amount_cents) == [2997])
-        #expect(ledger.refunds.first?.charge_id == ledger.successfulCharges.first?.charge_id)
+        #expect(ledger.successfulCharges.map(\.amountCents) == [2997])
+        #expect(ledger.refunds.map(\.amountCents) == [2997])
+        #expect(ledger.refunds.first?.chargeId == ledger.successfulCharges.first?.chargeId)
         #expect(try await checkout.stock(sku) == Checkout.Stock(sku: sku, available: 1, reserved: 0))
         try await eventually { try await checkout.notifications(id) == 1 }
     }
@@ -119,12 +119,12 @@ struct CheckoutEndToEndTests {
         var found: [Checkout.Order] = []
         try await eventually {
             let response = try await checkout.system.request(.GET, path: "/v1/orders?customer_id=\(customer)")
-            found = (try? JSONDecoder().decode(Listing.self, from: response.body).orders) ?? []
+            found = (try? Checkout.decoder.decode(Listing.self, from: response.body).orders) ?? []
             return !found.isEmpty
         }
         try await Task.sleep(for: .seconds(1))
         let listing = try await checkout.system.request(.GET, path: "/v1/orders?customer_id=\(customer)")
-        found = try JSONDecoder().decode(Listing.self, from: listing.body).orders
+        found = try Checkout.decoder.decode(Listing.self, from: listing.body).orders
         #expect(found.count == 1)
         if let id = found.first?.id { #expect(try await checkout.settled(id).status == "COMPLETED") }
     }

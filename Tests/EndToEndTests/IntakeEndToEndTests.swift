@@ -12,10 +12,12 @@ struct IntakeEndToEndTests {
         var errors: [FieldError]?
     }
 
-    func post(_ body: String, headers: [(String, String)] = [("Content-Type", "application/json")], authenticated: Bool = true) async throws -> (Int, String?, Problem?) {
+    func post(_ body: String, headers: [(String, String)] = [("Content-Type", "application/json")], authenticated: Bool = true) async throws -> (
+        Int, String?, Problem?
+    ) {
         let system = try #require(SystemUnderTest.current)
         let response = try await system.request(.POST, path: "/v1/orders", body: body, headers: headers, authenticated: authenticated)
-        return (response.status, response.headers.first(name: "Content-Type"), try? JSONDecoder().decode(Problem.self, from: response.body))
+        return (response.status, response.headers.first(name: "Content-Type"), try? Checkout.decoder.decode(Problem.self, from: response.body))
     }
 
     @Test func malformedJSONIs400() async throws {
@@ -26,12 +28,14 @@ struct IntakeEndToEndTests {
     }
 
     @Test func invalidFieldsAre422AndNamed() async throws {
-        let body = #"{"customer":{"id":"","email":"nope"},"currency":"euro","items":[{"sku":"A","quantity":0,"unit_price_cents":-1}],"payment":{"token":""}}"#
+        let body =
+            #"{"customer":{"id":"","email":"nope"},"currency":"euro","items":[{"sku":"A","quantity":0,"unit_price_cents":-1}],"payment":{"token":""}}"#
         let (status, type, problem) = try await post(body)
         #expect(status == 422)
         #expect(type == "application/problem+json")
         let fields = Set(problem?.errors?.map(\.field) ?? [])
-        #expect(fields.isSuperset(of: ["customer.id", "customer.email", "currency", "items[0].quantity", "items[0].unit_price_cents", "payment.token"]))
+        #expect(
+            fields.isSuperset(of: ["customer.id", "customer.email", "currency", "items[0].quantity", "items[0].unit_price_cents", "payment.token"]))
     }
 
     @Test func aBodyOverTheLimitIs413() async throws {

@@ -29,7 +29,9 @@ final class SystemUnderTest: Sendable {
 
     var mailDirectory: URL { workDirectory.appendingPathComponent("mail") }
 
-    private init(vhost: String, database: String, amqpURL: String, databaseURL: String, ports: [String: Int], workDirectory: URL, sagaDeadline: Duration) {
+    private init(
+        vhost: String, database: String, amqpURL: String, databaseURL: String, ports: [String: Int], workDirectory: URL, sagaDeadline: Duration
+    ) {
         self.vhost = vhost
         self.database = database
         self.amqpURL = amqpURL

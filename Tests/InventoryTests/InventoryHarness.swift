@@ -110,7 +110,6 @@ struct InventoryHarness {
         try await emitted().filter { $0.type == type.rawValue }
     }
 
-
     /// Runs the service's consumer (and relay) until `body` returns, then shuts them down gracefully.
     func running<T: Sendable>(withRelay: Bool = false, _ body: () async throws -> T) async throws -> T {
         var services: [any Service] = [service.consumer()]

@@ -47,8 +47,14 @@ import Testing
         (#"{"specversion":"0.3","id":"1","source":"/x","type":"t","data":{}}"#, "unsupported CloudEvents specversion '0.3', expected 1.0"),
         (#"{"specversion":"1.0","id":"","source":"/x","type":"t","data":{}}"#, "CloudEvents attribute 'id' must be a non-empty string"),
         (#"{"specversion":"1.0","id":"1","source":"/x","type":"t"}"#, "missing 'data'"),
-        (#"{"specversion":"1.0","id":"1","source":"/x","type":"t","time":"yesterday","data":{}}"#, "CloudEvents attribute 'time' is not an RFC 3339 time: yesterday"),
-        (#"{"specversion":"1.0","id":"1","source":"/x","type":"t","datacontenttype":"text/xml","data":{}}"#, "unsupported datacontenttype 'text/xml', expected application/json"),
+        (
+            #"{"specversion":"1.0","id":"1","source":"/x","type":"t","time":"yesterday","data":{}}"#,
+            "CloudEvents attribute 'time' is not an RFC 3339 time: yesterday"
+        ),
+        (
+            #"{"specversion":"1.0","id":"1","source":"/x","type":"t","datacontenttype":"text/xml","data":{}}"#,
+            "unsupported datacontenttype 'text/xml', expected application/json"
+        ),
     ])
     func aMalformedEnvelopeIsRejectedWithAPreciseReason(body: String, reason: String) {
         #expect(throws: EnvelopeError(reason)) { try CloudEvent(json: Data(body.utf8)) }

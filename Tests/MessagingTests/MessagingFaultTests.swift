@@ -15,7 +15,8 @@ struct MessagingFaultTests {
         try await running([harness.relay(), harness.consumer(["test.happened": harness.recordEffect])]) {
             for index in 0..<total {
                 try await harness.pool.transaction { transaction in
-                    try await harness.outbox.enqueue(try harness.event(subject: "o-\(index % 7)", id: "e-\(index)"), exchange: harness.exchange, in: transaction)
+                    try await harness.outbox.enqueue(
+                        try harness.event(subject: "o-\(index % 7)", id: "e-\(index)"), exchange: harness.exchange, in: transaction)
                 }
                 if index == total / 3 { try Infrastructure.rabbitmq.stop() }
                 if index == 2 * total / 3 { try Infrastructure.rabbitmq.start() }
@@ -41,7 +42,8 @@ struct MessagingFaultTests {
         try await running([harness.consumer(["test.happened": harness.recordEffect])]) {
             try Infrastructure.postgres.stop()
             for index in 0..<total {
-                try await harness.connection.publish(try harness.event(id: "d-\(index)").amqpMessage(), exchange: harness.exchange, routingKey: "test.happened")
+                try await harness.connection.publish(
+                    try harness.event(id: "d-\(index)").amqpMessage(), exchange: harness.exchange, routingKey: "test.happened")
             }
             try await Task.sleep(for: .seconds(4))
             try Infrastructure.postgres.start()

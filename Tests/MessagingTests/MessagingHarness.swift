@@ -70,10 +70,9 @@ struct MessagingHarness {
         }
     }
 
-
-
     func consumer(_ handlers: [String: EventHandler]) -> MessageConsumer {
-        MessageConsumer(queues: queues, schema: schema, pool: pool, connection: connection, handlers: handlers, logger: TestEnvironment.logger(service))
+        MessageConsumer(
+            queues: queues, schema: schema, pool: pool, connection: connection, handlers: handlers, logger: TestEnvironment.logger(service))
     }
 
     func relay() -> OutboxRelay {

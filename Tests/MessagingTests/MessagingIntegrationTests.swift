@@ -68,7 +68,8 @@ struct MessagingIntegrationTests {
             handlers: ["test.happened": record], prefetch: 1, logger: TestEnvironment.logger("order")
         )
         let relays = (0..<3).map { _ in
-            OutboxRelay(outbox: harness.outbox, pool: harness.pool, connection: harness.connection, batchSize: 7, logger: TestEnvironment.logger("relay"))
+            OutboxRelay(
+                outbox: harness.outbox, pool: harness.pool, connection: harness.connection, batchSize: 7, logger: TestEnvironment.logger("relay"))
         }
         try await running(relays + [consumer]) {
             try await eventually { seen.withLock { $0.values.map(\.count).reduce(0, +) } == 120 }
@@ -91,7 +92,8 @@ struct MessagingIntegrationTests {
             )
         }
         try await running([harness.consumer(["test.happened": flaky])]) {
-            try await harness.connection.publish(try harness.event(id: "flaky").amqpMessage(), exchange: harness.exchange, routingKey: "test.happened")
+            try await harness.connection.publish(
+                try harness.event(id: "flaky").amqpMessage(), exchange: harness.exchange, routingKey: "test.happened")
             try await eventually { try await !harness.effects().isEmpty }
         }
         let times = attempts.withLock { $0 }
@@ -124,9 +126,10 @@ struct MessagingIntegrationTests {
         #expect(try await harness.effects().map(\.id) == ["good"])
 
         let parked = try await harness.connection.consume(queue: harness.queues.parkingQueue).collect(4, within: .seconds(5))
-        let reasons = Dictionary(uniqueKeysWithValues: parked.map {
-            ($0.properties.messageID ?? "?", $0.properties.headers[MessageHeaders.parkedReason]?.stringValue ?? "")
-        })
+        let reasons = Dictionary(
+            uniqueKeysWithValues: parked.map {
+                ($0.properties.messageID ?? "?", $0.properties.headers[MessageHeaders.parkedReason]?.stringValue ?? "")
+            })
         #expect(reasons["malformed"] == "the body is not JSON")
         #expect(reasons["unknown"] == "unknown event type 'test.unknown' for \(harness.queues.workQueue)")
         #expect(reasons["declined"] == "card_declined")

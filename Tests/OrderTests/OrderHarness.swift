@@ -114,7 +114,6 @@ struct OrderHarness {
         return event
     }
 
-
 }
 
 struct HarnessError: Error, CustomStringConvertible {

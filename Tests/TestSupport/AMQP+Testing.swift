@@ -37,7 +37,12 @@ final class Collected<Element: Sendable>: Sendable {
     private let storage = Mutex<[Element]>([])
 
     /// Appends and returns the new count.
-    func append(_ element: Element) -> Int { storage.withLock { $0.append(element); return $0.count } }
+    func append(_ element: Element) -> Int {
+        storage.withLock {
+            $0.append(element)
+            return $0.count
+        }
+    }
 
     var elements: [Element] { storage.withLock { $0 } }
 }

@@ -39,7 +39,8 @@ struct Bench: AsyncParsableCommand {
             let queue = "orderly.bench.swift"
             _ = try? await client.delete(queue: queue)
             try await client.declare(AMQPTopology(queues: [.init(name: queue, arguments: ["x-queue-type": .string(queueType)])]))
-            let message = AMQPMessage(body: Array(repeating: UInt8(ascii: "x"), count: size), properties: AMQPProperties(contentType: "application/octet-stream"))
+            let message = AMQPMessage(
+                body: Array(repeating: UInt8(ascii: "x"), count: size), properties: AMQPProperties(contentType: "application/octet-stream"))
             let publication = AMQPConnection.Publication(message, exchange: "", routingKey: queue)
 
             let start = ContinuousClock.now
@@ -61,8 +62,10 @@ struct Bench: AsyncParsableCommand {
                 return failures
             }
             let elapsed = (ContinuousClock.now - start).seconds
-            print(String(format: "Swift client: %d persistent %d-byte messages confirmed in %.2f s: %.0f msg/s (window %d, %@ queue, %d failed)",
-                         messages, size, elapsed, Double(messages) / elapsed, window, queueType, failures))
+            print(
+                String(
+                    format: "Swift client: %d persistent %d-byte messages confirmed in %.2f s: %.0f msg/s (window %d, %@ queue, %d failed)",
+                    messages, size, elapsed, Double(messages) / elapsed, window, queueType, failures))
             try await client.delete(queue: queue)
             await client.close()
         }
@@ -88,10 +91,11 @@ struct Bench: AsyncParsableCommand {
             let exchange = "orderly.bench.relay"
             let queue = "orderly.bench.relay"
             _ = try? await client.delete(queue: queue)
-            try await client.declare(AMQPTopology(
-                exchanges: [.init(name: exchange)], queues: [.init(name: queue)],
-                bindings: [.init(queue: queue, exchange: exchange, routingKey: "#")]
-            ))
+            try await client.declare(
+                AMQPTopology(
+                    exchanges: [.init(name: exchange)], queues: [.init(name: queue)],
+                    bindings: [.init(queue: queue, exchange: exchange, routingKey: "#")]
+                ))
 
             let outbox = Outbox(schema: schema)
             for chunk in stride(from: 0, to: events, by: 1000) {
@@ -118,8 +122,10 @@ struct Bench: AsyncParsableCommand {
             }
             let pending = try await outbox.pendingCount(on: pool)
             let elapsed = (ContinuousClock.now - start).seconds
-            print(String(format: "Outbox relay: %d events published and marked in %.2f s: %.0f events/s (batch %d, %d relay(s), %d left)",
-                         events - pending, elapsed, Double(events - pending) / elapsed, batchSize, relays, pending))
+            print(
+                String(
+                    format: "Outbox relay: %d events published and marked in %.2f s: %.0f events/s (batch %d, %d relay(s), %d left)",
+                    events - pending, elapsed, Double(events - pending) / elapsed, batchSize, relays, pending))
             try await client.delete(queue: queue)
             try await client.delete(exchange: exchange)
             try await pool.execute("DROP SCHEMA \(identifier: schema) CASCADE")

@@ -31,7 +31,8 @@ struct DeadLettersCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print parked messages with why, when and after how many attempts; they stay parked.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print parked messages with why, when and after how many attempts; they stay parked.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: Target
 
@@ -42,7 +43,8 @@ struct DeadLettersCommand: AsyncParsableCommand {
                 print("\(queue): \(parked) parked")
                 for delivery in try await Self.take(min(Int(parked), target.limit), from: queue, on: broker) {
                     let headers = delivery.properties.headers
-                    print("""
+                    print(
+                        """
                         - id: \(delivery.properties.messageID ?? "-")  type: \(delivery.properties.type ?? "-")
                           reason: \(headers[MessageHeaders.parkedReason]?.stringValue ?? "-")
                           attempts: \(headers[MessageHeaders.attempts]?.intValue.map(String.init) ?? "-")  at: \(headers[MessageHeaders.parkedAt].map { "\($0)" } ?? "-")
