@@ -57,6 +57,9 @@ public final class MessageConsumer: Service, Sendable {
     let logger: Logger
     /// Events about one subject are handled one at a time, in delivery order.
     let serializer = KeyedSerializer()
+    /// Made once: looking metrics up per message would cost a registry lookup on the hot path.
+    let outcomes: [Outcome: Counter]
+    let duration: Timer
 
     /// - Parameters:
     ///   - schema: the service's PostgreSQL schema, holding its inbox and outbox.
@@ -76,6 +79,11 @@ public final class MessageConsumer: Service, Sendable {
         var logger = logger
         logger[metadataKey: "amqp.queue"] = "\(queues.workQueue)"
         self.logger = logger
+        outcomes = Dictionary(
+            uniqueKeysWithValues: Outcome.allCases.map { outcome in
+                (outcome, Counter(label: "orderly_messages_total", dimensions: [("queue", queues.workQueue), ("outcome", outcome.rawValue)]))
+            })
+        duration = Timer(label: "orderly_message_duration_seconds", dimensions: [("queue", queues.workQueue)])
     }
 
     /// Declares the service's queues and consumes until cancelled or shut down gracefully.
@@ -97,7 +105,7 @@ public final class MessageConsumer: Service, Sendable {
     }
 
     /// The outcome of one delivery, for metrics and tests.
-    enum Outcome: String {
+    enum Outcome: String, CaseIterable {
         case handled, duplicate, retried, parked
     }
 
@@ -148,9 +156,8 @@ public final class MessageConsumer: Service, Sendable {
                 outcome = .parked
             }
         }
-        Counter(label: "orderly_messages_total", dimensions: [("queue", queues.workQueue), ("outcome", outcome.rawValue)]).increment()
-        Timer(label: "orderly_message_duration_seconds", dimensions: [("queue", queues.workQueue)])
-            .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        outcomes[outcome]?.increment()
+        duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         return outcome
     }
 
