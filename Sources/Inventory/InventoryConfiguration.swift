@@ -5,7 +5,7 @@ import Messaging
 ///
 /// The defaults are production's; tests pass a unique schema, unique queues and unique exchanges
 /// so they never touch the shared ones.
-public struct InventoryConfiguration: Sendable {
+public struct InventoryConfiguration: MessagingConfiguration {
     /// The PostgreSQL schema of the stock, reservations, outbox and inbox.
     public var schema: String
     /// The work queue, its bindings, retry tiers and parking queue.

@@ -10,7 +10,7 @@ import ServiceLifecycle
 ///
 /// Consumes `payment.succeeded`, `order.cancelled` and `stock.adjusted` (see ``InventoryHandlers``),
 /// publishes what it emits through its transactional outbox, and serves `GET /v1/stock/{sku}`.
-public struct InventoryService: Sendable {
+public struct InventoryService: EventDrivenService {
     public let configuration: InventoryConfiguration
     public let pool: PostgresPool
     public let connection: AMQPConnection
@@ -29,18 +29,7 @@ public struct InventoryService: Sendable {
         InventoryHandlers(store: store, exchange: configuration.exchange, source: configuration.source)
     }
 
-    /// The consumer of the work queue; it declares the queues when it starts.
-    public func consumer() -> MessageConsumer {
-        MessageConsumer(
-            queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
-            handlers: handlers.byEventType, prefetch: configuration.prefetch, logger: logger
-        )
-    }
-
-    /// The relay that publishes the outbox.
-    public func relay(pollInterval: Duration = .milliseconds(500)) -> OutboxRelay {
-        OutboxRelay(outbox: Outbox(schema: configuration.schema), pool: pool, connection: connection, pollInterval: pollInterval, logger: logger)
-    }
+    public var eventHandlers: [String: EventHandler] { handlers.byEventType }
 
     /// The long-running parts: the consumer and the outbox relay.
     public func services() -> [any Service] { [consumer(), relay()] }

@@ -7,7 +7,7 @@ import ServiceKit
 ///
 /// The defaults are production's; tests pass a unique schema, unique queues and exchanges, and a
 /// temporary mail folder.
-public struct NotificationConfiguration: Sendable {
+public struct NotificationConfiguration: MessagingConfiguration {
     /// Where and how to POST notifications.
     public struct Webhook: Sendable, Hashable {
         public var url: String

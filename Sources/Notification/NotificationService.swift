@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// Consumes `order.completed`, `order.failed` and `order.cancelled` (see ``NotificationHandlers``),
 /// sends through the configured ``NotificationChannel``s, and publishes `notification.sent` (or
 /// `notification.failed`) through its transactional outbox.
-public struct NotificationService: Sendable {
+public struct NotificationService: EventDrivenService {
     public let configuration: NotificationConfiguration
     public let channels: [any NotificationChannel]
     public let pool: PostgresPool
@@ -39,18 +39,7 @@ public struct NotificationService: Sendable {
         )
     }
 
-    /// The consumer of the work queue; it declares the queues when it starts.
-    public func consumer() -> MessageConsumer {
-        MessageConsumer(
-            queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
-            handlers: handlers.byEventType, prefetch: configuration.prefetch, logger: logger
-        )
-    }
-
-    /// The relay that publishes the outbox.
-    public func relay(pollInterval: Duration = .milliseconds(500)) -> OutboxRelay {
-        OutboxRelay(outbox: Outbox(schema: configuration.schema), pool: pool, connection: connection, pollInterval: pollInterval, logger: logger)
-    }
+    public var eventHandlers: [String: EventHandler] { handlers.byEventType }
 
     /// The long-running parts: the consumer and the outbox relay.
     public func services() -> [any Service] { [consumer(), relay()] }

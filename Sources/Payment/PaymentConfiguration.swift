@@ -6,7 +6,7 @@ import ServiceKit
 ///
 /// The defaults are production's; tests pass a unique schema, queues and exchange so that they
 /// never touch the shared ones.
-public struct PaymentConfiguration: Sendable {
+public struct PaymentConfiguration: MessagingConfiguration {
     /// The PostgreSQL schema of the charges, refunds, cancellations, outbox and inbox.
     public var schema: String
     /// The work queue, its bindings, retry tiers and parking queue.

@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// Consumes `order.placed`, `payment.refund_requested` and `order.cancelled` (see ``PaymentHandlers``)
 /// and publishes `payment.succeeded`, `payment.failed` and `payment.refunded` through its
 /// transactional outbox.
-public struct PaymentService: Sendable {
+public struct PaymentService: EventDrivenService {
     public let configuration: PaymentConfiguration
     public let pool: PostgresPool
     public let connection: AMQPConnection
@@ -36,18 +36,7 @@ public struct PaymentService: Sendable {
         PaymentHandlers(store: store, gateway: gateway, exchange: configuration.exchange, source: configuration.source)
     }
 
-    /// The consumer of the work queue; it declares the queues when it starts.
-    public func consumer() -> MessageConsumer {
-        MessageConsumer(
-            queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
-            handlers: handlers.byEventType, prefetch: configuration.prefetch, logger: logger
-        )
-    }
-
-    /// The relay that publishes the outbox.
-    public func relay(pollInterval: Duration = .milliseconds(500)) -> OutboxRelay {
-        OutboxRelay(outbox: Outbox(schema: configuration.schema), pool: pool, connection: connection, pollInterval: pollInterval, logger: logger)
-    }
+    public var eventHandlers: [String: EventHandler] { handlers.byEventType }
 
     /// The long-running parts, in start order: the gateway client's closer (stops last), the relay, the consumer (stops first).
     public func services() -> [any Service] { [GatewayClientCloser(client: gateway), relay(), consumer()] }

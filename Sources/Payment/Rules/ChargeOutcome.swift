@@ -13,23 +13,16 @@ public enum ChargeOutcome: Sendable, Hashable {
     case rejected(reason: String)
 
     public init(_ answer: GatewayAnswer) {
-        switch answer {
-        case .unreachable(let reason):
-            self = .transient(reason: "gateway unreachable: \(reason)")
-        case .response(let status, _) where status == 200 || status == 201:
-            if let chargeID = answer.field("charge_id"), !chargeID.isEmpty {
-                self = .charged(chargeID: chargeID)
-            } else {
-                self = .rejected(reason: "gateway answered \(status) without a charge_id")
-            }
-        case .response(402, _):
+        if case .response(402, _) = answer {
             let code = answer.field("code") ?? "card_declined"
             let detail = answer.field("detail") ?? "the card was declined"
             self = .declined(chargeID: answer.field("charge_id"), reason: "\(code): \(detail)")
-        case .response(let status, _) where GatewayStatus.isTransient(status):
-            self = .transient(reason: answer.detail)
-        case .response:
-            self = .rejected(reason: answer.detail)
+            return
+        }
+        switch GatewayVerdict(answer, idField: "charge_id") {
+        case .created(let chargeID): self = .charged(chargeID: chargeID)
+        case .transient(let reason): self = .transient(reason: reason)
+        case .rejected(let reason): self = .rejected(reason: reason)
         }
     }
 

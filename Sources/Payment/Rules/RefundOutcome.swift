@@ -8,19 +8,10 @@ public enum RefundOutcome: Sendable, Hashable {
     case rejected(reason: String)
 
     public init(_ answer: GatewayAnswer) {
-        switch answer {
-        case .unreachable(let reason):
-            self = .transient(reason: "gateway unreachable: \(reason)")
-        case .response(let status, _) where status == 200 || status == 201:
-            if let refundID = answer.field("refund_id"), !refundID.isEmpty {
-                self = .refunded(refundID: refundID)
-            } else {
-                self = .rejected(reason: "gateway answered \(status) without a refund_id")
-            }
-        case .response(let status, _) where GatewayStatus.isTransient(status):
-            self = .transient(reason: answer.detail)
-        case .response:
-            self = .rejected(reason: answer.detail)
+        switch GatewayVerdict(answer, idField: "refund_id") {
+        case .created(let refundID): self = .refunded(refundID: refundID)
+        case .transient(let reason): self = .transient(reason: reason)
+        case .rejected(let reason): self = .rejected(reason: reason)
         }
     }
 
