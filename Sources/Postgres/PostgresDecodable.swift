@@ -60,37 +60,18 @@ extension String: PostgresDecodable {
     public init(postgresText text: String) throws { self = text }
 }
 
-extension Int: PostgresDecodable {
-    /// Decimal digits, as PostgreSQL prints `int2`, `int4`, `int8` and `oid`.
+extension PostgresDecodable where Self: FixedWidthInteger {
+    /// Decimal digits, as PostgreSQL prints `int2`, `int4`, `int8` and `oid`, that fit the type.
     public init(postgresText text: String) throws {
-        guard let value = Int(text) else { throw PostgresDecodingFailure("not an integer that fits Int") }
+        guard let value = Self(text, radix: 10) else { throw PostgresDecodingFailure("not an integer that fits \(Self.self)") }
         self = value
     }
 }
 
-extension Int16: PostgresDecodable {
-    /// Decimal digits that fit 16 bits.
-    public init(postgresText text: String) throws {
-        guard let value = Int16(text) else { throw PostgresDecodingFailure("not an integer that fits Int16") }
-        self = value
-    }
-}
-
-extension Int32: PostgresDecodable {
-    /// Decimal digits that fit 32 bits.
-    public init(postgresText text: String) throws {
-        guard let value = Int32(text) else { throw PostgresDecodingFailure("not an integer that fits Int32") }
-        self = value
-    }
-}
-
-extension Int64: PostgresDecodable {
-    /// Decimal digits that fit 64 bits.
-    public init(postgresText text: String) throws {
-        guard let value = Int64(text) else { throw PostgresDecodingFailure("not an integer that fits Int64") }
-        self = value
-    }
-}
+extension Int: PostgresDecodable {}
+extension Int16: PostgresDecodable {}
+extension Int32: PostgresDecodable {}
+extension Int64: PostgresDecodable {}
 
 extension Bool: PostgresDecodable {
     /// `t` or `f`, as PostgreSQL prints `boolean` (also `true`/`false`).
@@ -141,13 +122,8 @@ extension Data: PostgresDecodable {
     }
 }
 
+/// A lone byte is a number; `[UInt8]` is `bytea`.
 extension UInt8: PostgresDecodable {
-    /// Decimal digits that fit 8 bits (a lone byte is a number; `[UInt8]` is `bytea`).
-    public init(postgresText text: String) throws {
-        guard let value = UInt8(text) else { throw PostgresDecodingFailure("not an integer that fits UInt8") }
-        self = value
-    }
-
     /// `[UInt8]` reads `bytea` in hex format.
     public static func decodeArray(postgresText text: String) throws -> [UInt8] {
         guard let bytes = PostgresBytea.decode(text) else { throw PostgresDecodingFailure("not bytea in hex format") }
