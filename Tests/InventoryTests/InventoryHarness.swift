@@ -32,14 +32,7 @@ struct InventoryHarness {
         let connection = try await AMQPConnection.forTesting(name)
         let keys = [EventType.paymentSucceeded, .orderCancelled, .stockAdjusted].map(\.rawValue)
         let queues = ServiceQueues(service: name, subscriptions: [.init(exchange: input, routingKeys: keys)], retryPolicy: RetryPolicy(tiers: tiers))
-        try await connection.declare(
-            queues.topology.merging(
-                AMQPTopology(
-                    exchanges: [.init(name: output)], queues: [.init(name: probe)],
-                    bindings: [.init(queue: probe, exchange: output, routingKey: "#")]
-                )
-            )
-        )
+        try await connection.declare(queues.topology.merging(.probe(exchange: output, queue: probe)))
         let service = InventoryService(
             configuration: InventoryConfiguration(schema: name, queues: queues, exchange: output),
             pool: pool, connection: connection, logger: TestEnvironment.logger(name)

@@ -39,14 +39,7 @@ struct NotificationHarness {
             service: name, subscriptions: [.init(exchange: input, routingKeys: CustomerNotification.Outcome.allCases.map(\.rawValue))],
             retryPolicy: RetryPolicy(tiers: tiers)
         )
-        try await connection.declare(
-            queues.topology.merging(
-                AMQPTopology(
-                    exchanges: [.init(name: output)], queues: [.init(name: probe)],
-                    bindings: [.init(queue: probe, exchange: output, routingKey: "#")]
-                )
-            )
-        )
+        try await connection.declare(queues.topology.merging(.probe(exchange: output, queue: probe)))
         let configuration = NotificationConfiguration(
             schema: name, queues: queues, exchange: output, mailDirectory: mailDirectory, mailFrom: "Orderly <orders@shop.example>", webhook: webhook
         )

@@ -46,3 +46,11 @@ final class Collected<Element: Sendable>: Sendable {
 
     var elements: [Element] { storage.withLock { $0 } }
 }
+
+extension AMQPTopology {
+    /// An exchange with a queue that takes everything published on it, to see what a service emitted.
+    public static func probe(exchange: String, queue: String) -> AMQPTopology {
+        AMQPTopology(
+            exchanges: [.init(name: exchange)], queues: [.init(name: queue)], bindings: [.init(queue: queue, exchange: exchange, routingKey: "#")])
+    }
+}
