@@ -71,7 +71,11 @@ public struct AMQPConfiguration: Sendable {
         for item in components.queryItems ?? [] {
             guard let value = item.value, let number = Int(value) else { continue }
             switch item.name {
-            case "heartbeat": heartbeat = .seconds(number)
+            case "heartbeat":
+                guard (0...65535).contains(number) else {
+                    throw AMQPError(.invalidConfiguration, "heartbeat must be between 0 and 65535 seconds, not \(number)")
+                }
+                heartbeat = .seconds(number)
             case "connection_timeout": connectTimeout = .milliseconds(number)
             default: continue
             }

@@ -82,14 +82,26 @@ public final class AMQPConnection: Sendable {
     /// Whether the connection to the broker is up right now.
     public var isConnected: Bool { mailbox.connection.connected }
 
+    /// Why the connection is down, while it is: the last failure to connect or the loss of the connection.
+    /// `nil` while connected.
+    public var lastError: AMQPError? {
+        let (connected, lastError) = mailbox.connection
+        return connected ? nil : lastError
+    }
+
     /// Waits until the connection is up.
     ///
-    /// - Throws: ``AMQPError`` `.connectionFailed` with the last failure once `timeout` has passed.
+    /// A refusal by the broker (wrong credentials, unknown virtual host) ends the wait at once: the
+    /// connection keeps trying in the background, but waiting will not make it succeed.
+    ///
+    /// - Throws: ``AMQPError`` `.refused` as soon as the broker refused the login; `.connectionFailed`
+    ///   with the last failure once `timeout` has passed.
     public func waitUntilConnected(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         while true {
             let (connected, lastError) = mailbox.connection
             if connected { return }
+            if let lastError, lastError.code == .refused { throw lastError }
             if ContinuousClock.now >= deadline {
                 throw AMQPError(.connectionFailed, lastError?.message ?? "no connection to the broker within \(timeout)")
             }
@@ -108,8 +120,10 @@ public final class AMQPConnection: Sendable {
     /// - Throws: ``AMQPError``: `.unroutable`, `.nacked`, `.blocked` when the broker blocked the
     ///   connection for longer than `publishTimeout`, `.timeout` when no confirm came in time (the
     ///   message may still have arrived), `.closed`.
-    public func publish(_ message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool = true) async throws {
-        let deadline = ContinuousClock.now + configuration.publishTimeout
+    public func publish(
+        _ message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool = true, timeout: Duration? = nil
+    ) async throws {
+        let deadline = ContinuousClock.now + (timeout ?? configuration.publishTimeout)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             let publish = PendingPublish(
                 message: message, exchange: exchange, routingKey: routingKey, mandatory: mandatory, deadline: deadline,
@@ -140,9 +154,13 @@ public final class AMQPConnection: Sendable {
     ///
     /// Cheaper than one `publish` call per message: one hand-over to the I/O thread and one
     /// wake-up for the whole batch.
-    public func publish(_ batch: [Publication]) async -> [Result<Void, AMQPError>] {
+    ///
+    /// - Parameter timeout: how long the batch may wait for the window, a reconnect or the confirms;
+    ///   `publishTimeout` when `nil`. Messages not confirmed by then fail with `.timeout` (they may still
+    ///   have reached the broker).
+    public func publish(_ batch: [Publication], timeout: Duration? = nil) async -> [Result<Void, AMQPError>] {
         guard !batch.isEmpty else { return [] }
-        let deadline = ContinuousClock.now + configuration.publishTimeout
+        let deadline = ContinuousClock.now + (timeout ?? configuration.publishTimeout)
         return await withCheckedContinuation { (continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>) in
             let collector = BatchCollector(count: batch.count, continuation: continuation)
             for (index, item) in batch.enumerated() {

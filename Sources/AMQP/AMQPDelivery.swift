@@ -48,4 +48,9 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
 
     /// Stops deliveries. Those already received can still be settled; the sequence ends after them.
     public func cancel() { mailbox.post(.cancel(consumerTag: tag)) }
+
+    /// Why the broker does not deliver to this consumer right now, after a reconnect or a cancellation
+    /// by the broker: the last failure to register it again (a queue deleted, a permission revoked).
+    /// `nil` while it is registered, or while the connection itself is down (see ``AMQPConnection/lastError``).
+    public var failure: AMQPError? { mailbox.consumerFailure(tag) }
 }

@@ -25,6 +25,10 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible {
         public static let closed = Code(name: "closed")
         /// A URL or a setting was not valid.
         public static let invalidConfiguration = Code(name: "invalidConfiguration")
+        /// The broker refused the login or an operation: wrong credentials (403 ACCESS_REFUSED), an unknown
+        /// virtual host (530 NOT_ALLOWED), or a missing permission. Trying again changes nothing until an
+        /// operator fixes the configuration or the broker's users.
+        public static let refused = Code(name: "refused")
 
         public var description: String { name }
     }
@@ -51,4 +55,8 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible {
     public var isTransient: Bool {
         [.connectionFailed, .connectionLost, .blocked, .timeout, .nacked].contains(code)
     }
+
+    /// Whether the broker refused access: a login it rejected, or an operation a permission forbids
+    /// (reply codes 403 ACCESS_REFUSED and 530 NOT_ALLOWED).
+    public var isRefusal: Bool { code == .refused || replyCode == 403 || replyCode == 530 }
 }

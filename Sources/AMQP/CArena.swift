@@ -97,7 +97,7 @@ final class CArena {
             field.value.table = table(v)
         case .timestamp(let v):
             set(AMQP_FIELD_KIND_TIMESTAMP)
-            field.value.u64 = UInt64(max(0, v.timeIntervalSince1970))
+            field.value.u64 = UInt64(amqpTimestamp: v)
         case .void: set(AMQP_FIELD_KIND_VOID)
         case .array(let values):
             set(AMQP_FIELD_KIND_ARRAY)
@@ -139,7 +139,7 @@ final class CArena {
         }
         if let timestamp = properties.timestamp {
             flags |= amqp_flags_t(AMQP_BASIC_TIMESTAMP_FLAG)
-            c.timestamp = UInt64(max(0, timestamp.timeIntervalSince1970))
+            c.timestamp = UInt64(amqpTimestamp: timestamp)
         }
         c._flags = flags
         return c
@@ -148,6 +148,15 @@ final class CArena {
     private func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
         let raw = amqp_pool_alloc(pool, MemoryLayout<T>.stride * max(count, 1))!
         return raw.bindMemory(to: T.self, capacity: max(count, 1))
+    }
+}
+
+extension UInt64 {
+    /// Whole seconds since 1970 for the wire, saturating: a date read from a hostile peer (year 10^12, or
+    /// a NaN) is written back as the nearest representable timestamp instead of trapping.
+    init(amqpTimestamp date: Date) {
+        let seconds = date.timeIntervalSince1970
+        self = seconds.isNaN ? 0 : UInt64(exactly: seconds.rounded(.down)) ?? (seconds < 0 ? 0 : .max)
     }
 }
 

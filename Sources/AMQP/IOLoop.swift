@@ -44,6 +44,8 @@ final class IOLoop {
     private var epochCounter: UInt64 = 0
     private var closeReplies: [@Sendable () -> Void] = []
     private var closeDeadline: ContinuousClock.Instant?
+    private var lastReportedFailure: String?
+    private var lastFailureReport = ContinuousClock.now - .seconds(3600)
 
     init(configuration: AMQPConfiguration, mailbox: Mailbox, logger: Logger) {
         self.configuration = configuration
@@ -133,6 +135,7 @@ final class IOLoop {
     /// with the connection.
     private func cancelConsumer(_ tag: String) {
         guard var consumer = consumers[tag], !consumer.cancelled else { return }
+        mailbox.setConsumerFailure(tag, nil)
         consumer.cancelled = true
         consumers[tag] = consumer
         consumer.registration.deliveries.finish()
@@ -155,6 +158,7 @@ final class IOLoop {
             try open(state)
             connection = state
             reconnectAttempt = 0
+            lastReportedFailure = nil
             epochCounter += 1
             logger.info("connected to the broker")
             if !topology.exchanges.isEmpty || !topology.queues.isEmpty {
@@ -191,15 +195,24 @@ final class IOLoop {
                 "basic.nack": true, "authentication_failure_close": true,
             ]),
         ])
-        let heartbeat = Int32(configuration.heartbeat.components.seconds)
+        let heartbeat = Int32(clamping: configuration.heartbeat.components.seconds)
+        // The handle is ours from here on: a refused login arrives as connection.close, which must be
+        // answered on this handle before it is destroyed.
+        openChannels = []
+        connection = state
+        defer { connection = nil }
         let login = orderly_amqp_login_plain(
             state, configuration.virtualHost, 0, 131_072, heartbeat, &clientProperties, configuration.user, configuration.password
         )
         arena.reset()
-        try reply(login, "login", channel: 0).get()
-        openChannels = []
-        connection = state
-        defer { connection = nil }
+        do {
+            try reply(login, "login", channel: 0).get()
+        } catch  where error.replyCode == 403 || error.replyCode == 530 {
+            throw AMQPError(
+                .refused, replyCode: error.replyCode,
+                "the broker refused user '\(configuration.user)' on virtual host '\(configuration.virtualHost)': \(error.message)"
+            )
+        }
         try openChannel(Self.publishChannel)
         amqp_confirm_select(state, Self.publishChannel)
         try check("confirm.select", channel: Self.publishChannel).get()
@@ -223,7 +236,15 @@ final class IOLoop {
         reconnectAttempt += 1
         nextConnectAttempt = ContinuousClock.now + delay
         mailbox.setConnected(false, error: error)
-        logger.warning("no connection to the broker", metadata: ["error": "\(error)", "amqp.retry_in": "\(delay)"])
+        // An outage is told once when it starts, when its cause changes, and then about once a minute,
+        // not at every attempt.
+        let now = ContinuousClock.now
+        if error.message != lastReportedFailure || now - lastFailureReport >= .seconds(60) {
+            lastReportedFailure = error.message
+            lastFailureReport = now
+            logger.warning(
+                "no connection to the broker", metadata: ["error": "\(error)", "amqp.retry_in": "\(delay)", "amqp.attempt": "\(reconnectAttempt)"])
+        }
     }
 
     /// Tears down a broken connection and arranges for everything to be restored on the next one.
@@ -344,6 +365,7 @@ final class IOLoop {
             consumer.reply?(.success(()))
             consumer.reply = nil
             consumers[tag] = consumer
+            mailbox.setConsumerFailure(tag, nil)
             logger.debug("consuming", metadata: ["amqp.queue": "\(consumer.registration.queue)"])
         case .failure(let error) where error.code == .connectionLost:
             connectionLost(error)
@@ -358,7 +380,13 @@ final class IOLoop {
             consumer.retryAt = ContinuousClock.now + configuration.reconnectBackoff.delay(attempt: consumer.failures)
             consumer.failures += 1
             consumers[tag] = consumer
-            logger.warning("cannot consume again", metadata: ["amqp.queue": "\(consumer.registration.queue)", "error": "\(error)"])
+            mailbox.setConsumerFailure(tag, error)
+            // Told at the first failure and then about once a minute, however short the backoff.
+            if consumer.failures == 1 || consumer.failures % 12 == 0 {
+                logger.warning(
+                    "cannot consume again; retrying",
+                    metadata: ["amqp.queue": "\(consumer.registration.queue)", "error": "\(error)", "amqp.attempt": "\(consumer.failures)"])
+            }
         }
     }
 
@@ -535,7 +563,7 @@ final class IOLoop {
         if connection == nil { wakeAt = min(wakeAt, nextConnectAttempt) }
         if let deadline = tracker.earliestDeadline { wakeAt = min(wakeAt, deadline) }
         if let deadline = closeDeadline { wakeAt = min(wakeAt, deadline) }
-        let milliseconds = max(0, Int32(((wakeAt - ContinuousClock.now).timeInterval * 1000).rounded(.up)))
+        let milliseconds = Int32(clamping: max(0, Int64(((wakeAt - ContinuousClock.now).timeInterval * 1000).rounded(.up))))
         var descriptors = [pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
         if let connection { descriptors.append(pollfd(fd: amqp_get_sockfd(connection), events: Int16(POLLIN), revents: 0)) }
         _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)

@@ -67,6 +67,8 @@ final class Mailbox: Sendable {
         var accepting = true
         var connected = false
         var lastError: AMQPError?
+        /// Why a consumer could not be registered again, by consumer tag, until it is.
+        var consumerFailures: [String: AMQPError] = [:]
     }
 
     private let state = Mutex(State())
@@ -136,6 +138,14 @@ final class Mailbox: Sendable {
             state.connected = connected
             if let error { state.lastError = error }
         }
+    }
+
+    func setConsumerFailure(_ tag: String, _ error: AMQPError?) {
+        state.withLock { $0.consumerFailures[tag] = error }
+    }
+
+    func consumerFailure(_ tag: String) -> AMQPError? {
+        state.withLock { $0.consumerFailures[tag] }
     }
 
     var connection: (connected: Bool, lastError: AMQPError?) {

@@ -19,17 +19,37 @@ extension CloudEvent {
         )
     }
 
+    /// The largest body read as an event: the saga's events are a few kilobytes, and anything far
+    /// larger is parked unread rather than parsed.
+    public static let maxBodyBytes = 1 << 20
+
     /// Reads the event from a delivery's body.
     ///
     /// - Throws: ``EnvelopeError`` when the body is not a valid CloudEvent, or its `type` and `id`
     ///   disagree with the AMQP properties that carried it.
     public init(delivery: AMQPDelivery) throws(EnvelopeError) {
-        try self.init(json: Data(delivery.body))
-        if let type = delivery.properties.type, type != self.type {
-            throw EnvelopeError("the AMQP type '\(type)' differs from the event type '\(self.type)'")
+        try self.init(body: delivery.body, properties: delivery.properties)
+    }
+
+    /// Reads an event from a message that arrived from the broker, trusting nothing in it.
+    ///
+    /// - Throws: ``EnvelopeError`` when the body is larger than `maxBodyBytes`, is not a valid
+    ///   CloudEvent, or its `type` and `id` disagree with the AMQP properties that carried it.
+    public init(body: [UInt8], properties: AMQPProperties, maxBodyBytes: Int = CloudEvent.maxBodyBytes) throws(EnvelopeError) {
+        guard body.count <= maxBodyBytes else {
+            throw EnvelopeError("the body is \(body.count) bytes; events of more than \(maxBodyBytes) bytes are not read")
         }
-        if let messageID = delivery.properties.messageID, messageID != id {
-            throw EnvelopeError("the AMQP message_id '\(messageID)' differs from the event id '\(id)'")
+        try self.init(json: Data(body))
+        if let type = properties.type, type != self.type {
+            throw EnvelopeError("the AMQP type '\(type.truncatedForReason)' differs from the event type '\(self.type.truncatedForReason)'")
+        }
+        if let messageID = properties.messageID, messageID != id {
+            throw EnvelopeError("the AMQP message_id '\(messageID.truncatedForReason)' differs from the event id '\(id.truncatedForReason)'")
         }
     }
+}
+
+extension String {
+    /// At most 120 characters of a value quoted in a parking reason, so a hostile value cannot bloat the headers.
+    var truncatedForReason: String { count <= 120 ? self : prefix(117) + "..." }
 }

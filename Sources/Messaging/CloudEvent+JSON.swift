@@ -3,6 +3,8 @@ import Foundation
 extension CloudEvent {
     static let specVersion = "1.0"
     static let dataContentType = "application/json"
+    /// The longest attribute read: ids, types and subjects are keys of database indexes, which have a size limit.
+    static let maxAttributeBytes = 512
 
     /// The structured-mode JSON document.
     public func jsonData() -> Data {
@@ -42,28 +44,41 @@ extension CloudEvent {
             switch object[name] {
             case nil where !required: return nil
             case nil: throw EnvelopeError("missing CloudEvents attribute '\(name)'")
+            case let value as String where value.utf8.count > Self.maxAttributeBytes:
+                throw EnvelopeError("CloudEvents attribute '\(name)' is \(value.utf8.count) bytes; at most \(Self.maxAttributeBytes) are read")
             case let value as String where !value.isEmpty: return value
             default: throw EnvelopeError("CloudEvents attribute '\(name)' must be a non-empty string")
             }
         }
-        guard try attribute("specversion") == Self.specVersion else {
-            throw EnvelopeError("unsupported CloudEvents specversion '\(object["specversion"]!)', expected 1.0")
+        if let version = try attribute("specversion"), version != Self.specVersion {
+            throw EnvelopeError("unsupported CloudEvents specversion '\(version.truncatedForReason)', expected 1.0")
         }
         if let contentType = try attribute("datacontenttype", required: false), !contentType.hasPrefix(Self.dataContentType) {
-            throw EnvelopeError("unsupported datacontenttype '\(contentType)', expected application/json")
+            throw EnvelopeError("unsupported datacontenttype '\(contentType.truncatedForReason)', expected application/json")
         }
         let time: Date
         if let text = try attribute("time", required: false) {
-            guard let parsed = Self.parse(text) else { throw EnvelopeError("CloudEvents attribute 'time' is not an RFC 3339 time: \(text)") }
+            guard let parsed = Self.parse(text) else {
+                throw EnvelopeError("CloudEvents attribute 'time' is not an RFC 3339 time: \(text.truncatedForReason)")
+            }
             time = parsed
         } else {
             time = Date()
         }
         guard let payload = object["data"] else { throw EnvelopeError("missing 'data'") }
+        let data: Data
+        do {
+            // Numbers JSON allows but Swift cannot hold (1e999) parse, and then refuse to be written.
+            data = try JSONSerialization.data(withJSONObject: payload, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
+        } catch {
+            throw EnvelopeError("'data' cannot be read as JSON: \(error.localizedDescription.truncatedForReason)")
+        }
+        guard let id = try attribute("id"), let source = try attribute("source"), let type = try attribute("type") else {
+            throw EnvelopeError("missing CloudEvents attribute")  // attribute(_:) throws first; kept total for the reader.
+        }
         self.init(
-            id: try attribute("id")!, source: try attribute("source")!, type: try attribute("type")!,
-            subject: try attribute("subject", required: false), time: time, traceparent: try attribute("traceparent", required: false),
-            data: try! JSONSerialization.data(withJSONObject: payload, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
+            id: id, source: source, type: type, subject: try attribute("subject", required: false), time: time,
+            traceparent: try attribute("traceparent", required: false), data: data
         )
     }
 }

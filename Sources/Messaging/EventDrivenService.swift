@@ -8,6 +8,8 @@ public protocol MessagingConfiguration: Sendable {
     var queues: ServiceQueues { get }
     /// The most deliveries handled at once.
     var prefetch: UInt16 { get }
+    /// The exchange the service writes its events to; its relay declares it before publishing.
+    var exchange: String { get }
 }
 
 /// A service that consumes its own work queue and publishes through its own outbox.
@@ -24,6 +26,13 @@ public protocol EventDrivenService: Sendable {
     var eventHandlers: [String: EventHandler] { get }
 }
 
+extension MessagingConfiguration {
+    /// What the service declares at start: its queues with their bindings, and the exchange it writes.
+    public var topology: AMQPTopology {
+        queues.topology.merging(AMQPTopology(exchanges: [AMQPTopology.Exchange(name: exchange)]))
+    }
+}
+
 extension EventDrivenService {
     /// The consumer of the work queue; it declares the queues when it starts.
     public func consumer() -> MessageConsumer {
@@ -35,6 +44,8 @@ extension EventDrivenService {
 
     /// The relay that publishes the outbox.
     public func relay(pollInterval: Duration = .milliseconds(500)) -> OutboxRelay {
-        OutboxRelay(outbox: Outbox(schema: configuration.schema), pool: pool, connection: connection, pollInterval: pollInterval, logger: logger)
+        OutboxRelay(
+            outbox: Outbox(schema: configuration.schema), pool: pool, connection: connection, exchanges: [configuration.exchange],
+            pollInterval: pollInterval, logger: logger)
     }
 }

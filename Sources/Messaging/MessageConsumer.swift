@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Postgres
 import ServiceLifecycle
+import Synchronization
 
 /// What a handler gets for one event: the event, the transaction to make its changes in, and a
 /// way to emit events that are published only if that transaction commits.
@@ -12,9 +13,16 @@ public struct EventContext: Sendable {
     public let transaction: PostgresTransaction
     /// Which attempt this is, from 1; above 1 the event was retried through a tier.
     public let attempt: Int
+    /// Whether the broker delivered this message before without an acknowledgement: the consumer
+    /// that had it may have crashed halfway through, after effects outside the database.
+    public let redelivered: Bool
     /// Carries `message.id`, `event.type` and `order.id` (the subject).
     public let logger: Logger
     let outbox: Outbox
+
+    /// Whether an earlier handling of this message may have had effects outside the database (a
+    /// charge at the gateway): a retry through a tier or a redelivery by the broker.
+    public var mayHaveRunBefore: Bool { attempt > 1 || redelivered }
 
     /// Emits events through the outbox, in this handler's transaction.
     public func emit(_ events: [OutgoingEvent]) async throws {
@@ -37,6 +45,10 @@ public typealias EventHandler = @Sendable (EventContext) async throws -> Void
 /// the inbox record and the events it emits. The delivery is acknowledged after the commit. A
 /// duplicate finds its id in the inbox and is acknowledged without effect.
 ///
+/// Nothing that arrives from the broker is trusted: a body too large or not a CloudEvent, a
+/// property that contradicts the body, a header that is not what Orderly writes (an attempt count
+/// of 2^40) — each parks the message with the reason, and the consumer goes on.
+///
 /// Deliveries are handled concurrently (up to `prefetch`), except that events with the same
 /// subject — one order, one SKU — are handled one after the other, in the order delivered.
 ///
@@ -44,9 +56,10 @@ public typealias EventHandler = @Sendable (EventContext) async throws -> Void
 /// transient one goes to the next retry tier (a queue whose TTL sends it back to the work queue
 /// later) until the tiers run out, and is then parked. The message is never requeued in a loop.
 ///
-/// On graceful shutdown the consumer stops taking deliveries, finishes those in flight,
-/// acknowledges what committed, and returns.
-public final class MessageConsumer: Service, Sendable {
+/// Starting declares the queues and registers the consumer; while the broker refuses or is away,
+/// it tries again with backoff and reports `down` in ``health``. On graceful shutdown the consumer
+/// stops taking deliveries, finishes those in flight, acknowledges what committed, and returns.
+public final class MessageConsumer: Service, HealthReporting, Sendable {
     public let queues: ServiceQueues
     let pool: PostgresPool
     let connection: AMQPConnection
@@ -60,6 +73,10 @@ public final class MessageConsumer: Service, Sendable {
     /// Made once: looking metrics up per message would cost a registry lookup on the hot path.
     let outcomes: [Outcome: Counter]
     let duration: Timer
+    private let state = HealthCell(name: "consumer", status: .down)
+    private let registered = Registered()
+    /// How long a retried or parked copy may take to be confirmed before the original is requeued.
+    static let forwardTimeout: Duration = .seconds(10)
 
     /// - Parameters:
     ///   - schema: the service's PostgreSQL schema, holding its inbox and outbox.
@@ -86,10 +103,19 @@ public final class MessageConsumer: Service, Sendable {
         duration = Timer(label: "orderly_message_duration_seconds", dimensions: [("queue", queues.workQueue)])
     }
 
+    /// `down` until the consumer is registered, and while the broker does not deliver to it.
+    public var health: ComponentHealth {
+        var health = state.value
+        if health.status == .up, let failure = registered.consumer?.failure {
+            health.status = .down
+            health.detail = "not consuming \(queues.workQueue): \(failure)"
+        }
+        return health
+    }
+
     /// Declares the service's queues and consumes until cancelled or shut down gracefully.
     public func run() async throws {
-        try await connection.declare(queues.topology)
-        let consumer = try await connection.consume(queue: queues.workQueue, prefetch: prefetch)
+        guard let consumer = await register() else { return }
         logger.info("consuming")
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -101,7 +127,36 @@ public final class MessageConsumer: Service, Sendable {
         } onGracefulShutdown: {
             consumer.cancel()
         }
+        state.set(.down, "stopped")
         logger.info("stopped consuming")
+    }
+
+    /// Declares the queues and registers the consumer, trying again with backoff until it works;
+    /// `nil` when the service shuts down first.
+    private func register() async -> AMQPConsumer? {
+        let backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30))
+        var failures = 0
+        var lastReported = ContinuousClock.now - .seconds(3600)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await connection.declare(queues.topology)
+                let consumer = try await connection.consume(queue: queues.workQueue, prefetch: prefetch)
+                registered.consumer = consumer
+                state.set(.up)
+                if failures > 0 { logger.info("consuming after \(failures) failed attempts") }
+                return consumer
+            } catch {
+                failures += 1
+                state.set(.down, "cannot consume \(queues.workQueue): \(error)")
+                if ContinuousClock.now - lastReported >= .seconds(60) {
+                    lastReported = .now
+                    logger.warning("cannot consume yet; trying again", metadata: ["error": "\(error)", "attempt": "\(failures)"])
+                }
+                let delay = backoff.delay(attempt: failures - 1)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+            }
+        }
+        return nil
     }
 
     /// The outcome of one delivery, for metrics and tests.
@@ -111,22 +166,28 @@ public final class MessageConsumer: Service, Sendable {
 
     @discardableResult
     func process(_ delivery: AMQPDelivery) async -> Outcome {
-        let attempt = delivery.properties.headers[MessageHeaders.attempts]?.intValue.map { Int($0) } ?? 1
         var logger = self.logger
-        logger[metadataKey: "message.id"] = "\(delivery.properties.messageID ?? "-")"
+        logger[metadataKey: "message.id"] = "\((delivery.properties.messageID ?? "-").truncatedForReason)"
         let start = ContinuousClock.now
         let outcome: Outcome
+        // An unreadable attempt header parks the message, which counts as its first attempt.
+        var attempt = 1
         do {
+            attempt = try MessageHeaders.attempt(in: delivery.properties.headers)
             let event = try CloudEvent(delivery: delivery)
             logger[metadataKey: "event.type"] = "\(event.type)"
-            logger[metadataKey: "order.id"] = "\(event.subject ?? "-")"
+            logger[metadataKey: "event.subject"] = "\(event.subject ?? "-")"
             guard let handler = handlers[event.type] else {
                 throw PermanentFailure("unknown event type '\(event.type)' for \(queues.workQueue)")
+            }
+            let context = { (transaction: PostgresTransaction) in
+                EventContext(
+                    event: event, transaction: transaction, attempt: attempt, redelivered: delivery.redelivered, logger: logger, outbox: self.outbox)
             }
             let handled = try await serializer.run(key: event.subject ?? event.id) {
                 try await pool.transaction { transaction in
                     guard try await inbox.claim(event.id, in: transaction) else { return false }
-                    try await handler(EventContext(event: event, transaction: transaction, attempt: attempt, logger: logger, outbox: outbox))
+                    try await handler(context(transaction))
                     return true
                 }
             }
@@ -135,23 +196,22 @@ public final class MessageConsumer: Service, Sendable {
             logger.debug(handled ? "handled" : "duplicate ignored")
         } catch {
             let reason = (error as? EnvelopeError)?.reason ?? "\(error)"
-            switch queues.retryPolicy.decide(attempt: attempt, kind: FailureKind.of(error), reason: reason) {
+            let kind = FailureKind.of(error)
+            switch queues.retryPolicy.decide(attempt: attempt, kind: kind, reason: reason) {
             case .retry(let tier):
                 logger.warning("handling failed; retrying later", metadata: ["error": "\(reason)", "attempt": "\(attempt)"])
                 await forward(
                     delivery, to: queues.retryQueue(tier: tier),
-                    headers: [
-                        MessageHeaders.attempts: .int32(Int32(attempt + 1)), MessageHeaders.lastError: .string(reason),
-                    ])
+                    headers: [MessageHeaders.attempts: .int64(Int64(attempt + 1)), MessageHeaders.lastError: .string(reason)])
                 outcome = .retried
             case .park(let parkReason):
                 logger.error("parked", metadata: ["reason": "\(parkReason)", "attempt": "\(attempt)"])
                 await forward(
                     delivery, to: queues.parkingQueue,
                     headers: [
-                        MessageHeaders.attempts: .int32(Int32(attempt)), MessageHeaders.lastError: .string(reason),
+                        MessageHeaders.attempts: .int64(Int64(attempt)), MessageHeaders.lastError: .string(reason),
                         MessageHeaders.parkedReason: .string(parkReason), MessageHeaders.parkedAt: .timestamp(Date()),
-                        MessageHeaders.failureKind: .string(FailureKind.of(error).rawValue),
+                        MessageHeaders.failureKind: .string(kind.rawValue),
                     ])
                 outcome = .parked
             }
@@ -174,13 +234,24 @@ public final class MessageConsumer: Service, Sendable {
         }
         properties.persistent = true
         do {
-            try await connection.publish(AMQPMessage(body: delivery.body, properties: properties), exchange: "", routingKey: queue)
+            try await connection.publish(
+                AMQPMessage(body: delivery.body, properties: properties), exchange: "", routingKey: queue, timeout: Self.forwardTimeout)
             delivery.ack()
         } catch {
             logger.error("cannot forward a failed message; requeueing it", metadata: ["amqp.target": "\(queue)", "error": "\(error)"])
             try? await Task.sleep(for: .seconds(1))
             delivery.nack(requeue: true)
         }
+    }
+}
+
+/// The registered consumer, once there is one, for the health report.
+private final class Registered: Sendable {
+    private let value = Mutex<AMQPConsumer?>(nil)
+
+    var consumer: AMQPConsumer? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }
 

@@ -65,7 +65,7 @@ public struct Outbox: Sendable, Hashable {
 
 /// The tables of the messaging kit, as migrations for a service's ``PostgresMigrator``.
 ///
-/// They take versions 1 and 2; a service numbers its own migrations from 100.
+/// They take versions below 100; a service numbers its own migrations from 100.
 public enum MessagingMigrations {
     public static func all(schema: String) -> [PostgresMigration] {
         let table = PostgresQuery.quoteIdentifier(schema)
@@ -98,6 +98,15 @@ public enum MessagingMigrations {
                         PRIMARY KEY (consumer, message_id)
                     );
                     CREATE INDEX inbox_processed_at ON \(table).inbox (processed_at);
+                    """
+            ),
+            PostgresMigration(
+                version: 3, name: "outbox retries",
+                sql: """
+                    ALTER TABLE \(table).outbox
+                        ADD COLUMN attempts integer NOT NULL DEFAULT 0,
+                        ADD COLUMN next_attempt_at timestamptz,
+                        ADD COLUMN last_error text;
                     """
             ),
         ]

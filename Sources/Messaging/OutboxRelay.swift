@@ -16,53 +16,108 @@ import ServiceLifecycle
 /// A crash after publishing and before the commit publishes those rows again on the next round:
 /// a duplicate that every consumer's ``Inbox`` absorbs. Nothing is ever lost.
 ///
+/// A row the broker does not take (its exchange is missing, a permission refuses it, a nack) is
+/// tried again later, with a delay that doubles per failure up to ``maxRetryDelay``; its failures
+/// are counted in `orderly_outbox_publish_failures_total`, written on the row (`attempts`,
+/// `last_error`) and reported in ``health``. Later events of the same aggregate wait behind it. The
+/// exchanges the relay writes are declared before its first round and again after a failure.
+///
 /// The relay wakes on `NOTIFY` from ``Outbox/enqueue(_:in:)`` and polls as a fallback.
-public final class OutboxRelay: Service, Sendable {
+public final class OutboxRelay: Service, HealthReporting, Sendable {
     public let outbox: Outbox
     let pool: PostgresPool
     let connection: AMQPConnection
+    let exchanges: [String]
     let batchSize: Int
     let pollInterval: Duration
     let retention: Duration
     let logger: Logger
     let published: Counter
     let unroutable: Counter
+    let failures: Counter
+    let backlog: Gauge
+    let oldestAge: Gauge
+    private let state = HealthCell(name: "outbox")
+
+    /// The longest wait before a row that failed is tried again.
+    public static let maxRetryDelay: Duration = .seconds(30)
+    /// How long one round may wait for the broker's confirms before its unconfirmed rows count as failed.
+    static let publishTimeout: Duration = .seconds(10)
 
     /// - Parameters:
+    ///   - exchanges: the exchanges this relay writes, declared before it publishes.
     ///   - batchSize: the most rows claimed per round.
     ///   - pollInterval: how long to wait for a notification before looking anyway.
     ///   - retention: how long published rows are kept for inspection before they are deleted.
     public init(
-        outbox: Outbox, pool: PostgresPool, connection: AMQPConnection, batchSize: Int = 500,
+        outbox: Outbox, pool: PostgresPool, connection: AMQPConnection, exchanges: [String] = [], batchSize: Int = 500,
         pollInterval: Duration = .milliseconds(500), retention: Duration = .seconds(3600), logger: Logger
     ) {
         self.outbox = outbox
         self.pool = pool
         self.connection = connection
+        self.exchanges = exchanges
         self.batchSize = batchSize
         self.pollInterval = pollInterval
         self.retention = retention
         var logger = logger
         logger[metadataKey: "outbox.schema"] = "\(outbox.schema)"
         self.logger = logger
-        published = Counter(label: "orderly_outbox_published_total", dimensions: [("schema", outbox.schema)])
-        unroutable = Counter(label: "orderly_outbox_unroutable_total", dimensions: [("schema", outbox.schema)])
+        let dimensions = [("schema", outbox.schema)]
+        published = Counter(label: "orderly_outbox_published_total", dimensions: dimensions)
+        unroutable = Counter(label: "orderly_outbox_unroutable_total", dimensions: dimensions)
+        failures = Counter(label: "orderly_outbox_publish_failures_total", dimensions: dimensions)
+        backlog = Gauge(label: "orderly_outbox_backlog", dimensions: dimensions)
+        oldestAge = Gauge(label: "orderly_outbox_oldest_age_seconds", dimensions: dimensions)
     }
+
+    /// `degraded` while some events cannot be published, with how many, since when and why.
+    public var health: ComponentHealth { state.value }
+
+    /// The topology of the exchanges this relay writes.
+    var topology: AMQPTopology { AMQPTopology(exchanges: exchanges.map { AMQPTopology.Exchange(name: $0) }) }
 
     /// Relays until cancelled or asked to shut down gracefully; a round in progress completes.
     public func run() async throws {
         let doorbell = Doorbell()
+        // Ringing on shutdown ends a wait at once; cancelling a wait would not.
+        try await withGracefulShutdownHandler {
+            try await relayRounds(doorbell)
+        } onGracefulShutdown: {
+            doorbell.ring()
+        }
+    }
+
+    private func relayRounds(_ doorbell: Doorbell) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.listen(ringing: doorbell) }
+            var declared = exchanges.isEmpty
             var lastCleanup = ContinuousClock.now
+            var lastReport = ContinuousClock.now - .seconds(3600)
+            var lastGauges = ContinuousClock.now - .seconds(3600)
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let relayed: Int
-                do {
-                    relayed = try await relayBatch()
-                } catch {
-                    logger.warning("outbox round failed; trying again", metadata: ["error": "\(error)"])
-                    relayed = 0
-                    try? await Task.sleep(for: pollInterval)
+                var relayed = 0
+                // With the broker away a round could only wait; the connection's own health tells why.
+                if connection.isConnected {
+                    do {
+                        if !declared {
+                            try await connection.declare(topology)
+                            declared = true
+                        }
+                        let round = try await relay()
+                        relayed = round.settled
+                        if round.failed > 0 { declared = exchanges.isEmpty }
+                    } catch {
+                        state.set(.degraded, "the outbox cannot be relayed: \(error)")
+                        if ContinuousClock.now - lastReport >= .seconds(60) {
+                            lastReport = .now
+                            logger.warning("outbox round failed; trying again", metadata: ["error": "\(error)"])
+                        }
+                    }
+                }
+                if ContinuousClock.now - lastGauges >= .seconds(5) {
+                    lastGauges = .now
+                    try? await measure(reportingFailures: ContinuousClock.now - lastReport >= .seconds(60) ? { lastReport = .now } : nil)
                 }
                 if ContinuousClock.now - lastCleanup > .seconds(60) {
                     try? await deletePublished()
@@ -74,20 +129,33 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
+    /// What one round did: rows settled (published, or dropped as unroutable or unreadable) and rows
+    /// that failed and wait for their next attempt.
+    public struct Round: Sendable, Hashable {
+        public var settled: Int
+        public var failed: Int
+    }
+
     /// One round: claims, publishes and marks a batch; returns how many rows it settled.
     ///
     /// - Parameter afterPublish: called after the broker confirmed and before the rows are marked;
     ///   a test throws here to play a relay that dies in between.
     @discardableResult
     public func relayBatch(afterPublish: @Sendable () async throws -> Void = {}) async throws -> Int {
+        try await relay(afterPublish: afterPublish).settled
+    }
+
+    /// One round, with the count of rows that failed.
+    public func relay(afterPublish: @Sendable () async throws -> Void = {}) async throws -> Round {
         try await pool.transaction { transaction in
             let rows = try await transaction.query(
                 """
                 WITH batch AS (
                     SELECT id FROM \(identifier: outbox.schema).outbox
-                    WHERE published_at IS NULL ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                    WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+                    ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
                 )
-                SELECT o.id, o.exchange, o.routing_key, o.envelope FROM \(identifier: outbox.schema).outbox o JOIN batch USING (id)
+                SELECT o.id, o.exchange, o.routing_key, o.envelope, o.attempts FROM \(identifier: outbox.schema).outbox o JOIN batch USING (id)
                 WHERE NOT EXISTS (
                     SELECT 1 FROM \(identifier: outbox.schema).outbox earlier
                     WHERE earlier.aggregate_id = o.aggregate_id AND earlier.published_at IS NULL AND earlier.id < o.id
@@ -96,52 +164,109 @@ public final class OutboxRelay: Service, Sendable {
                 ORDER BY o.id
                 """
             )
-            guard !rows.isEmpty else { return 0 }
-            var ids: [Int64] = []
-            var publications: [AMQPConnection.Publication] = []
+            guard !rows.isEmpty else { return Round(settled: 0, failed: 0) }
+            // Each publication travels with its own row id: a row that cannot be read must not shift
+            // the results of the rows after it onto the wrong ids.
+            var claimed: [(id: Int64, firstFailure: Bool, publication: AMQPConnection.Publication)] = []
+            var unreadable: [Int64] = []
             for row in rows {
                 let id = try row.decode(Int64.self, "id")
-                let envelope = try row.decode(String.self, "envelope")
-                guard let event = try? CloudEvent(json: Data(envelope.utf8)) else {
+                guard let event = try? CloudEvent(json: Data(try row.decode(String.self, "envelope").utf8)) else {
                     // Written by this code, so this is a bug; keeping the row would block its aggregate forever.
-                    logger.error("unreadable outbox row skipped", metadata: ["outbox.id": "\(id)"])
-                    ids.append(id)
+                    logger.error("unreadable outbox row set aside unpublished", metadata: ["outbox.id": "\(id)"])
+                    unreadable.append(id)
                     continue
                 }
-                ids.append(id)
-                publications.append(
-                    AMQPConnection.Publication(
-                        event.amqpMessage(), exchange: try row.decode(String.self, "exchange"),
-                        routingKey: try row.decode(String.self, "routing_key")
-                    )
-                )
+                let publication = AMQPConnection.Publication(
+                    event.amqpMessage(), exchange: try row.decode(String.self, "exchange"), routingKey: try row.decode(String.self, "routing_key"))
+                claimed.append((id, try row.decode(Int.self, "attempts") == 0, publication))
             }
-            let results = await connection.publish(publications)
+            let results = await connection.publish(claimed.map(\.publication), timeout: Self.publishTimeout)
             try await afterPublish()
-            var settled: [Int64] = []
-            var firstFailure: AMQPError?
-            for (id, result) in zip(ids, results) {
+            var settled = unreadable.count
+            var failedIDs: [Int64] = []
+            var failedErrors: [String] = []
+            for (row, result) in zip(claimed, results) {
                 switch result {
                 case .success:
-                    settled.append(id)
+                    try await markPublished([row.id], in: transaction)
+                    settled += 1
                 case .failure(let error) where error.code == .unroutable:
                     // Nobody subscribes to this routing key: the broker dropped it, and sending it
                     // again would not change that. Counted, so a missing binding shows.
                     unroutable.increment()
-                    logger.warning("outbox event had no subscriber", metadata: ["outbox.id": "\(id)", "error": "\(error)"])
-                    settled.append(id)
+                    logger.warning("outbox event had no subscriber", metadata: ["outbox.id": "\(row.id)", "error": "\(error)"])
+                    try await markPublished([row.id], in: transaction)
+                    settled += 1
                 case .failure(let error):
-                    firstFailure = firstFailure ?? error
+                    failedIDs.append(row.id)
+                    failedErrors.append("\(error)")
+                    if row.firstFailure {
+                        logger.warning(
+                            "outbox event not taken by the broker; trying again later",
+                            metadata: ["outbox.id": "\(row.id)", "amqp.exchange": "\(row.publication.exchange)", "error": "\(error)"])
+                    }
                 }
             }
-            try await transaction.execute(
-                "UPDATE \(identifier: outbox.schema).outbox SET published_at = now() WHERE id = ANY(\(settled)::bigint[])"
-            )
-            published.increment(by: settled.count)
-            if let firstFailure {
-                logger.warning("some outbox events were not confirmed; they go out again", metadata: ["error": "\(firstFailure)"])
+            if !unreadable.isEmpty {
+                try await transaction.execute(
+                    """
+                    UPDATE \(identifier: outbox.schema).outbox
+                    SET published_at = now(), last_error = 'not published: the envelope cannot be read'
+                    WHERE id = ANY(\(unreadable)::bigint[])
+                    """
+                )
             }
-            return settled.count
+            if !failedIDs.isEmpty {
+                let cap = Int(Self.maxRetryDelay.components.seconds)
+                try await transaction.execute(
+                    """
+                    UPDATE \(identifier: outbox.schema).outbox o
+                    SET attempts = o.attempts + 1, last_error = f.error,
+                        next_attempt_at = now() + least(make_interval(secs => \(cap)), make_interval(secs => 0.5 * power(2, least(o.attempts, 16))))
+                    FROM unnest(\(failedIDs)::bigint[], \(failedErrors)::text[]) AS f (id, error)
+                    WHERE o.id = f.id
+                    """
+                )
+                failures.increment(by: failedIDs.count)
+            }
+            published.increment(by: settled)
+            return Round(settled: settled, failed: failedIDs.count)
+        }
+    }
+
+    private func markPublished(_ ids: [Int64], in transaction: PostgresTransaction) async throws {
+        try await transaction.execute(
+            "UPDATE \(identifier: outbox.schema).outbox SET published_at = now() WHERE id = ANY(\(ids)::bigint[])"
+        )
+    }
+
+    /// Updates the backlog gauges and the health: degraded while rows keep failing.
+    private func measure(reportingFailures report: (() -> Void)?) async throws {
+        let row = try await pool.query(
+            """
+            SELECT count(*) AS backlog,
+                   coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest,
+                   count(*) FILTER (WHERE attempts > 0) AS failing,
+                   coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE attempts > 0)), 0)::float8 AS failing_for,
+                   (array_agg(last_error ORDER BY id DESC) FILTER (WHERE attempts > 0))[1] AS last_error
+            FROM \(identifier: outbox.schema).outbox WHERE published_at IS NULL
+            """
+        )[0]
+        backlog.record(try row.decode(Int.self, "backlog"))
+        oldestAge.record(try row.decode(Double.self, "oldest"))
+        let failing = try row.decode(Int.self, "failing")
+        guard failing > 0 else {
+            if state.value.status != .up { logger.info("outbox publishing again") }
+            state.set(.up)
+            return
+        }
+        let since = Int(try row.decode(Double.self, "failing_for"))
+        let error = try row.decode(String?.self, "last_error") ?? "unknown"
+        state.set(.degraded, "\(failing) event(s) not taken by the broker for \(since) s; last error: \(error)")
+        if let report {
+            report()
+            logger.warning("outbox events are not being published", metadata: ["outbox.failing": "\(failing)", "error": "\(error)"])
         }
     }
 

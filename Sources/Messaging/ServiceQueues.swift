@@ -70,6 +70,21 @@ public struct ServiceQueues: Sendable, Hashable {
 public enum MessageHeaders {
     /// How many times the message has been handled so far (a retried message carries it).
     public static let attempts = "x-orderly-attempts"
+    /// The most attempts a message may claim; far above any retry policy, far below any integer limit.
+    public static let maxAttempts = 1000
+
+    /// The attempt a delivery is on, from its ``attempts`` header: 1 when it has none.
+    ///
+    /// The header comes from the broker, so from anyone allowed to publish: any integer width, any value.
+    ///
+    /// - Throws: ``EnvelopeError`` when the header is not a whole number from 1 to ``maxAttempts``.
+    public static func attempt(in headers: AMQPTable) throws(EnvelopeError) -> Int {
+        guard let value = headers[attempts] else { return 1 }
+        guard let number = value.intValue, (1...Int64(maxAttempts)).contains(number) else {
+            throw EnvelopeError("header \(attempts) must be a whole number from 1 to \(maxAttempts), not \(value.readable)")
+        }
+        return Int(number)
+    }
     /// The last failure, on retried and parked messages.
     public static let lastError = "x-orderly-last-error"
     /// Why the message was parked.
@@ -81,4 +96,17 @@ public enum MessageHeaders {
     /// Where the message first came from.
     public static let originalExchange = "x-orderly-original-exchange"
     public static let originalRoutingKey = "x-orderly-original-routing-key"
+}
+
+extension AMQPFieldValue {
+    /// The value as a parking reason quotes it: short, whatever it holds.
+    var readable: String {
+        switch self {
+        case .string(let text): "'\(text.truncatedForReason)'"
+        case .bytes(let bytes): "\(bytes.count) bytes"
+        case .array(let values): "an array of \(values.count)"
+        case .table(let table): "a table of \(table.count)"
+        default: "\(self)".truncatedForReason
+        }
+    }
 }
