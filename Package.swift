@@ -72,7 +72,8 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "AMQP", "Postgres", "Messaging",
+                "AMQP", "Postgres", "Messaging", "Contracts",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -106,16 +107,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "GatewaySim", dependencies: ["ServiceKit", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "GatewaySim", dependencies: ["Contracts", "ServiceKit", .product(name: "Hummingbird", package: "hummingbird")]),
 
         // Executables.
-        .executableTarget(name: "order-service", dependencies: ["Order", "ServiceKit"], path: "Sources/Executables/order-service"),
-        .executableTarget(name: "payment-service", dependencies: ["Payment", "ServiceKit"], path: "Sources/Executables/payment-service"),
-        .executableTarget(name: "inventory-service", dependencies: ["Inventory", "ServiceKit"], path: "Sources/Executables/inventory-service"),
+        .executableTarget(name: "order-service", dependencies: ["Order", "Contracts", "ServiceKit"], path: "Sources/Executables/order-service"),
         .executableTarget(
-            name: "notification-service", dependencies: ["Notification", "ServiceKit"], path: "Sources/Executables/notification-service"
+            name: "payment-service", dependencies: ["Payment", "Contracts", "ServiceKit"], path: "Sources/Executables/payment-service"),
+        .executableTarget(
+            name: "inventory-service", dependencies: ["Inventory", "Contracts", "ServiceKit"], path: "Sources/Executables/inventory-service"),
+        .executableTarget(
+            name: "notification-service", dependencies: ["Notification", "Contracts", "ServiceKit"], path: "Sources/Executables/notification-service"
         ),
-        .executableTarget(name: "gateway-sim", dependencies: ["GatewaySim", "ServiceKit"], path: "Sources/Executables/gateway-sim"),
+        .executableTarget(name: "gateway-sim", dependencies: ["GatewaySim", "Contracts", "ServiceKit"], path: "Sources/Executables/gateway-sim"),
         .executableTarget(
             name: "orderly",
             dependencies: [

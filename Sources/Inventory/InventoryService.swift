@@ -1,4 +1,5 @@
 import AMQP
+import Contracts
 import Hummingbird
 import Logging
 import Messaging
@@ -40,10 +41,11 @@ public struct InventoryService: EventDrivenService {
     }
 
     /// Runs the inventory-service process until SIGTERM or SIGINT.
-    public static func run(settings: ServiceSettings = ServiceSettings(name: "inventory-service", defaultPort: 8082)) async throws {
+    public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.inventory)) async throws {
         let configuration = InventoryConfiguration()
         try await ServiceRuntime.run(
-            settings: settings, schema: configuration.schema, migrations: InventoryMigrations.all(schema: configuration.schema)
+            settings: settings, schema: configuration.schema, migrations: InventoryMigrations.all(schema: configuration.schema),
+            topology: configuration.topology
         ) {
             dependencies, router in
             let service = InventoryService(

@@ -1,4 +1,5 @@
 import AMQP
+import Contracts
 import Hummingbird
 import Logging
 import Messaging
@@ -45,10 +46,11 @@ public struct NotificationService: EventDrivenService {
     public func services() -> [any Service] { [consumer(), relay()] }
 
     /// Runs the notification-service process until SIGTERM or SIGINT.
-    public static func run(settings: ServiceSettings = ServiceSettings(name: "notification-service", defaultPort: 8083)) async throws {
+    public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.notification)) async throws {
         let configuration = try NotificationConfiguration(settings: settings)
         try await ServiceRuntime.run(
-            settings: settings, schema: configuration.schema, migrations: NotificationMigrations.all(schema: configuration.schema)
+            settings: settings, schema: configuration.schema, migrations: NotificationMigrations.all(schema: configuration.schema),
+            topology: configuration.topology
         ) { dependencies, _ in
             var logger = dependencies.logger
             logger[metadataKey: "mail.dir"] = "\(configuration.mailDirectory.path)"

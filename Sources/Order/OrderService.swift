@@ -13,8 +13,10 @@ public enum OrderService {
     /// Runs the service process until SIGTERM or SIGINT, configured from `settings`.
     public static func run(settings: ServiceSettings) async throws {
         let configuration = try OrderServiceConfiguration(settings: settings)
-        try await ServiceRuntime.run(settings: settings, schema: configuration.schema, migrations: OrderMigrations.all(schema: configuration.schema))
-        {
+        let topology = configuration.queues.topology.merging(AMQPTopology(exchanges: [AMQPTopology.Exchange(name: configuration.events.exchange)]))
+        try await ServiceRuntime.run(
+            settings: settings, schema: configuration.schema, migrations: OrderMigrations.all(schema: configuration.schema), topology: topology
+        ) {
             dependencies, router in
             build(configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, router: router, logger: dependencies.logger)
         }
@@ -28,7 +30,7 @@ public enum OrderService {
         let saga = OrderSaga(schema: configuration.schema, events: configuration.events)
         OrderAPI(saga: saga, pool: pool, configuration: configuration).addRoutes(to: router)
         return [
-            OutboxRelay(outbox: saga.outbox, pool: pool, connection: connection, logger: logger),
+            OutboxRelay(outbox: saga.outbox, pool: pool, connection: connection, exchanges: [configuration.events.exchange], logger: logger),
             MessageConsumer(
                 queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
                 handlers: OrderEventHandlers.make(saga: saga, sagaDeadline: configuration.sagaDeadline), logger: logger

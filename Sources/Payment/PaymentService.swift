@@ -1,4 +1,5 @@
 import AMQP
+import Contracts
 import Logging
 import Messaging
 import Postgres
@@ -42,10 +43,11 @@ public struct PaymentService: EventDrivenService {
     public func services() -> [any Service] { [GatewayClientCloser(client: gateway), relay(), consumer()] }
 
     /// Runs the payment-service process until SIGTERM or SIGINT.
-    public static func run(settings: ServiceSettings = ServiceSettings(name: "payment-service", defaultPort: 8081)) async throws {
+    public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.payment)) async throws {
         let configuration = try PaymentConfiguration(settings: settings)
         try await ServiceRuntime.run(
-            settings: settings, schema: configuration.schema, migrations: PaymentMigrations.all(schema: configuration.schema)
+            settings: settings, schema: configuration.schema, migrations: PaymentMigrations.all(schema: configuration.schema),
+            topology: configuration.topology
         ) { dependencies, _ in
             PaymentService(configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, logger: dependencies.logger)
                 .services()

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Postgres
 
 /// An RFC 9457 problem details response (`application/problem+json`).
 ///
@@ -24,10 +25,12 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
     public var type: String
     public var errors: [FieldError]
     public var headers: HTTPFields
+    /// Further members of the problem object (RFC 9457 extension members), each as encoded JSON.
+    public var extensions: [String: Data]
 
     public init(
         _ status: HTTPResponse.Status, title: String? = nil, detail: String? = nil, type: String? = nil, errors: [FieldError] = [],
-        headers: HTTPFields = [:]
+        headers: HTTPFields = [:], extensions: [String: Data] = [:]
     ) {
         self.status = status
         self.title = title ?? status.reasonPhrase
@@ -35,6 +38,7 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
         self.type = type ?? "about:blank"
         self.errors = errors
         self.headers = headers
+        self.extensions = extensions
     }
 
     private struct Body: Encodable {
@@ -53,7 +57,15 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var headers = headers
         headers[.contentType] = "application/problem+json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+        var document = try encoder.encode(body)
+        // Extension members are spliced in as they were encoded: the object's closing brace makes way for them.
+        for (name, value) in extensions.sorted(by: { $0.key < $1.key }) {
+            document.removeLast()
+            document.append(contentsOf: Array(",".utf8) + Array(try encoder.encode(name)) + Array(":".utf8))
+            document.append(value)
+            document.append(UInt8(ascii: "}"))
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document)))
     }
 }
 
@@ -70,9 +82,15 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem(error.status, detail: error.body)
         } catch let error as any HTTPResponseError {
             throw Problem(error.status)
+        } catch let error as PostgresError where error.code == .commitOutcomeUnknown {
+            context.logger.error("request failed with its outcome unknown", metadata: ["error": "\(error)"])
+            throw Problem(
+                .internalServerError, title: "Outcome unknown",
+                detail: "the connection to the database was lost while the change was being committed, so it may or may not have "
+                    + "taken effect; repeat the request with the same Idempotency-Key to learn which")
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
-            throw Problem(.internalServerError, detail: "the request could not be completed; it is safe to retry")
+            throw Problem(.internalServerError, detail: "the request could not be completed")
         }
     }
 }

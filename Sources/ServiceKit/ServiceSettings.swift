@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Logging
 
@@ -6,10 +7,11 @@ import Logging
 /// | variable | default |
 /// | --- | --- |
 /// | `ORDERLY_AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672/` |
-/// | `ORDERLY_DATABASE_URL` | `postgresql://orderly:orderly@127.0.0.1:5432/orderly` |
+/// | `ORDERLY_DATABASE_URL` | `postgresql://<role>:<role>@127.0.0.1:5432/orderly`, with the service's own role (`orders`, …) |
 /// | `ORDERLY_HTTP_HOST` | `127.0.0.1` |
 /// | `ORDERLY_HTTP_PORT` | the service's own port (8080 order, 8081 payment, …) |
 /// | `ORDERLY_LOG_LEVEL` | `info` |
+/// | `ORDERLY_STARTUP_TIMEOUT_SECONDS` | `30`: how long to wait for the broker and the database at start |
 public struct ServiceSettings: Sendable {
     /// The service's name, used in logs, metrics, the AMQP connection name and the default schema.
     public var name: String
@@ -21,14 +23,44 @@ public struct ServiceSettings: Sendable {
     /// Every variable, for service-specific settings.
     public var environment: [String: String]
 
-    public init(name: String, defaultPort: Int, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// The settings of `service` from `environment`; unset variables take the catalog's defaults.
+    public init(service: ServiceDescriptor, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let role = service.databaseRole
+        self.init(
+            name: service.name, defaultPort: service.httpPort,
+            defaultDatabaseURL: "postgresql://\(role):\(role)@127.0.0.1:5432/\(SystemCatalog.database)", environment: environment)
+    }
+
+    public init(
+        name: String, defaultPort: Int, defaultDatabaseURL: String = "postgresql://orderly:orderly@127.0.0.1:5432/orderly",
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.name = name
         self.environment = environment
         amqpURL = environment["ORDERLY_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
-        databaseURL = environment["ORDERLY_DATABASE_URL"] ?? "postgresql://orderly:orderly@127.0.0.1:5432/orderly"
+        databaseURL = environment["ORDERLY_DATABASE_URL"] ?? defaultDatabaseURL
         httpHost = environment["ORDERLY_HTTP_HOST"] ?? "127.0.0.1"
-        httpPort = environment["ORDERLY_HTTP_PORT"].flatMap(Int.init) ?? defaultPort
+        httpPort = environment["ORDERLY_HTTP_PORT"].flatMap(Int.init).flatMap { (0...65535).contains($0) ? $0 : nil } ?? defaultPort
         logLevel = environment["ORDERLY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    }
+
+    /// Checks the settings every service reads, so that a typo is an error rather than a default.
+    ///
+    /// - Throws: ``SettingsError`` naming the variable and what it must be.
+    public func validate() throws {
+        if let text = environment["ORDERLY_HTTP_PORT"], !text.isEmpty, Int(text).map({ (0...65535).contains($0) }) != true {
+            throw SettingsError("ORDERLY_HTTP_PORT must be a port number from 0 to 65535, not '\(text)'")
+        }
+        if let text = environment["ORDERLY_LOG_LEVEL"], !text.isEmpty, Logger.Level(rawValue: text) == nil {
+            let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw SettingsError("ORDERLY_LOG_LEVEL must be one of \(levels), not '\(text)'")
+        }
+        _ = try startupTimeout
+    }
+
+    /// How long to wait at start for the broker and the database (`ORDERLY_STARTUP_TIMEOUT_SECONDS`, default 30).
+    public var startupTimeout: Duration {
+        get throws { try seconds("ORDERLY_STARTUP_TIMEOUT_SECONDS", default: .seconds(30)) }
     }
 
     /// A string setting, or `defaultValue` when unset or empty.

@@ -34,11 +34,21 @@ struct PaymentDecisionsTests {
     static let charged = OrderPaymentState.Charge(chargeID: "ch_1", status: "succeeded", amountCents: 2500, currency: "EUR")
 
     @Test func anOrderIsChargedOnceAndNeverAfterItsCancellation() {
-        #expect(PaymentDecisions.beforeCharge(OrderPaymentState(), attempt: 1) == .charge)
-        #expect(PaymentDecisions.beforeCharge(OrderPaymentState(charge: Self.charged), attempt: 1) == .skipDecided)
-        #expect(PaymentDecisions.beforeCharge(OrderPaymentState(cancelled: true), attempt: 1) == .skipCancelled)
-        // A retry may follow an attempt the gateway charged without our knowing: the same key finds it, to refund it.
-        #expect(PaymentDecisions.beforeCharge(OrderPaymentState(cancelled: true), attempt: 2) == .charge)
+        #expect(PaymentDecisions.beforeCharge(OrderPaymentState(), totalCents: 2500, mayHaveRunBefore: false) == .charge)
+        #expect(PaymentDecisions.beforeCharge(OrderPaymentState(charge: Self.charged), totalCents: 2500, mayHaveRunBefore: false) == .skipDecided)
+        #expect(PaymentDecisions.beforeCharge(OrderPaymentState(cancelled: true), totalCents: 2500, mayHaveRunBefore: false) == .skipCancelled)
+        // A retry or a redelivery may follow a handling the gateway charged without our knowing: the same
+        // key finds that charge, so that it is refunded.
+        #expect(PaymentDecisions.beforeCharge(OrderPaymentState(cancelled: true), totalCents: 2500, mayHaveRunBefore: true) == .charge)
+    }
+
+    @Test func anOrderWithNothingToChargeFailsWithoutTheGateway() {
+        let decision = PaymentDecisions.beforeCharge(OrderPaymentState(), totalCents: 0, mayHaveRunBefore: false)
+        guard case .failWithoutCharge(let reason) = decision else {
+            Issue.record("expected a failure without a charge, got \(decision)")
+            return
+        }
+        #expect(reason.hasPrefix("invalid_amount"))
     }
 
     @Test func whatTheChargeOutcomeLeadsTo() {

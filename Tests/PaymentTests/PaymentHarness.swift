@@ -117,6 +117,31 @@ struct PaymentHarness {
         )
     }
 
+    /// Charges the order at the gateway with the key payment-service uses, as an instance that died before its commit did.
+    func chargeAtTheGateway(_ orderID: String) async throws {
+        let server = GatewaySimServer(simulator: simulator, logger: TestEnvironment.logger("\(name).gateway"))
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try? await server.run() }
+            let client = GatewayClient(baseURL: await server.baseURL(), timeout: .seconds(5), logger: TestEnvironment.logger(name))
+            let placed = Self.placed(orderID, token: "tok_ok")
+            _ = await client.charge(
+                amountCents: placed.totalCents, currency: placed.currency, token: placed.paymentToken,
+                idempotencyKey: PaymentDecisions.chargeKey(orderID: orderID), orderID: orderID)
+            await client.shutdown()
+            tasks.cancelAll()
+        }
+    }
+
+    /// Takes the next message of the work queue on a connection of its own and closes that connection
+    /// without settling it, as a crashed consumer would: the broker delivers it again, marked redelivered.
+    func takeAndDropOneDelivery() async throws {
+        let crashing = try await AMQPConnection.forTesting("\(name).crashing")
+        let consumer = try await crashing.consume(queue: queues.workQueue, prefetch: 1)
+        let taken = try await consumer.collect(1, within: .seconds(10))
+        #expect(taken.count == 1)
+        await crashing.close()
+    }
+
     // MARK: Observations
 
     /// What the gateway's ledger shows for an order: the ground truth of what money moved.

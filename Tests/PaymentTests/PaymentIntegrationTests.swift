@@ -172,4 +172,47 @@ struct PaymentIntegrationTests {
         #expect(emitted.filter { $0 == EventType.paymentRefunded.rawValue }.count == 1)
         try await harness.tearDown()
     }
+
+    @Test func aRedeliveryAfterACrashBetweenChargeAndCommitRefundsACancelledOrder() async throws {
+        // The crash: a payment-service instance charged the order at the gateway and died before its
+        // commit. Meanwhile the order was cancelled. The broker then redelivers order.placed (first
+        // attempt, `redelivered` set): the charge must be found with the same key and refunded.
+        let harness = try await PaymentHarness.make()
+        let order = "o-redelivered"
+        try await harness.running {
+            let cancelled = UUID().uuidString
+            try await harness.orderCancelled(order, id: cancelled)
+            try await eventually { try await harness.handled(cancelled) }
+        }
+        try await harness.chargeAtTheGateway(order)
+        #expect(try await harness.ledger(order).succeededCharges.count == 1)
+        try await harness.orderPlaced(order)
+        try await harness.takeAndDropOneDelivery()
+        try await harness.running {
+            try await eventually("the charge refunded") { try await !harness.ledger(order).refunds.isEmpty }
+        }
+        let ledger = try await harness.ledger(order)
+        #expect(ledger.succeededCharges.count == 1)
+        #expect(ledger.refunds.map(\.amountCents) == [2500])
+        #expect(try await harness.emitted(order).map(\.type) == [EventType.paymentRefunded.rawValue])
+        try await harness.tearDown()
+    }
+
+    @Test func anOrderPlacedWithNothingToChargeFailsWithoutAskingTheGateway() async throws {
+        let harness = try await PaymentHarness.make()
+        let order = "o-free"
+        try await harness.running {
+            let free = OrderPlaced(
+                orderID: order, customer: Customer(id: "c-1", email: "ada@example.com"), currency: "EUR",
+                items: [OrderLine(sku: "SKU-1", quantity: 1, unitPriceCents: 0)], totalCents: 0, paymentToken: "tok_ok")
+            try await harness.publish(.orderPlaced, subject: order, payload: free)
+            try await eventually { try await !harness.emitted(order).isEmpty }
+        }
+        #expect(try await harness.ledger(order).charges.isEmpty)
+        let events = try await harness.emitted(order)
+        #expect(events.map(\.type) == [EventType.paymentFailed.rawValue])
+        #expect(try events[0].decodeData(as: PaymentFailed.self).reason.hasPrefix("invalid_amount"))
+        #expect(try await harness.parked() == 0)
+        try await harness.tearDown()
+    }
 }

@@ -1,9 +1,10 @@
+import Contracts
 import GatewaySim
+import ServiceKit
 
-/// gateway-sim: the payment-gateway simulator, on port 8090 unless `ORDERLY_HTTP_PORT` says otherwise.
 @main
 struct Main {
-    static func main() async throws {
-        try await GatewaySimulator.run()
+    static func main() async {
+        await ServiceMain.run(SystemCatalog.gatewaySim) { settings in try await GatewaySimulator.run(settings: settings) }
     }
 }

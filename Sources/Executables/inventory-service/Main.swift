@@ -1,9 +1,10 @@
+import Contracts
 import Inventory
+import ServiceKit
 
-/// inventory-service: stock per SKU, reservations, and the saga's compensation.
 @main
 struct Main {
-    static func main() async throws {
-        try await InventoryService.run()
+    static func main() async {
+        await ServiceMain.run(SystemCatalog.inventory) { settings in try await InventoryService.run(settings: settings) }
     }
 }

@@ -1,9 +1,10 @@
+import Contracts
 import Notification
+import ServiceKit
 
-/// notification-service: one customer notification per order outcome.
 @main
 struct Main {
-    static func main() async throws {
-        try await NotificationService.run()
+    static func main() async {
+        await ServiceMain.run(SystemCatalog.notification) { settings in try await NotificationService.run(settings: settings) }
     }
 }

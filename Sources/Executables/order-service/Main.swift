@@ -1,9 +1,10 @@
+import Contracts
 import Order
 import ServiceKit
 
 @main
 struct Main {
-    static func main() async throws {
-        try await OrderService.run(settings: ServiceSettings(name: "order-service", defaultPort: 8080))
+    static func main() async {
+        await ServiceMain.run(SystemCatalog.order) { settings in try await OrderService.run(settings: settings) }
     }
 }

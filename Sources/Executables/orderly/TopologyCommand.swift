@@ -15,7 +15,7 @@ struct TopologyCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            let topology = Subscriptions.all.reduce(AMQPTopology(exchanges: Exchange.all.map { .init(name: $0) })) { $0.merging($1.topology) }
+            let topology = Subscriptions.topology
             try await connection.withBroker { try await $0.declare(topology) }
             print("declared \(topology.exchanges.count) exchanges, \(topology.queues.count) queues, \(topology.bindings.count) bindings")
         }

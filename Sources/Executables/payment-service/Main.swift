@@ -1,9 +1,10 @@
+import Contracts
 import Payment
+import ServiceKit
 
-/// payment-service: charges and refunds through the payment gateway, on port 8081 unless `ORDERLY_HTTP_PORT` says otherwise.
 @main
 struct Main {
-    static func main() async throws {
-        try await PaymentService.run()
+    static func main() async {
+        await ServiceMain.run(SystemCatalog.payment) { settings in try await PaymentService.run(settings: settings) }
     }
 }

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Hummingbird
 import Logging
@@ -54,7 +55,7 @@ public struct GatewaySimulator: Sendable {
     }
 
     /// Runs the gateway-sim process until SIGTERM or SIGINT: migrations of its schema, the routes, health and metrics.
-    public static func run(settings: ServiceSettings = ServiceSettings(name: "gateway-sim", defaultPort: 8090)) async throws {
+    public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.gatewaySim)) async throws {
         let schema = defaultSchema
         try await ServiceRuntime.run(settings: settings, schema: schema, migrations: migrations(schema: schema)) { dependencies, router in
             try build(dependencies, router: router, schema: schema)

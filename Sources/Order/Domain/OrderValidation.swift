@@ -11,6 +11,8 @@ public enum OrderValidation {
     public static let quantityRange = 1...1000
     public static let unitPriceRange = 0...10_000_000
     public static let maxTotalCents = 1_000_000_000
+    /// The smallest order total: the gateway charges no amount below one cent.
+    public static let minTotalCents = 1
 
     /// Every violation in `request`, in the order of the fields; empty when the request is valid.
     public static func validate(_ request: OrderRequest) -> [FieldViolation] {
@@ -50,8 +52,13 @@ public enum OrderValidation {
                 linesValid = false
             }
         }
-        if linesValid, request.items.count <= maxLines, let total = totalCents(of: request.items), total > maxTotalCents {
-            fail("items", "the order total of \(total) cents exceeds the maximum of \(maxTotalCents) cents")
+        if linesValid, !request.items.isEmpty, request.items.count <= maxLines, let total = totalCents(of: request.items) {
+            if total > maxTotalCents {
+                fail("items", "the order total of \(total) cents exceeds the maximum of \(maxTotalCents) cents")
+            } else if total < minTotalCents {
+                // The saga charges every order; an order with nothing to charge has no payment to wait for.
+                fail("items", "the order total must be at least \(minTotalCents) cent; free orders are not taken")
+            }
         }
         if isBlank(request.payment.token) {
             fail("payment.token", "must not be empty")

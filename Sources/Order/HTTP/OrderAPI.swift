@@ -72,10 +72,20 @@ public struct OrderAPI: Sendable {
         )
         var logger = context.logger
         logger[metadataKey: "order.id"] = "\(newOrder.id.uuidString.lowercased())"
-        let (placement, replayedOrder) = try await pool.transaction { transaction in
-            let placement = try await saga.place(newOrder, in: transaction)
-            guard case .replayed(let id) = placement else { return (placement, Order?.none) }
-            return (placement, try await saga.store.order(id: id, in: transaction))
+        let placement: OrderSaga.Placement
+        let replayedOrder: Order?
+        do {
+            (placement, replayedOrder) = try await pool.transaction { transaction in
+                let placement = try await saga.place(newOrder, in: transaction)
+                guard case .replayed(let id) = placement else { return (placement, Order?.none) }
+                return (placement, try await saga.store.order(id: id, in: transaction))
+            }
+        } catch let error as PostgresError where error.code == .commitOutcomeUnknown {
+            // The COMMIT was sent and its answer lost. The order is found by its id if it committed;
+            // if it is not found, the client is told the outcome is unknown, never that retrying is safe.
+            guard let stored = try? await saga.store.order(id: newOrder.id, on: pool) else { throw error }
+            logger.warning("the commit's answer was lost, but the order is stored", metadata: ["error": "\(error)"])
+            (placement, replayedOrder) = (.placed(stored), nil)
         }
         switch placement {
         case .placed(let order):

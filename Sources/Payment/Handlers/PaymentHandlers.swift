@@ -51,12 +51,21 @@ public struct PaymentHandlers: Sendable {
         let transaction = context.transaction
 
         let before = try await store.state(of: placed.orderID, in: transaction)
-        switch PaymentDecisions.beforeCharge(before, attempt: context.attempt) {
+        switch PaymentDecisions.beforeCharge(before, totalCents: placed.totalCents, mayHaveRunBefore: context.mayHaveRunBefore) {
         case .skipCancelled:
             logger.info("order was cancelled before it was placed here; not charging it")
             return
         case .skipDecided:
             logger.info("charge already decided; duplicate order.placed ignored")
+            return
+        case .failWithoutCharge(let reason):
+            try await store.lock(orderID: placed.orderID, in: transaction)
+            try await store.recordCharge(
+                orderID: placed.orderID, chargeID: nil, status: OrderPaymentState.Charge.declined, amountCents: placed.totalCents,
+                currency: placed.currency, reason: reason, in: transaction
+            )
+            try await emit(.paymentFailed, context: context, orderID: placed.orderID, payload: PaymentFailed(orderID: placed.orderID, reason: reason))
+            logger.warning("order cannot be charged; failed without asking the gateway", metadata: ["reason": "\(reason)"])
             return
         case .charge:
             break

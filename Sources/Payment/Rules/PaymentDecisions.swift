@@ -10,15 +10,22 @@ public enum PaymentDecisions {
         case skipCancelled
         /// The charge was decided already (a duplicate or redelivered `order.placed`).
         case skipDecided
+        /// Nothing can be charged (a total below one cent): record the decline and emit `payment.failed`
+        /// without asking the gateway, so the order ends `FAILED` instead of waiting for its deadline.
+        case failWithoutCharge(reason: String)
     }
 
-    /// - Parameter attempt: which attempt of this message it is. A retried message of a cancelled
-    ///   order still goes to the gateway (with the same idempotency key, so it cannot charge twice):
-    ///   an earlier attempt may have been charged without learning it (a timeout), and that charge
-    ///   must be found and refunded rather than forgotten.
-    public static func beforeCharge(_ state: OrderPaymentState, attempt: Int) -> BeforeCharge {
+    /// - Parameters:
+    ///   - totalCents: the amount `order.placed` asks to charge.
+    ///   - mayHaveRunBefore: whether this message may have been handled before without its outcome
+    ///     being recorded: a retry through a tier, or a redelivery by the broker after a crash between
+    ///     the gateway's answer and the commit. Such a message of a cancelled order still goes to the
+    ///     gateway (with the same idempotency key, so it cannot charge twice): the earlier handling may
+    ///     have charged, and that charge must be found and refunded rather than forgotten.
+    public static func beforeCharge(_ state: OrderPaymentState, totalCents: Int, mayHaveRunBefore: Bool) -> BeforeCharge {
         if state.charge != nil { return .skipDecided }
-        if state.cancelled { return attempt > 1 ? .charge : .skipCancelled }
+        if state.cancelled { return mayHaveRunBefore ? .charge : .skipCancelled }
+        if totalCents < 1 { return .failWithoutCharge(reason: "invalid_amount: an order total of \(totalCents) cents cannot be charged") }
         return .charge
     }
 

@@ -1,0 +1,50 @@
+import Messaging
+
+/// One process of the system: its name, HTTP port, database schema and role, and its place in the saga.
+public struct ServiceDescriptor: Sendable, Hashable {
+    /// The executable's name, which names the process in logs, metrics and the broker (`order-service`).
+    public var name: String
+    /// The HTTP port it listens on unless `ORDERLY_HTTP_PORT` says otherwise.
+    public var httpPort: Int
+    /// The PostgreSQL schema that holds its tables.
+    public var schema: String
+    /// The PostgreSQL role it logs in as, which owns its schema and nothing else.
+    public var databaseRole: String
+    /// Its work queue with bindings, tiers and parking; `nil` for a process that consumes nothing.
+    public var queues: ServiceQueues?
+    /// The exchange it writes its events to; `nil` for a process that emits nothing.
+    public var exchange: String?
+
+    public init(
+        name: String, httpPort: Int, schema: String, databaseRole: String, queues: ServiceQueues? = nil, exchange: String? = nil
+    ) {
+        self.name = name
+        self.httpPort = httpPort
+        self.schema = schema
+        self.databaseRole = databaseRole
+        self.queues = queues
+        self.exchange = exchange
+    }
+}
+
+/// The processes of the system, in one table that the services' defaults are read from.
+public enum SystemCatalog {
+    public static let order = ServiceDescriptor(
+        name: "order-service", httpPort: 8080, schema: "orders", databaseRole: "orders", queues: Subscriptions.order, exchange: Exchange.orders)
+    public static let payment = ServiceDescriptor(
+        name: "payment-service", httpPort: 8081, schema: "payments", databaseRole: "payments", queues: Subscriptions.payment,
+        exchange: Exchange.payments)
+    public static let inventory = ServiceDescriptor(
+        name: "inventory-service", httpPort: 8082, schema: "inventory", databaseRole: "inventory", queues: Subscriptions.inventory,
+        exchange: Exchange.inventory)
+    public static let notification = ServiceDescriptor(
+        name: "notification-service", httpPort: 8083, schema: "notifications", databaseRole: "notifications",
+        queues: Subscriptions.notification, exchange: Exchange.notifications)
+    public static let gatewaySim = ServiceDescriptor(name: "gateway-sim", httpPort: 8090, schema: "gateway", databaseRole: "gateway")
+
+    /// Every process, in start order: the gateway first, since payment-service calls it.
+    public static let all = [gatewaySim, order, payment, inventory, notification]
+
+    /// The database that holds every service's schema.
+    public static let database = "orderly"
+}
