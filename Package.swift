@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"]),
         .testTarget(
             name: "OrderTests",
-            dependencies: ["Order", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["Order", "ServiceKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(name: "PaymentTests", dependencies: ["Payment", "GatewaySim", "TestSupport"]),
         .testTarget(

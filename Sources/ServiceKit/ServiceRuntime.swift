@@ -164,7 +164,10 @@ public enum ServiceRuntime {
 extension PostgresError {
     /// The message and its detail on one line, as a startup failure prints it.
     var oneLine: String {
-        description.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        var text = message
+        if let sqlState { text += " (SQLSTATE \(sqlState))" }
+        if let detail { text += ": \(detail)" }
+        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
     }
 
     /// Whether a failed connection was refused by the server for the login itself: a wrong password, an

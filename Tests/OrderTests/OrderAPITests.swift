@@ -4,6 +4,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Order
+import Postgres
+import ServiceKit
 import TestSupport
 import Testing
 
@@ -37,14 +39,14 @@ struct OrderAPITests {
 
     /// Checks that `response` is problem details with `status`, and returns them.
     @discardableResult
-    static func expectProblem(_ response: TestResponse, _ status: HTTPResponse.Status, sourceLocation: SourceLocation = #_sourceLocation) throws
-        -> ProblemBody
-    {
+    static func expectProblem(
+        _ response: TestResponse, _ status: HTTPResponse.Status, title: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> ProblemBody {
         #expect(response.status == status, sourceLocation: sourceLocation)
         #expect(response.headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
         let problem = try JSONDecoder().decode(ProblemBody.self, from: Data(buffer: response.body))
         #expect(problem.status == Int(status.code), sourceLocation: sourceLocation)
-        #expect(problem.title == status.reasonPhrase, sourceLocation: sourceLocation)
+        #expect(problem.title == title ?? status.reasonPhrase, sourceLocation: sourceLocation)
         return problem
     }
 
@@ -213,6 +215,33 @@ struct OrderAPITests {
         #expect(problem.errors?.first?.message == "is required")
         #expect(try await harness.count("orders") == 0)
         try await harness.tearDown()
+    }
+
+    @Test func aFreeOrderIs422AndNothingIsStored() async throws {
+        let harness = try await OrderHarness.make()
+        let free = Self.body.replacingOccurrences(of: "\"unit_price_cents\": 1250", with: "\"unit_price_cents\": 0")
+        let response = try await harness.withAPI { client in
+            try await client.execute(uri: "/v1/orders", method: .post, headers: Self.json, body: ByteBuffer(string: free))
+        }
+        let problem = try Self.expectProblem(response, .unprocessableContent)
+        #expect(problem.errors?.map(\.field) == ["items"])
+        #expect(try await harness.count("orders") == 0)
+        try await harness.tearDown()
+    }
+
+    @Test func aFailureWhoseOutcomeIsUnknownNeverSaysRetryingIsSafe() async throws {
+        let router = Router()
+        router.add(middleware: ProblemMiddleware())
+        router.post("/lost") { _, _ -> Response in throw PostgresError(code: .commitOutcomeUnknown, message: "connection lost during COMMIT") }
+        router.post("/failed") { _, _ -> Response in throw PostgresError(code: .connectionLost, message: "connection lost") }
+        let application = Application(router: router)
+        try await application.test(.router) { client in
+            let lost = try Self.expectProblem(try await client.execute(uri: "/lost", method: .post), .internalServerError, title: "Outcome unknown")
+            #expect(lost.detail?.contains("may or may not have") == true)
+            #expect(lost.detail?.contains("same Idempotency-Key") == true)
+            let failed = try Self.expectProblem(try await client.execute(uri: "/failed", method: .post), .internalServerError)
+            #expect(failed.detail?.contains("safe to retry") == false)
+        }
     }
 
     @Test func aBodyOverTheLimitIs413() async throws {

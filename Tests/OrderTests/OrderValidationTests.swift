@@ -36,7 +36,7 @@ struct OrderValidationTests {
     @Test func limits() {
         var request = Self.valid
         request.customer.id = String(repeating: "c", count: 128)
-        request.items = Array(repeating: OrderLine(sku: String(repeating: "s", count: 64), quantity: 1000, unitPriceCents: 0), count: 100)
+        request.items = Array(repeating: OrderLine(sku: String(repeating: "s", count: 64), quantity: 1000, unitPriceCents: 1), count: 100)
         #expect(fields(request).isEmpty)
         request.customer.id += "c"
         request.items.append(request.items[0])
@@ -54,6 +54,16 @@ struct OrderValidationTests {
         let violations = OrderValidation.validate(request)
         #expect(violations.map(\.field) == ["items"])
         #expect(violations.first?.message.contains("1000000001") == true)
+    }
+
+    @Test func aFreeOrderIsRefusedButAFreeLineIsNot() {
+        var request = Self.valid
+        request.items = [OrderLine(sku: "A", quantity: 3, unitPriceCents: 0)]
+        let violations = OrderValidation.validate(request)
+        #expect(violations.map(\.field) == ["items"])
+        #expect(violations.first?.message.contains("free orders are not taken") == true)
+        request.items.append(OrderLine(sku: "B", quantity: 1, unitPriceCents: 1))
+        #expect(fields(request).isEmpty)
     }
 
     @Test(arguments: ["ada@example.com", "a.b+c@mail.example.org"])

@@ -1,0 +1,129 @@
+import Contracts
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// Every misconfiguration ends a service with one line naming what is wrong and a non-zero status:
+/// 78 for a setting, a refused login or a missing grant, 69 for something not there. Never a crash.
+@Suite("EndToEnd misconfiguration", .timeLimit(.minutes(3)))
+struct MisconfigurationEndToEndTests {
+    static func amqpURL(user: String = "guest", password: String = "guest", vhost: String? = nil, port: Int? = nil) -> String {
+        var url = URLComponents(string: TestEnvironment.amqpURL)!
+        url.user = user
+        url.password = password
+        if let vhost { url.percentEncodedPath = "/" + vhost }
+        if let port { url.port = port }
+        return url.string!
+    }
+
+    static func databaseURL(user: String = "orderly", password: String = "orderly", port: Int? = nil, database: String? = nil) -> String {
+        var url = URLComponents(string: TestEnvironment.databaseURL)!
+        url.user = user
+        url.password = password
+        if let port { url.port = port }
+        if let database { url.path = "/" + database }
+        return url.string!
+    }
+
+    /// What `service` needs to start: the broker, its own database role, a free port; `overrides` break one of them.
+    static func environment(for service: String, _ overrides: [String: String] = [:]) throws -> [String: String] {
+        let role = try #require(SystemCatalog.all.first { $0.name == service }).databaseRole
+        return [
+            "ORDERLY_AMQP_URL": amqpURL(), "ORDERLY_DATABASE_URL": databaseURL(user: role, password: role),
+            "ORDERLY_HTTP_PORT": "\(try SystemUnderTest.freePort())",
+        ].merging(overrides) { _, override in override }
+    }
+
+    static func expectCleanFailure(
+        _ service: String, _ overrides: [String: String], status: Int32, saying expected: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        try await ServiceProcess.expectCleanFailure(
+            service, environment: try environment(for: service, overrides), status: status, saying: expected, sourceLocation: sourceLocation)
+    }
+
+    @Test func anUnknownVirtualHost() async throws {
+        try await Self.expectCleanFailure(
+            "inventory-service", ["ORDERLY_AMQP_URL": Self.amqpURL(vhost: "no-such-vhost")], status: 78, saying: "virtual host 'no-such-vhost'")
+    }
+
+    @Test func aWrongBrokerPassword() async throws {
+        try await Self.expectCleanFailure(
+            "payment-service", ["ORDERLY_AMQP_URL": Self.amqpURL(password: "wrong")], status: 78, saying: "the broker refused user 'guest'")
+    }
+
+    @Test func anUnreachableBroker() async throws {
+        try await Self.expectCleanFailure(
+            "notification-service", ["ORDERLY_AMQP_URL": Self.amqpURL(port: try SystemUnderTest.freePort())], status: 69,
+            saying: "cannot reach the broker")
+    }
+
+    @Test func aBrokerUserWithoutPermissions() async throws {
+        let user = TestEnvironment.uniqueName("noperm")
+        try DevScript.run("rabbitmqctl", "add_user", user, "secret")
+        try DevScript.run("rabbitmqctl", "set_permissions", "-p", "/", user, "^$", "^$", "^$")
+        try await Self.expectCleanFailure(
+            "inventory-service", ["ORDERLY_AMQP_URL": Self.amqpURL(user: user, password: "secret")], status: 78,
+            saying: "refused to declare the service's exchanges and queues as user \(user)")
+        try DevScript.run("rabbitmqctl", "delete_user", user)
+    }
+
+    @Test func aWrongDatabasePassword() async throws {
+        try await Self.expectCleanFailure(
+            "order-service", ["ORDERLY_DATABASE_URL": Self.databaseURL(user: "orders", password: "wrong")], status: 78,
+            saying: "refused role orders")
+    }
+
+    @Test func anUnreachableDatabase() async throws {
+        try await Self.expectCleanFailure(
+            "gateway-sim", ["ORDERLY_DATABASE_URL": Self.databaseURL(port: try SystemUnderTest.freePort())], status: 69,
+            saying: "cannot reach PostgreSQL")
+    }
+
+    @Test func aRoleWithoutRightsOnTheServiceSchema() async throws {
+        // A fresh database: the payments role may connect, but not create the orders schema there.
+        let name = TestEnvironment.uniqueName("e2e_role")
+        let admin = try PostgresPool.forTesting(size: 1)
+        try await admin.execute("CREATE DATABASE \(identifier: name)")
+        try await Self.expectCleanFailure(
+            "order-service", ["ORDERLY_DATABASE_URL": Self.databaseURL(user: "payments", password: "payments", database: name)], status: 78,
+            saying: "cannot migrate schema orders as role payments")
+        try await admin.execute("DROP DATABASE \(identifier: name) WITH (FORCE)")
+        await admin.close()
+    }
+
+    @Test func aTakenHTTPPort() async throws {
+        let listener = try Listener()
+        try await Self.expectCleanFailure("gateway-sim", ["ORDERLY_HTTP_PORT": "\(listener.port)"], status: 69, saying: "the address is in use")
+        listener.close()
+    }
+
+    @Test func aSettingThatDoesNotParse() async throws {
+        try await Self.expectCleanFailure("order-service", ["ORDERLY_HTTP_PORT": "eighty"], status: 78, saying: "ORDERLY_HTTP_PORT must be")
+        try await Self.expectCleanFailure("payment-service", ["ORDERLY_AMQP_URL": "http://not-amqp"], status: 78, saying: "ORDERLY_AMQP_URL")
+    }
+}
+
+/// A socket listening on a free loopback port, so that a service finds its port taken.
+struct Listener {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let descriptor = self.descriptor
+        let listening = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddr in
+                bind(descriptor, sockaddr, length) == 0 && listen(descriptor, 1) == 0 && getsockname(descriptor, sockaddr, &length) == 0
+            }
+        }
+        guard listening else { throw SystemUnderTest.LaunchError(service: "-", log: "-", reason: "cannot listen") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+}
