@@ -67,7 +67,7 @@ final class SystemUnderTest: Sendable {
 
     /// Stops every service gracefully, then removes the virtual host and the database.
     func stop() async {
-        for service in Self.services.reversed() { terminate(service, signal: SIGTERM) }
+        for service in Self.services.reversed() { terminate(service) }
         try? DevScript.run("rabbitmqctl", "delete_vhost", vhost)
         if let admin = try? PostgresPool.forTesting(size: 1) {
             _ = try? await admin.execute("DROP DATABASE IF EXISTS \(identifier: database) WITH (FORCE)")
@@ -109,10 +109,20 @@ final class SystemUnderTest: Sendable {
     /// Kills a service the hard way (`SIGKILL`), as a crash would.
     func kill(_ service: String) { terminate(service, signal: SIGKILL) }
 
-    private func terminate(_ service: String, signal: Int32) {
-        guard let process = processes.withLock({ $0.removeValue(forKey: service) }), process.isRunning else { return }
+    /// Stops a service with `SIGTERM` and returns how it exited and how long it took, or `nil` if it was not running.
+    @discardableResult
+    func terminate(_ service: String, signal: Int32 = SIGTERM) -> (status: Int32, reason: Process.TerminationReason, took: Duration)? {
+        guard let process = processes.withLock({ $0.removeValue(forKey: service) }), process.isRunning else { return nil }
+        let start = ContinuousClock.now
         Glibc.kill(process.processIdentifier, signal)
         process.waitUntilExit()
+        return (process.terminationStatus, process.terminationReason, ContinuousClock.now - start)
+    }
+
+    /// The answer of a service's `/health/ready`: its status and body.
+    func readiness(_ service: String) async -> (status: Int, body: String)? {
+        guard let response = try? await request(.GET, service: service, path: "/health/ready", headers: [], authenticated: false) else { return nil }
+        return (response.status, String(decoding: response.body, as: UTF8.self))
     }
 
     // MARK: HTTP
