@@ -25,6 +25,27 @@ struct CheckoutEndToEndTests {
         try await eventually { try await checkout.notifications(id) == 1 }
     }
 
+    @Test func aSubscriberOfTheNotificationsExchangeHearsOnceAboutEachOrder() async throws {
+        // Only the services declare orderly.notifications: binding to it fails unless notification-service did.
+        let checkout = try Checkout()
+        let probe = "e2e.probe.notifications.\(UUID().uuidString.prefix(8))"
+        try await checkout.withBroker { try await $0.declare(.probe(exchange: Exchange.notifications, queue: probe)) }
+        let sku = try await checkout.stocked(1)
+        let id = try await checkout.place(sku: sku, quantity: 1)
+        #expect(try await checkout.settled(id).status == "COMPLETED")
+        try await eventually { try await checkout.notifications(id) == 1 }
+        try await Task.sleep(for: .seconds(1))
+        // Other tests' orders are heard too; everything that came is read, and this order's counted.
+        let heard = try await checkout.withBroker { broker in
+            try await broker.consume(queue: probe).collect(10_000, within: .seconds(3)).map { delivery in
+                delivery.ack()
+                return delivery.properties
+            }
+        }
+        #expect(heard.filter { $0.type == EventType.notificationSent.rawValue && $0.correlationID == id }.count == 1)
+        try await checkout.withBroker { try await $0.delete(queue: probe) }
+    }
+
     @Test func aDeclinedCardFailsTheOrderWithoutChargeOrStockChange() async throws {
         let checkout = try Checkout()
         let sku = try await checkout.stocked(5)
@@ -127,6 +148,31 @@ struct CheckoutEndToEndTests {
         found = try Checkout.decoder.decode(Listing.self, from: listing.body).orders
         #expect(found.count == 1)
         if let id = found.first?.id { #expect(try await checkout.settled(id).status == "COMPLETED") }
+    }
+
+    @Test func aFreeOrderIsRefusedAtTheIntakeAndParkedFromTheIngress() async throws {
+        let checkout = try Checkout()
+        let sku = try await checkout.stocked(1)
+        let response = try await checkout.system.request(.POST, path: "/v1/orders", body: Checkout.body(sku: sku, quantity: 1, price: 0))
+        #expect(response.status == 422)
+        #expect(String(decoding: response.body, as: UTF8.self).contains("free orders are not taken"))
+
+        let parkedBefore = try await checkout.queueDepth("order.dead")
+        let customer = "free-\(UUID().uuidString.prefix(8))"
+        let request = OrderRequest(
+            customer: Customer(id: customer, email: "grace@example.com"), currency: "EUR",
+            items: [OrderLine(sku: sku, quantity: 1, unitPriceCents: 0)], payment: PaymentMethod(token: "tok_ok"))
+        let event = try CloudEvent(source: "/tests/marketplace", type: EventType.orderRequested.rawValue, subject: customer, payload: request)
+        try await checkout.publish(event.amqpMessage(), routingKey: event.type)
+        try await eventually { try await checkout.queueDepth("order.dead") == parkedBefore + 1 }
+        let reasons = try await checkout.withBroker { connection in
+            try await connection.consume(queue: "order.dead").collect(Int(parkedBefore) + 1, within: .seconds(10)).compactMap {
+                $0.properties.messageID == event.id ? $0.properties.headers[MessageHeaders.parkedReason]?.stringValue : nil
+            }
+        }
+        #expect(reasons.count == 1)
+        #expect(reasons.first?.contains("free orders are not taken") == true, "\(reasons)")
+        #expect(try await checkout.stock(sku) == Checkout.Stock(sku: sku, available: 1, reserved: 0))
     }
 
     @Test func malformedAndUnknownIngressEventsAreParkedAndTheConsumerGoesOn() async throws {
