@@ -109,6 +109,18 @@ let package = Package(
         ),
         .target(name: "GatewaySim", dependencies: ["Contracts", "ServiceKit", .product(name: "Hummingbird", package: "hummingbird")]),
 
+        // The fault runner: a whole system as processes, load, faults, and the invariants checked afterwards.
+        .target(
+            name: "Chaos",
+            dependencies: [
+                "AMQP", "Postgres", "Messaging", "Contracts",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
         // Executables.
         .executableTarget(name: "order-service", dependencies: ["Order", "Contracts", "ServiceKit"], path: "Sources/Executables/order-service"),
         .executableTarget(
@@ -122,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts",
+                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -140,7 +152,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "AMQP", "Postgres",
+                "AMQP", "Postgres", "Chaos",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -174,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Contracts", "Messaging", "AMQP", "Postgres", "TestSupport",
+                "Contracts", "Messaging", "AMQP", "Postgres", "TestSupport", "Chaos",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

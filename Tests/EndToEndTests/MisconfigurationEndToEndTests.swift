@@ -1,3 +1,4 @@
+import Chaos
 import Contracts
 import Foundation
 import Postgres
@@ -60,12 +61,12 @@ struct MisconfigurationEndToEndTests {
 
     @Test func aBrokerUserWithoutPermissions() async throws {
         let user = TestEnvironment.uniqueName("noperm")
-        try DevScript.run("rabbitmqctl", "add_user", user, "secret")
-        try DevScript.run("rabbitmqctl", "set_permissions", "-p", "/", user, "^$", "^$", "^$")
+        try TestEnvironment.infrastructure.rabbitmqctl("add_user", user, "secret")
+        try TestEnvironment.infrastructure.rabbitmqctl("set_permissions", "-p", "/", user, "^$", "^$", "^$")
         try await Self.expectCleanFailure(
             "inventory-service", ["ORDERLY_AMQP_URL": Self.amqpURL(user: user, password: "secret")], status: 78,
             saying: "refused to declare the service's exchanges and queues as user \(user)")
-        try DevScript.run("rabbitmqctl", "delete_user", user)
+        try TestEnvironment.infrastructure.rabbitmqctl("delete_user", user)
     }
 
     @Test func aWrongDatabasePassword() async throws {
@@ -121,7 +122,7 @@ struct Listener {
                 bind(descriptor, sockaddr, length) == 0 && listen(descriptor, 1) == 0 && getsockname(descriptor, sockaddr, &length) == 0
             }
         }
-        guard listening else { throw SystemUnderTest.LaunchError(service: "-", log: "-", reason: "cannot listen") }
+        guard listening else { throw ChaosError("cannot listen on a free port") }
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 

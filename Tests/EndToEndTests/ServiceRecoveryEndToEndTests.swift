@@ -9,13 +9,13 @@ struct ServiceRecoveryEndToEndTests {
     @Test func aDeletedVirtualHostIsReportedAndTheServiceRecoversWhenItIsBack() async throws {
         let system = try #require(SystemUnderTest.current)
         #expect(await system.readiness("inventory-service")?.status == 200)
-        try DevScript.run("rabbitmqctl", "delete_vhost", system.vhost)
+        try TestEnvironment.infrastructure.rabbitmqctl("delete_vhost", system.vhost)
         try await eventually(within: .seconds(30), "inventory-service reports the broker down") {
             guard let readiness = await system.readiness("inventory-service") else { return false }
             return readiness.status == 503 && readiness.body.contains("broker") && readiness.body.contains(system.vhost)
         }
-        try DevScript.run("rabbitmqctl", "add_vhost", system.vhost)
-        try DevScript.run("rabbitmqctl", "set_permissions", "-p", system.vhost, "guest", ".*", ".*", ".*")
+        try TestEnvironment.infrastructure.rabbitmqctl("add_vhost", system.vhost)
+        try TestEnvironment.infrastructure.rabbitmqctl("set_permissions", "-p", system.vhost, "guest", ".*", ".*", ".*")
         try await eventually(within: .seconds(60), "inventory-service ready again") { await system.readiness("inventory-service")?.status == 200 }
         // Its queues came back with it: stock news published now is taken.
         let checkout = try Checkout()

@@ -1,6 +1,5 @@
 import AMQP
 import Foundation
-import Synchronization
 
 extension AMQPConnection {
     /// A connection to the test broker, with short timeouts so that failures show quickly.
@@ -12,39 +11,6 @@ extension AMQPConnection {
         configure(&configuration)
         return try await connect(configuration: configuration, logger: TestEnvironment.logger(name), waitUpTo: .seconds(30))
     }
-}
-
-extension AsyncSequence where Self: Sendable, Element: Sendable {
-    /// The next `count` elements, or those that came before `timeout` passed.
-    public func collect(_ count: Int, within timeout: Duration) async throws -> [Element] {
-        let collected = Collected<Element>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for try await element in self {
-                    if collected.append(element) == count { return }
-                }
-            }
-            group.addTask { try await Task.sleep(for: timeout) }
-            try await group.next()
-            group.cancelAll()
-        }
-        return collected.elements
-    }
-}
-
-/// Elements gathered by one task and read by another.
-final class Collected<Element: Sendable>: Sendable {
-    private let storage = Mutex<[Element]>([])
-
-    /// Appends and returns the new count.
-    func append(_ element: Element) -> Int {
-        storage.withLock {
-            $0.append(element)
-            return $0.count
-        }
-    }
-
-    var elements: [Element] { storage.withLock { $0 } }
 }
 
 extension AMQPTopology {

@@ -1,3 +1,4 @@
+import Chaos
 import Foundation
 import Logging
 
@@ -30,6 +31,20 @@ public enum TestEnvironment {
     public static func uniqueName(_ prefix: String) -> String {
         "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
     }
+
+    /// The broker and database processes of `infra/dev`: `ORDERLY_DEV`, or `infra/dev` found from this source file.
+    public static var infrastructure: LocalInfrastructure {
+        if let found = LocalInfrastructure.find() { return found }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return LocalInfrastructure(script: root.appendingPathComponent("infra/dev").path)
+    }
+
+    /// Where the service executables are: `ORDERLY_BIN_DIR`, or the debug build of this checkout.
+    public static var binDirectory: URL {
+        if let path = ProcessInfo.processInfo.environment["ORDERLY_BIN_DIR"] { return URL(fileURLWithPath: path) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug")
+    }
 }
 
 /// The broker and database processes started by `infra/dev`, which fault tests stop and start for real.
@@ -37,44 +52,14 @@ public enum Infrastructure: String, Sendable {
     case rabbitmq
     case postgres
 
-    /// Runs `infra/dev <verb> <service>` and waits for it; throws when it fails.
-    public func run(_ verb: String) throws { try DevScript.run(verb, rawValue) }
+    var process: LocalInfrastructure.Process { self == .rabbitmq ? .rabbitmq : .postgres }
 
     /// Stops the process; it no longer accepts connections when this returns.
-    public func stop() throws { try run("stop") }
+    public func stop() throws { try TestEnvironment.infrastructure.stop(process) }
 
     /// Starts the process and waits until it is ready.
-    public func start() throws { try run("start") }
+    public func start() throws { try TestEnvironment.infrastructure.start(process) }
 
     /// Stops and starts the process.
-    public func restart() throws { try run("restart") }
-
-    /// `ORDERLY_DEV`, or `infra/dev` found from this source file.
-    static var devScript: String {
-        if let path = ProcessInfo.processInfo.environment["ORDERLY_DEV"] { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent("infra/dev").path
-    }
-}
-
-/// `infra/dev` exited with a failure.
-public struct InfrastructureError: Error, CustomStringConvertible {
-    public var command: String
-    public var status: Int32
-    public var description: String { "\(command) exited with status \(status)" }
-}
-
-/// `infra/dev` itself, for what fault and end-to-end tests need of the brokers.
-public enum DevScript {
-    /// Runs `infra/dev` with `arguments` and waits for it; throws when it fails.
-    public static func run(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Infrastructure.devScript] + arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw InfrastructureError(command: "infra/dev \(arguments.joined(separator: " "))", status: process.terminationStatus)
-        }
-    }
+    public func restart() throws { try TestEnvironment.infrastructure.restart(process) }
 }

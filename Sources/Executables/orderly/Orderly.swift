@@ -6,7 +6,7 @@ struct Orderly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orderly",
         abstract: "Operate an Orderly installation.",
-        subcommands: [TopologyCommand.self, StockCommand.self, PublishCommand.self, DeadLettersCommand.self, Bench.self]
+        subcommands: [TopologyCommand.self, StockCommand.self, PublishCommand.self, DeadLettersCommand.self, ChaosCommand.self, Bench.self]
     )
 }
 

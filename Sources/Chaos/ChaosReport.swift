@@ -1,0 +1,77 @@
+import Foundation
+
+/// What a fault run did and found: the orders by final status, the faults injected, the broken
+/// invariants (there must be none), how long the system took to settle, and what was retried and parked.
+public struct ChaosReport: Sendable, Codable {
+    public var run: String
+    public var seed: UInt64
+    public var replicas: Int
+    public var startedAt: Date
+    /// Orders planned, per kind.
+    public var planned: [String: Int]
+    public var accepted: Int
+    /// Planned orders the intake never accepted (each is also a violation).
+    public var notAccepted: Int
+    /// Orders found at the end, per final status.
+    public var statuses: [String: Int]
+    /// Faults injected, per kind.
+    public var faults: [String: Int]
+    public var faultLog: [FaultRecord]
+    public var violations: [Violation]
+    /// How long the load ran, and how long the system took after it to settle.
+    public var loadSeconds: Double
+    public var quiescenceSeconds: Double
+    /// Lower bounds: a process killed between two reads of its metrics loses what it counted since.
+    public var messagesRetried: Int
+    public var messagesParked: Int
+    /// Poison messages injected, and those found parked (a poison message may be parked twice when an
+    /// instance dies between parking it and settling it).
+    public var poisonInjected: Int
+    public var poisonParked: Int
+
+    public var passed: Bool { violations.isEmpty }
+
+    /// The report as a Markdown table and lists, as README's Reliability section shows it.
+    public var markdown: String {
+        var lines: [String] = []
+        lines.append("| measure | value |")
+        lines.append("| --- | --- |")
+        let orderCount = statuses.values.reduce(0, +)
+        lines.append("| orders planned / accepted / found | \(planned.values.reduce(0, +)) / \(accepted) / \(orderCount) |")
+        for status in ["COMPLETED", "FAILED", "CANCELLED"] { lines.append("| \(status) | \(statuses[status, default: 0]) |") }
+        for (status, count) in statuses.sorted(by: { $0.key < $1.key }) where !["COMPLETED", "FAILED", "CANCELLED"].contains(status) {
+            lines.append("| \(status) (not terminal) | \(count) |")
+        }
+        lines.append(
+            "| faults injected | \(faults.values.reduce(0, +)): "
+                + faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + " |")
+        lines.append("| invariant violations | \(violations.count) |")
+        lines.append("| load / time to quiescence | \(String(format: "%.0f", loadSeconds)) s / \(String(format: "%.0f", quiescenceSeconds)) s |")
+        lines.append("| messages retried (at least) | \(messagesRetried) |")
+        lines.append("| poison injected / parked | \(poisonInjected) / \(poisonParked) |")
+        lines.append("| instances per service | \(replicas) |")
+        var text = lines.joined(separator: "\n")
+        if !violations.isEmpty { text += "\n\nViolations:\n" + violations.map { "- \($0)" }.joined(separator: "\n") }
+        return text
+    }
+
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+}
+
+/// One fault as it happened.
+public struct FaultRecord: Sendable, Hashable, Codable {
+    public var kind: ChaosPlan.Fault.Kind
+    public var target: String?
+    /// Seconds from the start of the load.
+    public var at: Double
+    public var seconds: Double
+    /// What it did, or what went wrong with it.
+    public var note: String
+    /// A broken promise observed while injecting, such as a shutdown that did not finish cleanly.
+    public var violation: String?
+}

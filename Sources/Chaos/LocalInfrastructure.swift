@@ -1,0 +1,67 @@
+import Foundation
+
+/// RabbitMQ and PostgreSQL as `infra/dev` runs them on this machine: a fault run stops and starts
+/// them through it, and makes its virtual host with its `rabbitmqctl`.
+public struct LocalInfrastructure: Sendable {
+    /// The path of `infra/dev`.
+    public let script: String
+
+    public init(script: String) { self.script = script }
+
+    /// One of the processes `infra/dev` runs.
+    public enum Process: String, Sendable {
+        case rabbitmq, postgres
+    }
+
+    /// `ORDERLY_DEV`, or `infra/dev` in the current directory or above it, or above `directory`.
+    public static func find(near directory: URL? = nil) -> LocalInfrastructure? {
+        if let path = ProcessInfo.processInfo.environment["ORDERLY_DEV"] { return LocalInfrastructure(script: path) }
+        let starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] + (directory.map { [$0] } ?? [])
+        for start in starts {
+            var folder = start.standardizedFileURL
+            while folder.path != "/" {
+                let candidate = folder.appendingPathComponent("infra/dev")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return LocalInfrastructure(script: candidate.path) }
+                folder.deleteLastPathComponent()
+            }
+        }
+        return nil
+    }
+
+    /// Stops the process; it no longer accepts connections when this returns.
+    public func stop(_ process: Process, quiet: Bool = false) throws { try run(["stop", process.rawValue], quiet: quiet) }
+
+    /// Starts the process and waits until it is ready.
+    public func start(_ process: Process, quiet: Bool = false) throws { try run(["start", process.rawValue], quiet: quiet) }
+
+    /// Stops and starts the process.
+    public func restart(_ process: Process, quiet: Bool = false) throws { try run(["restart", process.rawValue], quiet: quiet) }
+
+    /// `rabbitmqctl` against the project's node, its output discarded.
+    public func rabbitmqctl(_ arguments: String...) throws { try run(["rabbitmqctl"] + arguments, quiet: true) }
+
+    /// Runs `infra/dev` with `arguments` and waits for it; its output goes to the caller's unless `quiet`.
+    ///
+    /// - Throws: ``LocalInfrastructureError`` when it exits with a failure.
+    public func run(_ arguments: [String], quiet: Bool = false) throws {
+        let process = Foundation.Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script] + arguments
+        if quiet {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw LocalInfrastructureError(command: "infra/dev \(arguments.joined(separator: " "))", status: process.terminationStatus)
+        }
+    }
+}
+
+/// `infra/dev` exited with a failure.
+public struct LocalInfrastructureError: Error, CustomStringConvertible {
+    public var command: String
+    public var status: Int32
+    public var description: String { "\(command) exited with status \(status)" }
+}

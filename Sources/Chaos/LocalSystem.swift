@@ -1,0 +1,273 @@
+import AMQP
+import AsyncHTTPClient
+import Contracts
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Postgres
+import Synchronization
+
+/// A whole Orderly installation as processes on this machine: every service (and, with replicas,
+/// several instances of each) on free ports, in a RabbitMQ virtual host and a PostgreSQL database of
+/// its own, so that nothing else on the machine sees its queues or tables.
+///
+/// Instances are started, killed, terminated and started again by name; each writes its log under
+/// ``workDirectory``.
+public final class LocalSystem: Sendable {
+    /// One running copy of a service.
+    public struct Instance: Sendable, Hashable, CustomStringConvertible {
+        public var service: String
+        /// From 1.
+        public var replica: Int
+
+        public init(_ service: String, replica: Int = 1) {
+            self.service = service
+            self.replica = replica
+        }
+
+        public var description: String { replica == 1 ? service : "\(service)#\(replica)" }
+    }
+
+    /// How the system is set up.
+    public struct Configuration: Sendable {
+        /// Where the service executables are.
+        public var binDirectory: URL
+        /// The broker and database to use; the system makes its own virtual host and database on them.
+        public var amqpURL: String
+        public var databaseURL: String
+        /// Instances of each service that consumes (the gateway simulator always runs once).
+        public var replicas: Int = 1
+        public var sagaDeadline: Duration = .seconds(300)
+        /// How long `tok_slow` makes the gateway take.
+        public var gatewaySlowness: Duration = .seconds(8)
+        public var apiKey: String? = "chaos-secret"
+        public var logLevel: String = "info"
+        /// More variables for every instance.
+        public var environment: [String: String] = [:]
+
+        public init(binDirectory: URL, amqpURL: String, databaseURL: String) {
+            self.binDirectory = binDirectory
+            self.amqpURL = amqpURL
+            self.databaseURL = databaseURL
+        }
+    }
+
+    public let name: String
+    public let configuration: Configuration
+    public let infrastructure: LocalInfrastructure
+    public let workDirectory: URL
+    /// The system's own broker and database.
+    public let amqpURL: String
+    public let databaseURL: String
+    public let instances: [Instance]
+    private let ports: [Instance: Int]
+    private let processes = Mutex<[Instance: Process]>([:])
+
+    public var mailDirectory: URL { workDirectory.appendingPathComponent("mail") }
+
+    private init(name: String, configuration: Configuration, infrastructure: LocalInfrastructure, workDirectory: URL, ports: [Instance: Int]) {
+        self.name = name
+        self.configuration = configuration
+        self.infrastructure = infrastructure
+        self.workDirectory = workDirectory
+        self.ports = ports
+        self.instances = SystemCatalog.all.flatMap { service in
+            (1...(service.queues == nil ? 1 : configuration.replicas)).map { Instance(service.name, replica: $0) }
+        }
+        var amqp = URLComponents(string: configuration.amqpURL)!
+        amqp.percentEncodedPath = "/" + name
+        amqpURL = amqp.string!
+        var database = URLComponents(string: configuration.databaseURL)!
+        database.path = "/" + name
+        databaseURL = database.string!
+    }
+
+    /// Makes the virtual host and the database, starts every instance, and waits until all are ready.
+    public static func start(named name: String, configuration: Configuration, infrastructure: LocalInfrastructure, logger: Logger)
+        async throws -> LocalSystem
+    {
+        try infrastructure.rabbitmqctl("add_vhost", name)
+        let user = URLComponents(string: configuration.amqpURL)?.user ?? "guest"
+        try infrastructure.rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
+        let admin = PostgresPool(configuration: try PostgresConfiguration(url: configuration.databaseURL), size: 1, logger: logger)
+        defer { Task { await admin.close() } }
+        try await admin.execute("CREATE DATABASE \(identifier: name)")
+
+        var ports: [Instance: Int] = [:]
+        for service in SystemCatalog.all {
+            for replica in 1...(service.queues == nil ? 1 : configuration.replicas) {
+                ports[Instance(service.name, replica: replica)] = try freePort()
+            }
+        }
+        let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        let system = LocalSystem(
+            name: name, configuration: configuration, infrastructure: infrastructure, workDirectory: workDirectory, ports: ports)
+        for instance in system.instances { try await system.launch(instance) }
+        return system
+    }
+
+    /// Stops every instance gracefully, then removes the virtual host and the database.
+    public func stop(logger: Logger) async {
+        for instance in instances.reversed() { terminate(instance) }
+        try? infrastructure.rabbitmqctl("delete_vhost", name)
+        if let admin = try? PostgresPool(configuration: PostgresConfiguration(url: configuration.databaseURL), size: 1, logger: logger) {
+            _ = try? await admin.execute("DROP DATABASE IF EXISTS \(identifier: name) WITH (FORCE)")
+            await admin.close()
+        }
+    }
+
+    public func port(of instance: Instance) -> Int { ports[instance]! }
+
+    /// The instances of one service.
+    public func instances(of service: String) -> [Instance] { instances.filter { $0.service == service } }
+
+    /// Whether the instance's process runs.
+    public func isRunning(_ instance: Instance) -> Bool { processes.withLock { $0[instance]?.isRunning ?? false } }
+
+    /// The log of an instance.
+    public func log(of instance: Instance) -> URL { workDirectory.appendingPathComponent("\(instance).log") }
+
+    // MARK: Processes
+
+    /// Starts an instance and waits until its `/health/ready` answers 200.
+    public func launch(_ instance: Instance, readyWithin timeout: Duration = .seconds(90)) async throws {
+        let process = Process()
+        process.executableURL = configuration.binDirectory.appendingPathComponent(instance.service)
+        var environment = ProcessInfo.processInfo.environment
+        environment["ORDERLY_AMQP_URL"] = amqpURL
+        environment["ORDERLY_DATABASE_URL"] = databaseURL
+        environment["ORDERLY_HTTP_PORT"] = "\(port(of: instance))"
+        environment["ORDERLY_GATEWAY_URL"] = "http://127.0.0.1:\(port(of: Instance(SystemCatalog.gatewaySim.name)))"
+        environment["ORDERLY_MAIL_DIR"] = mailDirectory.path
+        environment["ORDERLY_API_KEYS"] = configuration.apiKey
+        environment["ORDERLY_SAGA_DEADLINE_SECONDS"] = "\(configuration.sagaDeadline.components.seconds)"
+        environment["ORDERLY_SIM_SLOW_SECONDS"] = "\(configuration.gatewaySlowness.components.seconds)"
+        environment["ORDERLY_LOG_LEVEL"] = configuration.logLevel
+        environment.merge(configuration.environment) { _, own in own }
+        process.environment = environment
+        let log = self.log(of: instance)
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? handle.close()
+        processes.withLock { $0[instance] = process }
+        let deadline = ContinuousClock.now + timeout
+        while await readiness(instance)?.status != 200 {
+            guard process.isRunning else {
+                throw LaunchError(instance: instance, log: log.path, reason: "exited with status \(process.terminationStatus)")
+            }
+            guard ContinuousClock.now < deadline else { throw LaunchError(instance: instance, log: log.path, reason: "not ready within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Kills an instance the hard way (`SIGKILL`), as a crash would.
+    public func kill(_ instance: Instance) { terminate(instance, signal: SIGKILL) }
+
+    /// Sends `signal` (by default `SIGTERM`) and waits for the process to end: how it ended and how long it took,
+    /// or `nil` if it was not running.
+    @discardableResult
+    public func terminate(_ instance: Instance, signal: Int32 = SIGTERM) -> Termination? {
+        guard let process = processes.withLock({ $0.removeValue(forKey: instance) }), process.isRunning else { return nil }
+        let start = ContinuousClock.now
+        Glibc.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        return Termination(
+            status: process.terminationStatus, bySignal: process.terminationReason == .uncaughtSignal, took: ContinuousClock.now - start)
+    }
+
+    /// How a process ended.
+    public struct Termination: Sendable, Hashable, CustomStringConvertible {
+        public var status: Int32
+        public var bySignal: Bool
+        public var took: Duration
+
+        /// Exited by itself with status 0.
+        public var isClean: Bool { !bySignal && status == 0 }
+        public var description: String { bySignal ? "killed by signal \(status) after \(took)" : "exited with \(status) after \(took)" }
+    }
+
+    // MARK: HTTP
+
+    /// The base URL of an instance.
+    public func url(_ instance: Instance) -> String { "http://127.0.0.1:\(port(of: instance))" }
+
+    /// Sends a request to an instance and returns the status, headers and body.
+    public func request(
+        _ method: HTTPMethod, to instance: Instance, path: String, body: String? = nil, headers: [(String, String)] = [],
+        authenticated: Bool = true, timeout: Duration = .seconds(30)
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: Data) {
+        var request = HTTPClientRequest(url: url(instance) + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if authenticated, let apiKey = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+        let data = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), response.headers, Data(data.readableBytesView))
+    }
+
+    /// The answer of an instance's `/health/ready`, or `nil` when it does not answer.
+    public func readiness(_ instance: Instance) async -> (status: Int, body: String)? {
+        guard let response = try? await request(.GET, to: instance, path: "/health/ready", timeout: .seconds(5)) else { return nil }
+        return (response.status, String(decoding: response.body, as: UTF8.self))
+    }
+
+    /// A connection to the system's virtual host, for `body`.
+    public func withBroker<T>(logger: Logger, _ body: (AMQPConnection) async throws -> T) async throws -> T {
+        var configuration = try AMQPConfiguration(url: amqpURL)
+        configuration.connectionName = "chaos"
+        return try await AMQPConnection.withConnection(configuration: configuration, logger: logger, body)
+    }
+
+    /// A pool on the system's database, for `body`.
+    public func withDatabase<T>(logger: Logger, _ body: (PostgresPool) async throws -> T) async throws -> T {
+        var configuration = try PostgresConfiguration(url: databaseURL)
+        configuration.applicationName = "chaos"
+        let pool = PostgresPool(configuration: configuration, size: 2, logger: logger)
+        do {
+            let result = try await body(pool)
+            await pool.close()
+            return result
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+
+    /// A port nobody listens on right now.
+    public static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddr in
+                bind(descriptor, sockaddr, length) == 0 && getsockname(descriptor, sockaddr, &length) == 0
+            }
+        }
+        guard bound else { throw LaunchError(instance: Instance("-"), log: "-", reason: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// An instance did not start.
+    public struct LaunchError: Error, CustomStringConvertible {
+        public var instance: Instance
+        public var log: String
+        public var reason: String
+        public var description: String { "\(instance) \(reason); its log: \(log)" }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}

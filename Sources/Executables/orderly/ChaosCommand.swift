@@ -1,0 +1,67 @@
+import ArgumentParser
+import Chaos
+import Foundation
+import Logging
+
+/// `orderly chaos`: a fault run against a whole system of its own on the local RabbitMQ and PostgreSQL.
+struct ChaosCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chaos",
+        abstract: "Prove the invariants under faults: load, kills, broker and database restarts, poison; then check everything.",
+        discussion: """
+            Starts every service (in a RabbitMQ virtual host and a PostgreSQL database of its own, on free ports), places \
+            a mixed load through the HTTP intake and orderly.ingress, and meanwhile kills services with SIGKILL, stops them with \
+            SIGTERM, restarts RabbitMQ and PostgreSQL (through infra/dev), publishes duplicates and poison, and takes the payment \
+            gateway down. Then it waits until the system is quiet and checks every invariant of the design contract. Exits 1 if \
+            any is broken. Needs the brokers of ./infra/dev up (or test) and the services built next to this executable.
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Orders to place.") var orders = 300
+    @Option(help: "Orders placed per second.") var rate = 10.0
+    @Option(help: "Instances of each service, competing on the same queues.") var replicas = 1
+    @Option(help: "Faults drawn at random on top of one of each kind.") var extraFaults = 4
+    @Option(help: "The seed of the plan, to repeat a run.") var seed: UInt64?
+    @Option(help: "The saga deadline the services run with, in seconds.") var sagaDeadline = 300
+    @Option(help: "How long to wait for quiescence after the load, in seconds.") var quiescenceTimeout = 600
+    @Option(help: "Where the service executables are (default: next to this one).") var binDirectory: String?
+    @Option(help: "Where to write the JSON report (default: .data/chaos/<run>.json).") var report: String?
+    @Flag(help: "Keep the virtual host, the database and the logs afterwards.") var keep = false
+
+    func run() async throws {
+        let binDirectory = URL(fileURLWithPath: self.binDirectory ?? Self.ownDirectory.path)
+        guard let infrastructure = LocalInfrastructure.find(near: binDirectory) else {
+            throw ValidationError("infra/dev not found: run from the repository, or set ORDERLY_DEV")
+        }
+        var systemConfiguration = LocalSystem.Configuration(
+            binDirectory: binDirectory, amqpURL: connection.amqpURL, databaseURL: connection.databaseURL)
+        systemConfiguration.replicas = replicas
+        systemConfiguration.sagaDeadline = .seconds(sagaDeadline)
+        var options = ChaosRun.Options(system: systemConfiguration)
+        options.orders = orders
+        options.rate = rate
+        options.extraFaults = extraFaults
+        if let seed { options.seed = seed }
+        options.quiescenceTimeout = .seconds(quiescenceTimeout)
+        options.keep = keep
+        var logger = Logger(label: "chaos")
+        logger.logLevel = .error
+
+        let report = try await ChaosRun(options: options, infrastructure: infrastructure, logger: logger).run { line in print("chaos: \(line)") }
+        print()
+        print(report.markdown)
+        let path = self.report ?? "\(ProcessInfo.processInfo.environment["ORDERLY_DATA_DIR"] ?? ".data")/chaos/\(report.run).json"
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try report.json().write(to: url)
+        print("\nreport: \(url.path) (seed \(report.seed))")
+        if !report.passed { throw ExitCode(1) }
+    }
+
+    /// The folder of this executable, where `swift build` puts the services too.
+    static var ownDirectory: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+}
