@@ -183,6 +183,7 @@ let package = Package(
             name: "GatewaySimTests",
             dependencies: ["GatewaySim", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
+        .testTarget(name: "ChaosTests", dependencies: ["Chaos", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

@@ -30,6 +30,19 @@ public struct ChaosPlan: Sendable, Hashable, Codable {
         /// When to place it, from the start of the load.
         public var at: Duration
 
+        public init(
+            index: Int, kind: Kind, channel: Channel, token: String, sku: String, quantity: Int, unitPriceCents: Int, at: Duration
+        ) {
+            self.index = index
+            self.kind = kind
+            self.channel = channel
+            self.token = token
+            self.sku = sku
+            self.quantity = quantity
+            self.unitPriceCents = unitPriceCents
+            self.at = at
+        }
+
         public var totalCents: Int { quantity * unitPriceCents }
         /// Sent twice: the same `Idempotency-Key` and body again, or the same ingress event id again.
         public var sentTwice: Bool { kind == .replayed || kind == .duplicateIngress }

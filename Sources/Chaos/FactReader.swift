@@ -9,6 +9,13 @@ import Postgres
 /// gateway's ledger, stock through the stock API, notifications and outboxes in the database, and the
 /// queues on the broker.
 struct FactReader: Sendable {
+    /// The contract's JSON is snake_case.
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+
     let plan: ChaosPlan
     let run: String
     let system: LocalSystem
@@ -36,7 +43,7 @@ struct FactReader: Sendable {
                 var available: Int
                 var reserved: Int
             }
-            let level = try JSONDecoder().decode(Level.self, from: response.body)
+            let level = try Self.decoder.decode(Level.self, from: response.body)
             stock[sku] = SystemFacts.Stock(available: level.available, reserved: level.reserved)
         }
         let notifications = try await system.withDatabase(logger: logger) { pool in
@@ -58,7 +65,7 @@ struct FactReader: Sendable {
                 }
                 var id: String
                 var status: String
-                var total_cents: Int
+                var totalCents: Int
                 var items: [Item]
             }
             var orders: [Order]
@@ -73,12 +80,12 @@ struct FactReader: Sendable {
                     let response = try await system.request(
                         .GET, to: instances[order.index % instances.count], path: "/v1/orders?customer_id=\(customer)&limit=10")
                     guard response.status == 200 else { throw ChaosError("listing the orders of \(customer) answered \(response.status)") }
-                    let listing = try JSONDecoder().decode(Listing.self, from: response.body)
+                    let listing = try Self.decoder.decode(Listing.self, from: response.body)
                     return (
                         order.index,
                         listing.orders.map { order in
                             SystemFacts.Order(
-                                id: order.id, status: order.status, totalCents: order.total_cents,
+                                id: order.id, status: order.status, totalCents: order.totalCents,
                                 lines: order.items.map { SystemFacts.Line(sku: $0.sku, quantity: $0.quantity) })
                         }
                     )
@@ -92,25 +99,25 @@ struct FactReader: Sendable {
     private func ledger() async throws -> (charges: [SystemFacts.Charge], refunds: [SystemFacts.Refund]) {
         struct Ledger: Decodable {
             struct Charge: Decodable {
-                var charge_id: String
-                var order_id: String
-                var amount_cents: Int
+                var chargeId: String
+                var orderId: String
+                var amountCents: Int
                 var status: String
             }
             struct Refund: Decodable {
-                var charge_id: String
-                var amount_cents: Int
+                var chargeId: String
+                var amountCents: Int
             }
             var charges: [Charge]
             var refunds: [Refund]
         }
         let response = try await system.request(.GET, to: LocalSystem.Instance(SystemCatalog.gatewaySim.name), path: "/v1/ledger")
-        let ledger = try JSONDecoder().decode(Ledger.self, from: response.body)
+        let ledger = try Self.decoder.decode(Ledger.self, from: response.body)
         return (
             ledger.charges.map {
-                SystemFacts.Charge(chargeID: $0.charge_id, orderID: $0.order_id, amountCents: $0.amount_cents, succeeded: $0.status == "succeeded")
+                SystemFacts.Charge(chargeID: $0.chargeId, orderID: $0.orderId, amountCents: $0.amountCents, succeeded: $0.status == "succeeded")
             },
-            ledger.refunds.map { SystemFacts.Refund(chargeID: $0.charge_id, amountCents: $0.amount_cents) }
+            ledger.refunds.map { SystemFacts.Refund(chargeID: $0.chargeId, amountCents: $0.amountCents) }
         )
     }
 

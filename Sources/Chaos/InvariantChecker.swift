@@ -6,11 +6,23 @@ public struct SystemFacts: Sendable, Hashable {
         public var status: String
         public var totalCents: Int
         public var lines: [Line]
+
+        public init(id: String, status: String, totalCents: Int, lines: [Line]) {
+            self.id = id
+            self.status = status
+            self.totalCents = totalCents
+            self.lines = lines
+        }
     }
 
     public struct Line: Sendable, Hashable {
         public var sku: String
         public var quantity: Int
+
+        public init(sku: String, quantity: Int) {
+            self.sku = sku
+            self.quantity = quantity
+        }
     }
 
     public struct Charge: Sendable, Hashable {
@@ -18,21 +30,43 @@ public struct SystemFacts: Sendable, Hashable {
         public var orderID: String
         public var amountCents: Int
         public var succeeded: Bool
+
+        public init(chargeID: String, orderID: String, amountCents: Int, succeeded: Bool) {
+            self.chargeID = chargeID
+            self.orderID = orderID
+            self.amountCents = amountCents
+            self.succeeded = succeeded
+        }
     }
 
     public struct Refund: Sendable, Hashable {
         public var chargeID: String
         public var amountCents: Int
+
+        public init(chargeID: String, amountCents: Int) {
+            self.chargeID = chargeID
+            self.amountCents = amountCents
+        }
     }
 
     public struct Stock: Sendable, Hashable {
         public var available: Int
         public var reserved: Int
+
+        public init(available: Int, reserved: Int) {
+            self.available = available
+            self.reserved = reserved
+        }
     }
 
     public struct ParkedMessage: Sendable, Hashable {
         public var messageID: String?
         public var reason: String?
+
+        public init(messageID: String?, reason: String?) {
+            self.messageID = messageID
+            self.reason = reason
+        }
     }
 
     /// Every order found, by the index of the planned order whose customer it belongs to.
@@ -50,6 +84,21 @@ public struct SystemFacts: Sendable, Hashable {
     public var accepted: [Int: Set<String>]
     /// Messages still waiting in work and retry queues, and outbox rows not yet published, per place.
     public var backlog: [String: Int]
+
+    public init(
+        ordersByPlan: [Int: [Order]], charges: [Charge], refunds: [Refund], stock: [String: Stock], notifications: [String: Int],
+        notificationEvents: [String: Int], parked: [String: [ParkedMessage]], accepted: [Int: Set<String>], backlog: [String: Int]
+    ) {
+        self.ordersByPlan = ordersByPlan
+        self.charges = charges
+        self.refunds = refunds
+        self.stock = stock
+        self.notifications = notifications
+        self.notificationEvents = notificationEvents
+        self.parked = parked
+        self.accepted = accepted
+        self.backlog = backlog
+    }
 }
 
 /// One broken invariant, in words.
