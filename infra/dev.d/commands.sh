@@ -1,0 +1,91 @@
+# shellcheck shell=bash
+# Sourced by infra/dev: the verbs up, down, status and logs.
+
+print_urls() {
+    echo
+    echo "  ORDERLY_AMQP_URL=$AMQP_URL"
+    echo "  ORDERLY_DATABASE_URL=$DATABASE_URL"
+    local name port
+    for name in "${SERVICE_NAMES[@]}"; do
+        port="$(service_port "$name")"
+        [[ -n "$(service_pid "$name")" ]] && printf '  %-21s http://127.0.0.1:%s\n' "$name" "$port"
+    done
+    return 0
+}
+
+cmd_up() {
+    local started
+    started="$(now)"
+    ensure_packages
+    with_lock start_rabbitmq
+    with_lock start_postgres
+    with_lock start_services
+    info "up in $(elapsed "$started")"
+    print_urls
+}
+
+cmd_down() {
+    with_lock stop_services
+    with_lock stop_rabbitmq
+    with_lock stop_postgres
+}
+
+status_line() {
+    local name="$1" state="$2" url="$3" detail="${4:-}"
+    local color="$DIM"
+    [[ "$state" == running ]] && color="$GREEN"
+    printf '%-21s %s%-8s%s %s %s\n' "$name" "$color" "$state" "$RESET" "$url" "$detail"
+}
+
+cmd_status() {
+    local pid
+    pid="$(rabbitmq_pid)"
+    if [[ -n "$pid" ]]; then status_line rabbitmq running "$AMQP_URL" "(pid $pid, node $RABBIT_NODE)"; else status_line rabbitmq stopped "$AMQP_URL"; fi
+    if pg_running; then status_line postgres running "$DATABASE_URL" "(pid $(pg_postmaster_pid))"; else status_line postgres stopped "$DATABASE_URL"; fi
+    local name port
+    for name in "${SERVICE_NAMES[@]}"; do
+        port="$(service_port "$name")"
+        pid="$(service_pid "$name")"
+        if [[ -z "$pid" ]] && ! service_declared "$name"; then
+            continue # not written yet
+        elif [[ -z "$pid" ]]; then
+            status_line "$name" stopped "http://127.0.0.1:$port"
+        elif service_ready "$port"; then
+            status_line "$name" running "http://127.0.0.1:$port" "(pid $pid)"
+        else
+            status_line "$name" starting "http://127.0.0.1:$port" "(pid $pid, not ready)"
+        fi
+    done
+    echo "data: $DATA"
+}
+
+log_files() {
+    case "$1" in
+        rabbitmq) printf '%s\n' "$RMQ_DIR/log/$RABBIT_NODE.log" "$RMQ_DIR/log/stdout.log" ;;
+        postgres) echo "$PG_DIR/log/postgres.log" ;;
+        *)
+            [[ -n "$(service_port "$1")" ]] || die "unknown log '$1': expected rabbitmq, postgres or one of ${SERVICE_NAMES[*]}"
+            echo "$SVC_DIR/$1.log"
+            ;;
+    esac
+}
+
+cmd_logs() {
+    local follow=() names=() files=() candidates=() name file
+    while (($#)); do
+        case "$1" in
+            -f | --follow) follow=(-F) ;;
+            *) names+=("$1") ;;
+        esac
+        shift
+    done
+    ((${#names[@]})) || names=(rabbitmq postgres "${SERVICE_NAMES[@]}")
+    for name in "${names[@]}"; do
+        mapfile -t candidates < <(log_files "$name")
+        for file in "${candidates[@]}"; do
+            if [[ -f "$file" ]]; then files+=("$file"); fi
+        done
+    done
+    ((${#files[@]})) || die "no logs yet under $DATA"
+    exec tail -n "${LOG_LINES:-50}" "${follow[@]}" "${files[@]}"
+}
