@@ -19,8 +19,13 @@ set_ports() {
 }
 set_ports "${ORDERLY_AMQP_PORT:-5672}" "${ORDERLY_PG_PORT:-5432}"
 
-# name:port, in start order: payment-service needs the gateway simulator.
-SERVICES=(gateway-sim:8090 order-service:8080 payment-service:8081 inventory-service:8082 notification-service:8083)
+# The services' HTTP ports are counted from one base, so a second checkout moves them
+# all with one variable: order BASE, payment BASE+1, inventory BASE+2, notification
+# BASE+3 and the gateway simulator BASE+10 (8080 to 8083 and 8090 by default).
+HTTP_PORT_BASE="${ORDERLY_HTTP_PORT_BASE:-8080}"
+
+# name:offset from HTTP_PORT_BASE, in start order: payment-service needs the gateway simulator.
+SERVICES=(gateway-sim:10 order-service:0 payment-service:1 inventory-service:2 notification-service:3)
 SERVICE_NAMES=()
 for s in "${SERVICES[@]}"; do SERVICE_NAMES+=("${s%%:*}"); done
 # The database role and schema of each service, in the order of SERVICES.
@@ -80,7 +85,7 @@ require_port_free() {
         die "port $port (needed for $what) is taken by something that is not ours.
        ${owner:-(owner unknown)}
        Stop it (a system service? systemctl stop rabbitmq-server / postgresql), or pick other ports
-       with ORDERLY_AMQP_PORT / ORDERLY_PG_PORT."
+       with ORDERLY_AMQP_PORT, ORDERLY_PG_PORT or ORDERLY_HTTP_PORT_BASE."
     fi
 }
 
@@ -166,6 +171,11 @@ init_paths() {
     RMQ_DIR="$DATA/rabbitmq"
     PG_DIR="$DATA/postgres"
     SVC_DIR="$DATA/services"
+}
+
+check_http_port_base() {
+    [[ "$HTTP_PORT_BASE" =~ ^[1-9][0-9]{0,4}$ ]] && ((HTTP_PORT_BASE + 10 <= 65535)) ||
+        die "ORDERLY_HTTP_PORT_BASE must be a port from 1 to 65525, not '$HTTP_PORT_BASE'"
 }
 
 # Unless a port is given explicitly, a broker this checkout already runs keeps the

@@ -5,9 +5,18 @@
 # with its pid file and log under $DATA/services; executables not written yet are
 # skipped, so this section grows with the project without edits.
 
+# The port NAME listens on: while it runs, the one it was started with (so that status
+# and stop need not be told ORDERLY_HTTP_PORT_BASE again), else HTTP_PORT_BASE plus its offset.
 service_port() {
-    local s
-    for s in "${SERVICES[@]}"; do [[ "${s%%:*}" == "$1" ]] && echo "${s##*:}"; done
+    local name="$1" s port
+    if service_running "$name"; then
+        port="$(read_pid "$SVC_DIR/$name.port")"
+        if [[ -n "$port" ]]; then
+            echo "$port"
+            return 0
+        fi
+    fi
+    for s in "${SERVICES[@]}"; do [[ "${s%%:*}" == "$name" ]] && echo $((HTTP_PORT_BASE + ${s##*:})); done
     return 0
 }
 
@@ -22,6 +31,8 @@ service_pid() {
     pid="$(read_pid "$SVC_DIR/$name.pid")"
     if pid_alive "$pid" && grep -qa "$name" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; fi
 }
+
+service_running() { [[ -n "$(service_pid "$1")" ]]; }
 
 # Answers the HTTP status code of GET http://127.0.0.1:PORT/PATH, without needing curl.
 http_status() {
@@ -77,6 +88,7 @@ start_service() {
     local pid=$!
     disown "$pid"
     echo "$pid" >"$SVC_DIR/$name.pid"
+    echo "$port" >"$SVC_DIR/$name.port"
     local deadline=$((SECONDS + READY_TIMEOUT))
     until service_ready "$port"; do
         if ! pid_alive "$pid"; then
@@ -113,7 +125,7 @@ stop_service() {
     local name="$1" pid
     pid="$(service_pid "$name")"
     if [[ -z "$pid" ]]; then
-        rm -f "$SVC_DIR/$name.pid"
+        rm -f "$SVC_DIR/$name.pid" "$SVC_DIR/$name.port"
         return 0
     fi
     info "stopping $name (pid $pid)"
@@ -122,7 +134,7 @@ stop_service() {
         warn "$name did not stop within 20s; killing it"
         kill -KILL "$pid" 2>/dev/null || true
     fi
-    rm -f "$SVC_DIR/$name.pid"
+    rm -f "$SVC_DIR/$name.pid" "$SVC_DIR/$name.port"
 }
 
 stop_services() {
