@@ -8,7 +8,7 @@ print_urls() {
     local name port
     for name in "${SERVICE_NAMES[@]}"; do
         port="$(service_port "$name")"
-        [[ -n "$(service_pid "$name")" ]] && printf '  %-21s http://127.0.0.1:%s\n' "$name" "$port"
+        service_running "$name" && printf '  %-21s http://127.0.0.1:%s\n' "$name" "$port"
     done
     return 0
 }
@@ -33,8 +33,11 @@ cmd_down() {
 status_line() {
     local name="$1" state="$2" url="$3" detail="${4:-}"
     local color="$DIM"
-    [[ "$state" == running ]] && color="$GREEN"
-    printf '%-21s %s%-8s%s %s %s\n' "$name" "$color" "$state" "$RESET" "$url" "$detail"
+    case "$state" in
+        running) color="$GREEN" ;;
+        restarting | crashed) color="$RED" ;;
+    esac
+    printf '%-21s %s%-10s%s %s %s\n' "$name" "$color" "$state" "$RESET" "$url" "$detail"
 }
 
 cmd_status() {
@@ -42,20 +45,8 @@ cmd_status() {
     pid="$(rabbitmq_pid)"
     if [[ -n "$pid" ]]; then status_line rabbitmq running "$AMQP_URL" "(pid $pid, node $RABBIT_NODE)"; else status_line rabbitmq stopped "$AMQP_URL"; fi
     if pg_running; then status_line postgres running "$DATABASE_URL" "(pid $(pg_postmaster_pid))"; else status_line postgres stopped "$DATABASE_URL"; fi
-    local name port
-    for name in "${SERVICE_NAMES[@]}"; do
-        port="$(service_port "$name")"
-        pid="$(service_pid "$name")"
-        if [[ -z "$pid" ]] && ! service_declared "$name"; then
-            continue # not written yet
-        elif [[ -z "$pid" ]]; then
-            status_line "$name" stopped "http://127.0.0.1:$port"
-        elif service_ready "$port"; then
-            status_line "$name" running "http://127.0.0.1:$port" "(pid $pid)"
-        else
-            status_line "$name" starting "http://127.0.0.1:$port" "(pid $pid, not ready)"
-        fi
-    done
+    local name
+    for name in "${SERVICE_NAMES[@]}"; do status_of_service "$name"; done
     echo "data: $DATA"
 }
 
