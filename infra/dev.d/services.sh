@@ -186,6 +186,20 @@ start_service() {
     note "$name ready (pid $(service_pid "$name"), supervisor $sup)"
 }
 
+# The whole contract's exchanges, queues, tiers and bindings, before any service starts:
+# each service declares only the queues it consumes from, so until all of them had run
+# once, an event could find no queue bound for it.
+declare_topology() {
+    local bin="$1" out
+    [[ -x "$bin/orderly" ]] || die "the release build has no $bin/orderly to declare the topology with"
+    info "declaring the topology (orderly topology declare)"
+    if ! out="$(cd "$ROOT" && timeout "$READY_TIMEOUT" "$bin/orderly" topology declare --amqp-url "$AMQP_URL" 2>&1 9>&-)"; then
+        printf '%s\n' "$out" >&2
+        die "orderly topology declare failed against $AMQP_URL (output above); the services were not started"
+    fi
+    note "$out"
+}
+
 start_services() {
     # Until the package declares a service, a release build is time spent for nothing.
     service_declared || return 0
@@ -198,6 +212,7 @@ start_services() {
     build_services
     local bin
     bin="$(release_bin_dir)"
+    declare_topology "$bin"
     for name in "${SERVICE_NAMES[@]}"; do
         if [[ -x "$bin/$name" ]]; then start_service "$name" "$bin"; fi
     done
