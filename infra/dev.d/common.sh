@@ -191,6 +191,7 @@ adopt_running_ports() {
         pg="${port:-$pg}"
     fi
     set_ports "$amqp" "$pg"
+    adopt_http_port_base
 }
 
 # The broker users must reach their folders through every parent (RabbitMQ refuses to

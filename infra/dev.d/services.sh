@@ -14,25 +14,40 @@
 
 SUPERVISE="$ROOT/infra/dev.d/supervise"
 
-is_service() {
+# The offset of NAME's port from HTTP_PORT_BASE; nothing for a name that is no service.
+service_offset() {
     local s
-    for s in "${SERVICES[@]}"; do [[ "${s%%:*}" == "$1" ]] && return 0; done
-    return 1
+    for s in "${SERVICES[@]}"; do [[ "${s%%:*}" == "$1" ]] && echo "${s##*:}"; done
+    return 0
 }
 
-# The port NAME listens on: while it runs, the one it was started with (so that status
-# and stop need not be told ORDERLY_HTTP_PORT_BASE again), else HTTP_PORT_BASE plus its offset.
+is_service() { [[ -n "$(service_offset "$1")" ]]; }
+
+# The port NAME listens on: the one it was started on, until it is stopped (so that a
+# service that runs or crashed is shown and found there without ORDERLY_HTTP_PORT_BASE),
+# else HTTP_PORT_BASE plus its offset.
 service_port() {
-    local name="$1" s port
-    if service_running "$name"; then
+    local name="$1" port offset
+    port="$(read_pid "$SVC_DIR/$name.port")"
+    if [[ -z "$port" ]]; then
+        offset="$(service_offset "$name")"
+        if [[ -n "$offset" ]]; then port=$((HTTP_PORT_BASE + offset)); fi
+    fi
+    echo "$port"
+}
+
+# Unless ORDERLY_HTTP_PORT_BASE is given, services started earlier keep the base they
+# were started with, and so does one that crashed and is started again.
+adopt_http_port_base() {
+    [[ -z "${ORDERLY_HTTP_PORT_BASE:-}" ]] || return 0
+    local name port
+    for name in "${SERVICE_NAMES[@]}"; do
         port="$(read_pid "$SVC_DIR/$name.port")"
         if [[ -n "$port" ]]; then
-            echo "$port"
+            HTTP_PORT_BASE=$((port - $(service_offset "$name")))
             return 0
         fi
-    fi
-    for s in "${SERVICES[@]}"; do [[ "${s%%:*}" == "$name" ]] && echo $((HTTP_PORT_BASE + ${s##*:})); done
-    return 0
+    done
 }
 
 service_role() {
