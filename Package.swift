@@ -168,6 +168,8 @@ let package = Package(
             name: "GatewaySimTests",
             dependencies: ["GatewaySim", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
+        // infra/dev's supervisor on its own, with shell commands in place of services.
+        .testTarget(name: "InfraTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
