@@ -133,8 +133,9 @@ build_services() {
     note "built in $(elapsed "$started")"
 }
 
-start_service() {
-    local name="$1" bin="$2" port sup pid
+# Says so and succeeds when NAME runs, or is between two restarts: 'start' leaves it be.
+report_running() {
+    local name="$1" sup pid
     sup="$(supervisor_pid "$name")"
     pid="$(service_pid "$name")"
     if [[ -n "$sup" ]]; then
@@ -150,6 +151,12 @@ start_service() {
         note "$name is already running (pid $pid, without a supervisor; ./infra/dev restart $name gives it one)"
         return 0
     fi
+    return 1
+}
+
+start_service() {
+    local name="$1" bin="$2" port sup
+    report_running "$name" && return 0
     load_service_state "$name"
     if [[ "${SVC_STATE[state]:-}" == gave-up ]]; then
         note "$name had crashed: its supervisor $(gave_up_summary); starting it afresh"
@@ -243,6 +250,7 @@ build_service() {
 }
 
 start_named_service() {
+    report_running "$1" && return 0
     build_service "$1"
     start_service "$1" "$SERVICE_BIN"
 }
