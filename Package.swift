@@ -184,6 +184,8 @@ let package = Package(
             dependencies: ["GatewaySim", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(name: "ChaosTests", dependencies: ["Chaos", "TestSupport"]),
+        // infra/dev's supervisor on its own, with shell commands in place of services.
+        .testTarget(name: "InfraTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Sourced by infra/dev: the Debian packages the brokers and the build need.
+
+# pkg-config: how SwiftPM finds librabbitmq and libpq (the Swift install guide lists it, but a machine may lack it).
+DEB_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config)
+
+missing_packages() {
+    local pkg
+    for pkg in "${DEB_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || echo "$pkg"
+    done
+}
+
+ensure_packages() {
+    command -v dpkg-query >/dev/null || return 0 # not Debian: trust the developer
+    local missing
+    mapfile -t missing < <(missing_packages)
+    ((${#missing[@]})) || return 0
+    is_root || die "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+
+    info "installing ${missing[*]}"
+    # A subshell so its trap restores policy-rc.d however apt-get ends, without touching the caller's traps.
+    (
+        policy=/usr/sbin/policy-rc.d
+        backup=""
+        if [[ -e "$policy" ]]; then
+            backup="$(mktemp /usr/sbin/policy-rc.d.orderly.XXXXXX)"
+            cp -p "$policy" "$backup"
+        fi
+        # shellcheck disable=SC2317 # called by the trap
+        restore() { if [[ -n "$backup" ]]; then mv -f "$backup" "$policy"; else rm -f "$policy"; fi; }
+        trap restore EXIT
+        # Exit 101 tells invoke-rc.d not to start the packages' system services: we run our own.
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        apt-get update
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+    )
+}
