@@ -42,6 +42,16 @@ struct SupervisorTests {
         }
     }
 
+    @Test func aMisconfiguredServiceIsNotRestarted() async throws {
+        try await withSupervisor(running: "date +%s.%N >>runs; exit 78") { supervisor in
+            let status = try await supervisor.exitStatus(within: .seconds(10))
+            #expect(status == 1)
+            #expect((supervisor.file("runs") ?? "").split(separator: "\n").count == 1)
+            #expect(supervisor.state["state"] == "gave-up")
+            #expect(supervisor.log.contains("misconfigured"))
+        }
+    }
+
     @Test func aChildKilledWithSigkillIsStartedAgainUnderANewPid() async throws {
         try await withSupervisor(running: "exec sleep 60") { supervisor in
             let first = try await supervisor.runningChild()
