@@ -31,6 +31,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Flag(help: "Keep the virtual host, the database and the logs afterwards.") var keep = false
 
     func run() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // Progress shows as it happens, also when piped to a file.
         let binDirectory = URL(fileURLWithPath: self.binDirectory ?? Self.ownDirectory.path)
         guard let infrastructure = LocalInfrastructure.find(near: binDirectory) else {
             throw ValidationError("infra/dev not found: run from the repository, or set ORDERLY_DEV")
