@@ -31,7 +31,6 @@ struct ChaosCommand: AsyncParsableCommand {
     @Flag(help: "Keep the virtual host, the database and the logs afterwards.") var keep = false
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // Progress shows as it happens, also when piped to a file.
         let binDirectory = URL(fileURLWithPath: self.binDirectory ?? Self.ownDirectory.path)
         guard let infrastructure = LocalInfrastructure.find(near: binDirectory) else {
             throw ValidationError("infra/dev not found: run from the repository, or set ORDERLY_DEV")
@@ -50,7 +49,10 @@ struct ChaosCommand: AsyncParsableCommand {
         var logger = Logger(label: "chaos")
         logger.logLevel = .error
 
-        let report = try await ChaosRun(options: options, infrastructure: infrastructure, logger: logger).run { line in print("chaos: \(line)") }
+        let report = try await ChaosRun(options: options, infrastructure: infrastructure, logger: logger).run { line in
+            // Unbuffered, so that progress shows as it happens, also when piped to a file.
+            FileHandle.standardOutput.write(Data("chaos: \(line)\n".utf8))
+        }
         print()
         print(report.markdown)
         let path = self.report ?? "\(ProcessInfo.processInfo.environment["ORDERLY_DATA_DIR"] ?? ".data")/chaos/\(report.run).json"
