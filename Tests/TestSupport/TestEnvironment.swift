@@ -1,5 +1,5 @@
-import Chaos
 import Foundation
+import LocalRun
 import Logging
 
 /// Where the integration tests find the real broker and database, and how they

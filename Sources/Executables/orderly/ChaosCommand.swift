@@ -1,6 +1,7 @@
 import ArgumentParser
 import Chaos
 import Foundation
+import LocalRun
 import Logging
 
 /// `orderly chaos`: a fault run against a whole system of its own on the local RabbitMQ and PostgreSQL.
