@@ -61,6 +61,7 @@ let package = Package(
             name: "Messaging",
             dependencies: [
                 "AMQP", "Postgres",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

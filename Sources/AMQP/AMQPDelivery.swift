@@ -24,6 +24,17 @@ public struct AMQPDelivery: Sendable {
     /// Refuses this one delivery.
     public func reject(requeue: Bool) { settle(.reject(requeue: requeue)) }
 
+    /// Acknowledges `deliveries` with one `multiple` acknowledgement per channel they came on: the
+    /// highest of each. Everything delivered before that highest one on its channel is acknowledged too,
+    /// so call it only when every earlier delivery of the consumer has been settled.
+    public static func ackAll(_ deliveries: some Sequence<AMQPDelivery>) {
+        var highest: [UInt64: AMQPDelivery] = [:]
+        for delivery in deliveries where delivery.deliveryTag > highest[delivery.epoch]?.deliveryTag ?? 0 {
+            highest[delivery.epoch] = delivery
+        }
+        for delivery in highest.values { delivery.ack(multiple: true) }
+    }
+
     private func settle(_ kind: Acknowledgement.Kind) {
         mailbox.post(.acknowledge(Acknowledgement(consumerTag: consumerTag, epoch: epoch, deliveryTag: deliveryTag, kind: kind)))
     }

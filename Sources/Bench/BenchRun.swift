@@ -79,7 +79,7 @@ public struct BenchRun: Sendable {
                 rate = (rate * 1.5).rounded()
             }
             // Let the backlog of a failed step drain before the next.
-            try await Task.sleep(for: .seconds(5))
+            try await settle(system)
         }
         var limits: Limits?
         if options.limits {
@@ -134,6 +134,20 @@ public struct BenchRun: Sendable {
         }
     }
 
+    /// Waits (up to two minutes) until no order is open, so that a step does not start behind the last one's backlog.
+    private func settle(_ system: LocalSystem) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let open = try await system.withDatabase(logger: logger) { pool in
+                try await pool.query(
+                    "SELECT count(*) FROM \(identifier: SystemCatalog.order.schema).orders WHERE status IN ('PENDING', 'PAID', 'REFUNDING')"
+                )[0].decode(Int.self, 0)
+            }
+            if open == 0 { return }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
     /// Plenty of stock on the ordinary SKUs, a little on the scarce one.
     private func stock(_ mix: OrderMix, on connection: AMQPConnection, system: LocalSystem) async throws {
         for (sku, units) in mix.skus.map({ ($0, 10_000_000) }) + [(mix.scarceSKU, 20)] {
@@ -155,8 +169,8 @@ public struct BenchRun: Sendable {
         var groups = Dictionary(grouping: system.instances, by: \.service).map { service, instances in
             ProcessMeter.Group(name: service, selector: .pids(instances.compactMap(system.pid)))
         }
-        groups.append(ProcessMeter.Group(name: "rabbitmq", selector: .command("beam.smp")))
-        groups.append(ProcessMeter.Group(name: "postgresql", selector: .command("postgres")))
+        if let rabbitmq = infrastructure.pid(of: .rabbitmq) { groups.append(ProcessMeter.Group(name: "rabbitmq", selector: .tree(rabbitmq))) }
+        if let postgres = infrastructure.pid(of: .postgres) { groups.append(ProcessMeter.Group(name: "postgresql", selector: .tree(postgres))) }
         groups.append(ProcessMeter.Group(name: "bench", selector: .pids([getpid()])))
         return groups
     }
@@ -172,7 +186,8 @@ public struct BenchRun: Sendable {
             )[0]
             var outbox = 0
             for service in SystemCatalog.all where service.exchange != nil {
-                outbox += try await pool.query("SELECT count(*) FROM \(identifier: service.schema).outbox")[0].decode(Int.self, 0)
+                // Rows leave the outbox once published; its sequence counts every row ever written.
+                outbox += try await pool.query("SELECT last_value FROM \(identifier: service.schema).outbox_id_seq")[0].decode(Int.self, 0)
             }
             return [
                 "commits": Double(try row.decode(Int.self, 0)), "inserted": Double(try row.decode(Int.self, 1)),

@@ -9,7 +9,8 @@ public struct ProcessMeter: Sendable {
         /// How to find its processes when sampled: by pid, or by the command name in `/proc/<pid>/comm`.
         public enum Selector: Sendable, Hashable {
             case pids([Int32])
-            case command(String)
+            /// A process and every process below it (a PostgreSQL postmaster and its backends).
+            case tree(Int32)
         }
         public var selector: Selector
 
@@ -35,12 +36,12 @@ public struct ProcessMeter: Sendable {
     public func sample() -> Sample {
         var cpu: [String: Double] = [:]
         var peak: [String: Int] = [:]
-        let all = Self.allProcesses()
+        let parents = Self.parents()
         for group in groups {
             let pids: [Int32] =
                 switch group.selector {
                 case .pids(let pids): pids
-                case .command(let command): all.filter { $0.command == command }.map(\.pid)
+                case .tree(let root): Self.descendants(of: root, parents: parents)
                 }
             for pid in pids {
                 guard let (seconds, hwm) = Self.usage(of: pid) else { continue }
@@ -69,11 +70,30 @@ public struct ProcessMeter: Sendable {
         return ((user + system) / ticksPerSecond, hwm)
     }
 
-    static func allProcesses() -> [(pid: Int32, command: String)] {
+    /// Every process's parent, from `/proc/<pid>/stat`.
+    static func parents() -> [Int32: Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { entry in
-            guard let pid = Int32(entry), let command = try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8) else { return nil }
-            return (pid, command.trimmingCharacters(in: .whitespacesAndNewlines))
+        var parents: [Int32: Int32] = [:]
+        for entry in entries {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[pid] = parent }
         }
+        return parents
+    }
+
+    static func descendants(of root: Int32, parents: [Int32: Int32]) -> [Int32] {
+        var children: [Int32: [Int32]] = [:]
+        for (pid, parent) in parents { children[parent, default: []].append(pid) }
+        var result: [Int32] = []
+        var stack = [root]
+        while let pid = stack.popLast() {
+            guard parents[pid] != nil || pid == root else { continue }
+            result.append(pid)
+            stack.append(contentsOf: children[pid] ?? [])
+        }
+        return result
     }
 }

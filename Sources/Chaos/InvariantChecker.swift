@@ -132,7 +132,7 @@ public enum InvariantChecker {
             if found.count > 1 { fail("8 one order per key", "plan #\(planned.index) (\(planned.kind.rawValue)) made \(found.count) orders") }
             let accepted = facts.accepted[planned.index] ?? []
             if accepted.count > 1 { fail("8 one order per key", "plan #\(planned.index) was answered with \(accepted.count) different orders") }
-            if let id = accepted.first, !found.contains(where: { $0.id == id }) {
+            for id in accepted.sorted() where !found.contains(where: { $0.id == id }) {
                 fail("7 nothing lost", "order \(id) was accepted for plan #\(planned.index) but is not found")
             }
             if planned.channel == .ingress, found.isEmpty { fail("7 nothing lost", "order.requested of plan #\(planned.index) made no order") }

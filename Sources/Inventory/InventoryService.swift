@@ -27,10 +27,10 @@ public struct InventoryService: EventDrivenService {
     public var store: InventoryStore { InventoryStore(schema: configuration.schema) }
 
     public var handlers: InventoryHandlers {
-        InventoryHandlers(store: store, exchange: configuration.exchange, source: configuration.source)
+        InventoryHandlers(store: store)
     }
 
-    public var eventHandlers: [String: EventHandler] { handlers.byEventType }
+    public var eventHandlers: EventHandlers { handlers.handlers }
 
     /// The long-running parts: the consumer and the outbox relay.
     public func services() -> [any Service] { [consumer(), relay()] }

@@ -28,6 +28,23 @@ public struct LocalInfrastructure: Sendable {
         return nil
     }
 
+    /// Where `infra/dev` keeps data, logs and pid files: `ORDERLY_DATA_DIR`, or `.data` next to `infra/`.
+    public var dataDirectory: URL {
+        if let path = ProcessInfo.processInfo.environment["ORDERLY_DATA_DIR"] { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: script).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".data")
+    }
+
+    /// The process id of the running RabbitMQ node or PostgreSQL postmaster, from `infra/dev`'s pid files.
+    public func pid(of process: Process) -> Int32? {
+        let file =
+            switch process {
+            case .rabbitmq: dataDirectory.appendingPathComponent("rabbitmq/rabbitmq.pid")
+            case .postgres: dataDirectory.appendingPathComponent("postgres/data/postmaster.pid")
+            }
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
+        return text.split(whereSeparator: \.isNewline).first.flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+    }
+
     /// Stops the process; it no longer accepts connections when this returns.
     public func stop(_ process: Process, quiet: Bool = false) throws { try run(["stop", process.rawValue], quiet: quiet) }
 

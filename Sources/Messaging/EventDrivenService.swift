@@ -10,6 +10,8 @@ public protocol MessagingConfiguration: Sendable {
     var prefetch: UInt16 { get }
     /// The exchange the service writes its events to; its relay declares it before publishing.
     var exchange: String { get }
+    /// The CloudEvents `source` of the events the service emits.
+    var source: String { get }
 }
 
 /// A service that consumes its own work queue and publishes through its own outbox.
@@ -23,7 +25,7 @@ public protocol EventDrivenService: Sendable {
     var connection: AMQPConnection { get }
     var logger: Logger { get }
     /// A handler per event type the work queue is bound to.
-    var eventHandlers: [String: EventHandler] { get }
+    var eventHandlers: EventHandlers { get }
 }
 
 extension MessagingConfiguration {
@@ -37,8 +39,8 @@ extension EventDrivenService {
     /// The consumer of the work queue; it declares the queues when it starts.
     public func consumer() -> MessageConsumer {
         MessageConsumer(
-            queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
-            handlers: eventHandlers, prefetch: configuration.prefetch, logger: logger
+            queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection, handlers: eventHandlers,
+            source: configuration.source, exchange: configuration.exchange, prefetch: configuration.prefetch, logger: logger
         )
     }
 

@@ -28,6 +28,26 @@ public struct Inbox: Sendable, Hashable {
         ) == 1
     }
 
+    /// Records every id in `messageIDs` as processed, with one statement; returns those not processed before.
+    ///
+    /// As with ``claim(_:in:)``, an id claimed by a concurrent transaction waits for it to end.
+    public func claim(_ messageIDs: [String], in transaction: PostgresTransaction) async throws -> Set<String> {
+        guard !messageIDs.isEmpty else { return [] }
+        let rows = try await transaction.query(
+            """
+            INSERT INTO \(identifier: schema).inbox (consumer, message_id) SELECT \(consumer), unnest(\(messageIDs)::text[])
+            ON CONFLICT DO NOTHING RETURNING message_id
+            """
+        )
+        return Set(try rows.map { try $0.decode(String.self, 0) })
+    }
+
+    /// Takes claims back in `transaction`: these messages were not handled after all and will come again.
+    public func release(_ messageIDs: [String], in transaction: PostgresTransaction) async throws {
+        try await transaction.execute(
+            "DELETE FROM \(identifier: schema).inbox WHERE consumer = \(consumer) AND message_id = ANY(\(messageIDs)::text[])")
+    }
+
     /// Whether `messageID` has been processed.
     public func contains(_ messageID: String, on pool: PostgresPool) async throws -> Bool {
         try await !pool.query(

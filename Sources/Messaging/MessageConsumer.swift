@@ -6,73 +6,45 @@ import Postgres
 import ServiceLifecycle
 import Synchronization
 
-/// What a handler gets for one event: the event, the transaction to make its changes in, and a
-/// way to emit events that are published only if that transaction commits.
-public struct EventContext: Sendable {
-    public let event: CloudEvent
-    public let transaction: PostgresTransaction
-    /// Which attempt this is, from 1; above 1 the event was retried through a tier.
-    public let attempt: Int
-    /// Whether the broker delivered this message before without an acknowledgement: the consumer
-    /// that had it may have crashed halfway through, after effects outside the database.
-    public let redelivered: Bool
-    /// Carries `message.id`, `event.type` and `order.id` (the subject).
-    public let logger: Logger
-    let outbox: Outbox
-
-    /// Whether an earlier handling of this message may have had effects outside the database (a
-    /// charge at the gateway): a retry through a tier or a redelivery by the broker.
-    public var mayHaveRunBefore: Bool { attempt > 1 || redelivered }
-
-    /// Emits events through the outbox, in this handler's transaction.
-    public func emit(_ events: [OutgoingEvent]) async throws {
-        try await outbox.enqueue(events, in: transaction)
-    }
-
-    /// Emits one event through the outbox, in this handler's transaction.
-    public func emit(_ event: CloudEvent, exchange: String) async throws {
-        try await outbox.enqueue(event, exchange: exchange, in: transaction)
-    }
-}
-
-/// Handles one event type. Throw a ``ClassifiedError`` to say whether a failure may pass.
-public typealias EventHandler = @Sendable (EventContext) async throws -> Void
-
-/// Consumes a service's work queue and runs each event's handler exactly once in effect.
+/// Consumes a service's work queue in batches and runs each event's handler exactly once in effect.
 ///
-/// For every delivery: the envelope is decoded (malformed → parked), the handler for its type is
-/// found (unknown type → parked), and the handler runs in one database transaction together with
-/// the inbox record and the events it emits. The delivery is acknowledged after the commit. A
-/// duplicate finds its id in the inbox and is acknowledged without effect.
+/// Deliveries are taken in batches of whatever has arrived, up to `maxBatch`. Each is read and
+/// checked first: its envelope decoded, its handler found, its payload decoded — a message that fails
+/// here (malformed, unknown type, a payload of the wrong shape, a hostile header) is parked with the
+/// reason and never reaches a handler. The rest run in **one** database transaction: one statement
+/// records their ids in the inbox (a duplicate finds its id there and has no effect), the handlers
+/// run by event type, the events they emit are written to the outbox with one statement, and one
+/// commit makes it all durable. Then one acknowledgement with `multiple` settles the batch.
 ///
-/// Nothing that arrives from the broker is trusted: a body too large or not a CloudEvent, a
-/// property that contradicts the body, a header that is not what Orderly writes (an attempt count
-/// of 2^40) — each parks the message with the reason, and the consumer goes on.
+/// Events about one subject (an order, a SKU) are handled in delivery order: batches are handled one
+/// after another, and within a batch a second event about a subject waits for a later round.
 ///
-/// Deliveries are handled concurrently (up to `prefetch`), except that events with the same
-/// subject — one order, one SKU — are handled one after the other, in the order delivered.
+/// Failures: a handler that *rejects* an event (``EventContext/reject(_:)``) takes it out of the batch
+/// while the rest commits; a handler that *throws* makes the whole batch roll back, and its events are
+/// then handled one at a time, so that only the failing one fails. A failed event is sorted by
+/// ``FailureKind``: permanent → parked at once; transient → the next retry tier, until the tiers run out
+/// and it is parked. Nothing is requeued in a loop.
 ///
-/// A failed handler is sorted by ``FailureKind``: a permanent failure is parked at once; a
-/// transient one goes to the next retry tier (a queue whose TTL sends it back to the work queue
-/// later) until the tiers run out, and is then parked. The message is never requeued in a loop.
-///
-/// Starting declares the queues and registers the consumer; while the broker refuses or is away,
-/// it tries again with backoff and reports `down` in ``health``. On graceful shutdown the consumer
-/// stops taking deliveries, finishes those in flight, acknowledges what committed, and returns.
+/// Starting declares the queues and registers the consumer; while the broker refuses or is away, it
+/// tries again with backoff and reports `down` in ``health``. On graceful shutdown it stops taking
+/// deliveries, finishes the batch in hand and those already received, acknowledges what committed, and returns.
 public final class MessageConsumer: Service, HealthReporting, Sendable {
     public let queues: ServiceQueues
     let pool: PostgresPool
     let connection: AMQPConnection
-    let handlers: [String: EventHandler]
+    let handlers: EventHandlers
     let inbox: Inbox
     let outbox: Outbox
+    /// The CloudEvents `source` and the exchange of what the handlers emit.
+    let source: String
+    let exchange: String
     let prefetch: UInt16
+    let maxBatch: Int
     let logger: Logger
-    /// Events about one subject are handled one at a time, in delivery order.
-    let serializer = KeyedSerializer()
     /// Made once: looking metrics up per message would cost a registry lookup on the hot path.
     let outcomes: [Outcome: Counter]
     let duration: Timer
+    let batchSizes: Recorder
     private let state = HealthCell(name: "consumer", status: .down)
     private let registered = Registered()
     /// How long a retried or parked copy may take to be confirmed before the original is requeued.
@@ -80,11 +52,13 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
 
     /// - Parameters:
     ///   - schema: the service's PostgreSQL schema, holding its inbox and outbox.
-    ///   - handlers: a handler per event type.
-    ///   - prefetch: the most deliveries in flight at once.
+    ///   - source: the CloudEvents `source` of the events the handlers emit.
+    ///   - exchange: where the events the handlers emit are published.
+    ///   - prefetch: the most deliveries in hand at once.
+    ///   - maxBatch: the most deliveries handled in one transaction.
     public init(
-        queues: ServiceQueues, schema: String, pool: PostgresPool, connection: AMQPConnection,
-        handlers: [String: EventHandler], prefetch: UInt16 = 32, logger: Logger
+        queues: ServiceQueues, schema: String, pool: PostgresPool, connection: AMQPConnection, handlers: EventHandlers, source: String,
+        exchange: String, prefetch: UInt16 = 256, maxBatch: Int = 100, logger: Logger
     ) {
         self.queues = queues
         self.pool = pool
@@ -92,7 +66,10 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
         self.handlers = handlers
         self.inbox = Inbox(schema: schema, consumer: queues.workQueue)
         self.outbox = Outbox(schema: schema)
+        self.source = source
+        self.exchange = exchange
         self.prefetch = prefetch
+        self.maxBatch = max(1, maxBatch)
         var logger = logger
         logger[metadataKey: "amqp.queue"] = "\(queues.workQueue)"
         self.logger = logger
@@ -100,7 +77,8 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
             uniqueKeysWithValues: Outcome.allCases.map { outcome in
                 (outcome, Counter(label: "orderly_messages_total", dimensions: [("queue", queues.workQueue), ("outcome", outcome.rawValue)]))
             })
-        duration = Timer(label: "orderly_message_duration_seconds", dimensions: [("queue", queues.workQueue)])
+        duration = Timer(label: "orderly_batch_duration_seconds", dimensions: [("queue", queues.workQueue)])
+        batchSizes = Recorder(label: "orderly_batch_size", dimensions: [("queue", queues.workQueue)])
     }
 
     /// `down` until the consumer is registered, and while the broker does not deliver to it.
@@ -117,11 +95,17 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
     public func run() async throws {
         guard let consumer = await register() else { return }
         logger.info("consuming")
+        let buffer = DeliveryBuffer<AMQPDelivery>()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                // The broker sends at most `prefetch` unacknowledged deliveries, which bounds the tasks.
-                for await delivery in consumer {
-                    group.addTask { await self.process(delivery) }
+                group.addTask {
+                    for await delivery in consumer { buffer.append(delivery) }
+                    buffer.finish()
+                }
+                while true {
+                    let batch = await buffer.next(upTo: maxBatch)
+                    guard !batch.isEmpty else { break }
+                    await process(batch)
                 }
             }
         } onGracefulShutdown: {
@@ -164,12 +148,84 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
         case handled, duplicate, retried, parked
     }
 
+    /// Handles a batch: checks every delivery, runs the good ones in one transaction, settles all.
     @discardableResult
-    func process(_ delivery: AMQPDelivery) async -> Outcome {
+    func process(_ deliveries: [AMQPDelivery]) async -> [Outcome] {
+        let start = ContinuousClock.now
+        var outcomes: [String: Outcome] = [:]
+        var prepared: [Prepared] = []
+        var failures: [(AMQPDelivery, Int, any Error)] = []
+        for delivery in deliveries {
+            switch prepare(delivery) {
+            case .success(let event): prepared.append(event)
+            case .failure(let failure): failures.append((delivery, failure.attempt, failure.error))
+            }
+        }
+        // The same event twice in one batch: the first one counts, the second is a duplicate.
+        var seen: Set<String> = []
+        var duplicates: [AMQPDelivery] = []
+        prepared = prepared.filter { event in
+            guard seen.insert(event.event.id).inserted else {
+                duplicates.append(event.delivery)
+                return false
+            }
+            return true
+        }
+        if !prepared.isEmpty {
+            do {
+                let result = try await handle(prepared)
+                for event in prepared { outcomes[event.event.id] = result.fresh.contains(event.event.id) ? .handled : .duplicate }
+                for event in prepared {
+                    if let error = result.rejected[event.event.id] { failures.append((event.delivery, event.attempt, error)) }
+                }
+            } catch {
+                // One of them failed the whole transaction: each is handled alone, so that only the culprit fails.
+                if prepared.count > 1 { logger.debug("batch failed; handling its events one at a time", metadata: ["error": "\(error)"]) }
+                for event in prepared {
+                    if prepared.count == 1 {
+                        failures.append((event.delivery, event.attempt, error))
+                        continue
+                    }
+                    do {
+                        let result = try await handle([event])
+                        outcomes[event.event.id] = result.fresh.isEmpty ? .duplicate : .handled
+                        if let error = result.rejected[event.event.id] { failures.append((event.delivery, event.attempt, error)) }
+                    } catch {
+                        failures.append((event.delivery, event.attempt, error))
+                    }
+                }
+            }
+        }
+        var settled: [Outcome] = []
+        for (delivery, attempt, error) in failures {
+            let outcome = await fail(delivery, attempt: attempt, error: error)
+            outcomes[delivery.properties.messageID ?? "-"] = nil
+            settled.append(outcome)
+        }
+        // Everything before the highest delivery handled is settled now (the failures were forwarded and
+        // acknowledged one by one), so one acknowledgement covers the batch.
+        let failed = Set(failures.map(\.0.deliveryTag))
+        let handled = prepared.filter { !failed.contains($0.delivery.deliveryTag) }.map(\.delivery) + duplicates
+        AMQPDelivery.ackAll(handled)
+        for event in prepared where !failed.contains(event.delivery.deliveryTag) {
+            settled.append(outcomes[event.event.id] ?? .handled)
+        }
+        settled += duplicates.map { _ in .duplicate }
+        for outcome in settled { self.outcomes[outcome]?.increment() }
+        duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        batchSizes.record(deliveries.count)
+        return settled
+    }
+
+    private struct PrepareFailure: Error {
+        var attempt: Int
+        var error: any Error
+    }
+
+    /// Reads a delivery as an event with its handler's payload, trusting nothing in it.
+    private func prepare(_ delivery: AMQPDelivery) -> Result<Prepared, PrepareFailure> {
         var logger = self.logger
         logger[metadataKey: "message.id"] = "\((delivery.properties.messageID ?? "-").truncatedForReason)"
-        let start = ContinuousClock.now
-        let outcome: Outcome
         // An unreadable attempt header parks the message, which counts as its first attempt.
         var attempt = 1
         do {
@@ -177,48 +233,82 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
             let event = try CloudEvent(delivery: delivery)
             logger[metadataKey: "event.type"] = "\(event.type)"
             logger[metadataKey: "event.subject"] = "\(event.subject ?? "-")"
-            guard let handler = handlers[event.type] else {
+            guard let entry = handlers.entries[event.type] else {
                 throw PermanentFailure("unknown event type '\(event.type)' for \(queues.workQueue)")
             }
-            let context = { (transaction: PostgresTransaction) in
-                EventContext(
-                    event: event, transaction: transaction, attempt: attempt, redelivered: delivery.redelivered, logger: logger, outbox: self.outbox)
-            }
-            let handled = try await serializer.run(key: event.subject ?? event.id) {
-                try await pool.transaction { transaction in
-                    guard try await inbox.claim(event.id, in: transaction) else { return false }
-                    try await handler(context(transaction))
-                    return true
+            let payload = try entry.decode(event)
+            return .success(Prepared(delivery: delivery, event: event, payload: payload, attempt: attempt, logger: logger))
+        } catch {
+            return .failure(PrepareFailure(attempt: attempt, error: error))
+        }
+    }
+
+    /// Runs events in one transaction: inbox, handlers by rounds and types, outbox, commit.
+    private func handle(_ events: [Prepared]) async throws -> (fresh: Set<String>, rejected: [String: any Error]) {
+        try await pool.transaction { transaction in
+            let fresh = try await inbox.claim(events.map(\.event.id), in: transaction)
+            let batch = BatchContext(transaction: transaction, source: source, exchange: exchange)
+            for round in Self.rounds(events.filter { fresh.contains($0.event.id) }) {
+                for (type, group) in Self.byType(round) {
+                    try await handlers.entries[type]!.run(group, batch)
                 }
             }
-            delivery.ack()
-            outcome = handled ? .handled : .duplicate
-            logger.debug(handled ? "handled" : "duplicate ignored")
-        } catch {
-            let reason = (error as? EnvelopeError)?.reason ?? "\(error)"
-            let kind = FailureKind.of(error)
-            switch queues.retryPolicy.decide(attempt: attempt, kind: kind, reason: reason) {
-            case .retry(let tier):
-                logger.warning("handling failed; retrying later", metadata: ["error": "\(reason)", "attempt": "\(attempt)"])
-                await forward(
-                    delivery, to: queues.retryQueue(tier: tier),
-                    headers: [MessageHeaders.attempts: .int64(Int64(attempt + 1)), MessageHeaders.lastError: .string(reason)])
-                outcome = .retried
-            case .park(let parkReason):
-                logger.error("parked", metadata: ["reason": "\(parkReason)", "attempt": "\(attempt)"])
-                await forward(
-                    delivery, to: queues.parkingQueue,
-                    headers: [
-                        MessageHeaders.attempts: .int64(Int64(attempt)), MessageHeaders.lastError: .string(reason),
-                        MessageHeaders.parkedReason: .string(parkReason), MessageHeaders.parkedAt: .timestamp(Date()),
-                        MessageHeaders.failureKind: .string(kind.rawValue),
-                    ])
-                outcome = .parked
-            }
+            let rejected = batch.rejected
+            if !rejected.isEmpty { try await inbox.release(Array(rejected.keys), in: transaction) }
+            try await outbox.enqueue(batch.emitted, in: transaction)
+            return (fresh.subtracting(rejected.keys), rejected)
         }
-        outcomes[outcome]?.increment()
-        duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
-        return outcome
+    }
+
+    /// Splits events so that no subject appears twice in one round; each round keeps delivery order.
+    static func rounds(_ events: [Prepared]) -> [[Prepared]] {
+        var rounds: [[Prepared]] = []
+        var depth: [String: Int] = [:]
+        for event in events {
+            let key = event.event.subject ?? event.event.id
+            let round = depth[key, default: 0]
+            depth[key] = round + 1
+            if round == rounds.count { rounds.append([]) }
+            rounds[round].append(event)
+        }
+        return rounds
+    }
+
+    /// Groups a round by event type, the types in order of first appearance.
+    static func byType(_ events: [Prepared]) -> [(String, [Prepared])] {
+        var order: [String] = []
+        var groups: [String: [Prepared]] = [:]
+        for event in events {
+            if groups[event.event.type] == nil { order.append(event.event.type) }
+            groups[event.event.type, default: []].append(event)
+        }
+        return order.map { ($0, groups[$0]!) }
+    }
+
+    /// Sends a failed delivery to its next retry tier or to the parking queue, as its failure says.
+    private func fail(_ delivery: AMQPDelivery, attempt: Int, error: any Error) async -> Outcome {
+        var logger = self.logger
+        logger[metadataKey: "message.id"] = "\((delivery.properties.messageID ?? "-").truncatedForReason)"
+        let reason = (error as? EnvelopeError)?.reason ?? "\(error)"
+        let kind = FailureKind.of(error)
+        switch queues.retryPolicy.decide(attempt: attempt, kind: kind, reason: reason) {
+        case .retry(let tier):
+            logger.warning("handling failed; retrying later", metadata: ["error": "\(reason)", "attempt": "\(attempt)"])
+            await forward(
+                delivery, to: queues.retryQueue(tier: tier),
+                headers: [MessageHeaders.attempts: .int64(Int64(attempt + 1)), MessageHeaders.lastError: .string(reason)])
+            return .retried
+        case .park(let parkReason):
+            logger.error("parked", metadata: ["reason": "\(parkReason)", "attempt": "\(attempt)"])
+            await forward(
+                delivery, to: queues.parkingQueue,
+                headers: [
+                    MessageHeaders.attempts: .int64(Int64(attempt)), MessageHeaders.lastError: .string(reason),
+                    MessageHeaders.parkedReason: .string(parkReason), MessageHeaders.parkedAt: .timestamp(Date()),
+                    MessageHeaders.failureKind: .string(kind.rawValue),
+                ])
+            return .parked
+        }
     }
 
     /// Publishes a copy of the delivery to `queue` with extra headers, then acknowledges the original.

@@ -35,7 +35,9 @@ public struct Outbox: Sendable, Hashable {
 
     /// Writes events into the outbox as part of `transaction`.
     ///
-    /// Events are published in the order written, per aggregate (the event's subject).
+    /// Events are published in the order written, per aggregate (the event's subject). The rows travel
+    /// with the transaction's `COMMIT` (``PostgresTransaction/deferUntilCommit(_:)``), in the same round
+    /// trip; a failure to write them makes the commit fail.
     public func enqueue(_ events: [OutgoingEvent], in transaction: PostgresTransaction) async throws {
         guard !events.isEmpty else { return }
         let aggregates = events.map { $0.event.subject ?? $0.event.id }
@@ -43,13 +45,13 @@ public struct Outbox: Sendable, Hashable {
         let routingKeys = events.map(\.routingKey)
         let ids = events.map(\.event.id)
         let envelopes = events.map { String(decoding: $0.event.jsonData(), as: UTF8.self) }
-        try await transaction.execute(
+        transaction.deferUntilCommit(
             """
             INSERT INTO \(identifier: schema).outbox (aggregate_id, exchange, routing_key, message_id, envelope)
             SELECT * FROM unnest(\(aggregates)::text[], \(exchanges)::text[], \(routingKeys)::text[], \(ids)::text[], \(envelopes)::text[])
             """
         )
-        try await transaction.execute("SELECT pg_notify(\(notificationChannel), '')")
+        transaction.deferUntilCommit("SELECT pg_notify(\(notificationChannel), '')")
     }
 
     /// Writes one event into the outbox as part of `transaction`.
@@ -107,6 +109,17 @@ public enum MessagingMigrations {
                         ADD COLUMN attempts integer NOT NULL DEFAULT 0,
                         ADD COLUMN next_attempt_at timestamptz,
                         ADD COLUMN last_error text;
+                    """
+            ),
+            // Both tables are queues of short-lived rows: vacuumed after a few thousand changes rather than
+            // a fraction of their size, so that dead index entries do not pile up under the relay's scans.
+            PostgresMigration(
+                version: 4, name: "queue table vacuuming",
+                sql: """
+                    ALTER TABLE \(table).outbox SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,
+                        autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 10000);
+                    ALTER TABLE \(table).inbox SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000,
+                        autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 50000);
                     """
             ),
         ]

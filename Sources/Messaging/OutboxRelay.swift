@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// Publishes a service's outbox to the broker, with confirms, in order per aggregate.
 ///
 /// Each round claims a batch of unpublished rows with `FOR UPDATE SKIP LOCKED`, publishes them,
-/// and marks them published in the same transaction only once the broker confirmed them. Several
+/// and deletes them in the same transaction only once the broker confirmed them. Several
 /// relays (one per service instance) can run at once: they never claim the same row, and a row is
 /// claimed only when no earlier unpublished row of its aggregate is held by another relay, so the
 /// events of one order leave in the order they were written.
@@ -48,7 +48,8 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     ///   - exchanges: the exchanges this relay writes, declared before it publishes.
     ///   - batchSize: the most rows claimed per round.
     ///   - pollInterval: how long to wait for a notification before looking anyway.
-    ///   - retention: how long published rows are kept for inspection before they are deleted.
+    ///   - retention: how long rows set aside as unreadable are kept for inspection before they are deleted
+    ///     (published rows are deleted as soon as the broker confirmed them).
     public init(
         outbox: Outbox, pool: PostgresPool, connection: AMQPConnection, exchanges: [String] = [], batchSize: Int = 500,
         pollInterval: Duration = .milliseconds(500), retention: Duration = .seconds(3600), logger: Logger
@@ -183,21 +184,19 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
             }
             let results = await connection.publish(claimed.map(\.publication), timeout: Self.publishTimeout)
             try await afterPublish()
-            var settled = unreadable.count
+            var published: [Int64] = []
             var failedIDs: [Int64] = []
             var failedErrors: [String] = []
             for (row, result) in zip(claimed, results) {
                 switch result {
                 case .success:
-                    try await markPublished([row.id], in: transaction)
-                    settled += 1
+                    published.append(row.id)
                 case .failure(let error) where error.code == .unroutable:
                     // Nobody subscribes to this routing key: the broker dropped it, and sending it
                     // again would not change that. Counted, so a missing binding shows.
                     unroutable.increment()
                     logger.warning("outbox event had no subscriber", metadata: ["outbox.id": "\(row.id)", "error": "\(error)"])
-                    try await markPublished([row.id], in: transaction)
-                    settled += 1
+                    published.append(row.id)
                 case .failure(let error):
                     failedIDs.append(row.id)
                     failedErrors.append("\(error)")
@@ -207,6 +206,11 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
                             metadata: ["outbox.id": "\(row.id)", "amqp.exchange": "\(row.publication.exchange)", "error": "\(error)"])
                     }
                 }
+            }
+            // Published rows go at once: the table holds only what is still to be sent, so its cost does
+            // not grow with history. The events themselves live on in the consumers and the order timeline.
+            if !published.isEmpty {
+                transaction.deferUntilCommit("DELETE FROM \(identifier: outbox.schema).outbox WHERE id = ANY(\(published)::bigint[])")
             }
             if !unreadable.isEmpty {
                 try await transaction.execute(
@@ -230,15 +234,10 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
                 )
                 failures.increment(by: failedIDs.count)
             }
-            published.increment(by: settled)
+            let settled = published.count + unreadable.count
+            self.published.increment(by: settled)
             return Round(settled: settled, failed: failedIDs.count)
         }
-    }
-
-    private func markPublished(_ ids: [Int64], in transaction: PostgresTransaction) async throws {
-        try await transaction.execute(
-            "UPDATE \(identifier: outbox.schema).outbox SET published_at = now() WHERE id = ANY(\(ids)::bigint[])"
-        )
     }
 
     /// Updates the backlog gauges and the health: degraded while rows keep failing.

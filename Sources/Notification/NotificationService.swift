@@ -34,13 +34,10 @@ public struct NotificationService: EventDrivenService {
     public var store: NotificationStore { NotificationStore(schema: configuration.schema) }
 
     public var handlers: NotificationHandlers {
-        NotificationHandlers(
-            store: store, channels: channels, exchange: configuration.exchange, source: configuration.source,
-            lastAttempt: configuration.queues.retryPolicy.tiers.count + 1
-        )
+        NotificationHandlers(store: store, channels: channels, lastAttempt: configuration.queues.retryPolicy.tiers.count + 1)
     }
 
-    public var eventHandlers: [String: EventHandler] { handlers.byEventType }
+    public var eventHandlers: EventHandlers { handlers.handlers }
 
     /// The long-running parts: the consumer and the outbox relay.
     public func services() -> [any Service] { [consumer(), relay()] }

@@ -33,7 +33,8 @@ public enum OrderService {
             OutboxRelay(outbox: saga.outbox, pool: pool, connection: connection, exchanges: [configuration.events.exchange], logger: logger),
             MessageConsumer(
                 queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
-                handlers: OrderEventHandlers.make(saga: saga, sagaDeadline: configuration.sagaDeadline), logger: logger
+                handlers: OrderEventHandlers.make(saga: saga, sagaDeadline: configuration.sagaDeadline), source: configuration.events.source,
+                exchange: configuration.events.exchange, logger: logger
             ),
             SagaDeadlineWatcher(saga: saga, pool: pool, interval: configuration.deadlinePollInterval, logger: logger),
         ]

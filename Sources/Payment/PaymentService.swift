@@ -33,11 +33,9 @@ public struct PaymentService: EventDrivenService {
 
     public var store: PaymentStore { PaymentStore(schema: configuration.schema) }
 
-    public var handlers: PaymentHandlers {
-        PaymentHandlers(store: store, gateway: gateway, exchange: configuration.exchange, source: configuration.source)
-    }
+    public var handlers: PaymentHandlers { PaymentHandlers(store: store, gateway: gateway) }
 
-    public var eventHandlers: [String: EventHandler] { handlers.byEventType }
+    public var eventHandlers: EventHandlers { handlers.handlers }
 
     /// The long-running parts, in start order: the gateway client's closer (stops last), the relay, the consumer (stops first).
     public func services() -> [any Service] { [GatewayClientCloser(client: gateway), relay(), consumer()] }

@@ -91,7 +91,8 @@ struct InvariantCheckerTests {
                 $0.notifications["o0b"] = 1
                 $0.notificationEvents["o0b"] = 1
             } == ["8 one order per key"])
-        #expect(Self.violations { $0.accepted[0] = ["o0", "o-other"] } == ["8 one order per key"])
+        // The intake answered with an order that was never stored: two answers for one key, and one lost.
+        #expect(Self.violations { $0.accepted[0] = ["o0", "o-other"] } == ["8 one order per key", "7 nothing lost"])
     }
 
     @Test func moneyForAnOrderNobodyPlaced() {

@@ -157,6 +157,25 @@ struct Checkout {
         )
     }
 
+    /// The parking reasons of the messages with these ids, once all of them are parked in `queue`; other
+    /// tests' messages may be parked there too. The messages are left in the queue.
+    func parkedReasons(in queue: String, for ids: Set<String>, within timeout: Duration = .seconds(30)) async throws -> [String: String] {
+        var reasons: [String: String] = [:]
+        try await eventually(within: timeout, "\(ids) parked in \(queue)") {
+            let depth = Int(try await queueDepth(queue))
+            reasons = try await withBroker { connection in
+                // Read and handed back: the connection closes with them unsettled.
+                try await connection.consume(queue: queue, prefetch: UInt16(clamping: max(depth, 1))).collect(depth, within: .seconds(5))
+                    .reduce(into: [String: String]()) { reasons, delivery in
+                        guard let id = delivery.properties.messageID, ids.contains(id) else { return }
+                        reasons[id] = delivery.properties.headers[MessageHeaders.parkedReason]?.stringValue ?? ""
+                    }
+            }
+            return Set(reasons.keys) == ids
+        }
+        return reasons
+    }
+
     /// Messages waiting in a queue of the system's virtual host.
     func queueDepth(_ queue: String) async throws -> UInt32 {
         try await withBroker { try await $0.status(ofQueue: queue).messageCount }

@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import Messaging
@@ -33,33 +32,23 @@ import Testing
 }
 
 @Suite(.timeLimit(.minutes(1)))
-struct KeyedSerializerTests {
-    @Test func workForOneKeyWaitsForTheWorkBeforeItAndOtherKeysDoNot() async {
-        let serializer = KeyedSerializer()
-        let log = Log()
-        let firstStarted = Doorbell()
-        let releaseFirst = Doorbell()
-        let first = Task {
-            await serializer.run(key: "sku-1") {
-                firstStarted.ring()
-                await releaseFirst.wait(upTo: .seconds(60))
-                log.append("sku-1 first")
-            }
-        }
-        await firstStarted.wait(upTo: .seconds(60))
-        let second = Task { await serializer.run(key: "sku-1") { log.append("sku-1 second") } }
-        // Another key runs to the end while the first piece of work for sku-1 is still held.
-        await serializer.run(key: "sku-2") { log.append("sku-2") }
-        #expect(log.entries == ["sku-2"])
-        releaseFirst.ring()
-        await first.value
-        await second.value
-        #expect(log.entries == ["sku-2", "sku-1 first", "sku-1 second"])
+struct DeliveryBufferTests {
+    @Test func aBatchIsWhatHasArrivedUpToTheLimit() async {
+        let buffer = DeliveryBuffer<Int>()
+        for number in 1...5 { buffer.append(number) }
+        #expect(await buffer.next(upTo: 3) == [1, 2, 3])
+        #expect(await buffer.next(upTo: 3) == [4, 5])
     }
 
-    final class Log: Sendable {
-        private let storage = Mutex<[String]>([])
-        func append(_ entry: String) { storage.withLock { $0.append(entry) } }
-        var entries: [String] { storage.withLock { $0 } }
+    @Test func aBatchWaitsForItsFirstDeliveryAndAFinishedBufferEndsWithAnEmptyOne() async {
+        let buffer = DeliveryBuffer<Int>()
+        let waiting = Task { await buffer.next(upTo: 10) }
+        try? await Task.sleep(for: .milliseconds(50))
+        buffer.append(7)
+        #expect(await waiting.value == [7])
+        buffer.append(8)
+        buffer.finish()
+        #expect(await buffer.next(upTo: 10) == [8])
+        #expect(await buffer.next(upTo: 10).isEmpty)
     }
 }

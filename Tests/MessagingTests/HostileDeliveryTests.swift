@@ -10,7 +10,7 @@ import Testing
 struct HostileDeliveryTests {
     @Test func hostileHeadersPropertiesAndBodiesAreParkedAndTheConsumerGoesOn() async throws {
         let harness = try await MessagingHarness.make(tiers: [.milliseconds(100)])
-        let handlers: [String: EventHandler] = [
+        let handlers: [String: MessagingHarness.Handler] = [
             "test.happened": harness.recordEffect,
             "test.flaky": { _ in throw TransientFailure("try later") },
         ]

@@ -54,8 +54,11 @@ struct MessagingHarness {
         try CloudEvent(id: id, source: "/tests", type: type, subject: subject, payload: ["note": "hello"])
     }
 
+    /// A handler of a test event: it reads only the envelope.
+    typealias Handler = @Sendable (EventContext<AnyPayload>) async throws -> Void
+
     /// A handler that records its effect in `effects`, in the handler's transaction.
-    var recordEffect: EventHandler {
+    var recordEffect: Handler {
         let schema = self.schema
         return { context in
             try await context.transaction.execute(
@@ -70,9 +73,16 @@ struct MessagingHarness {
         }
     }
 
-    func consumer(_ handlers: [String: EventHandler]) -> MessageConsumer {
+    static func handlers(_ table: [String: Handler]) -> EventHandlers {
+        var handlers = EventHandlers()
+        for (type, handle) in table { handlers.on(type, as: AnyPayload.self, each: handle) }
+        return handlers
+    }
+
+    func consumer(_ handlers: [String: Handler], prefetch: UInt16 = 256) -> MessageConsumer {
         MessageConsumer(
-            queues: queues, schema: schema, pool: pool, connection: connection, handlers: handlers, logger: TestEnvironment.logger(service))
+            queues: queues, schema: schema, pool: pool, connection: connection, handlers: Self.handlers(handlers), source: "/tests",
+            exchange: exchange, prefetch: prefetch, logger: TestEnvironment.logger(service))
     }
 
     func relay() -> OutboxRelay {

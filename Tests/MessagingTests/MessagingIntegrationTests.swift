@@ -58,15 +58,12 @@ struct MessagingIntegrationTests {
             }
         }
         let seen = Mutex<[String: [Int]]>([:])
-        let record: EventHandler = { context in
+        let record: MessagingHarness.Handler = { context in
             let parts = context.event.id.split(separator: ":")
             seen.withLock { $0[String(parts[0]), default: []].append(Int(parts[1])!) }
         }
         // One consumer at a time keeps the broker's order visible; three relays compete for the rows.
-        let consumer = MessageConsumer(
-            queues: harness.queues, schema: harness.schema, pool: harness.pool, connection: harness.connection,
-            handlers: ["test.happened": record], prefetch: 1, logger: TestEnvironment.logger("order")
-        )
+        let consumer = harness.consumer(["test.happened": record], prefetch: 1)
         let relays = (0..<3).map { _ in
             OutboxRelay(
                 outbox: harness.outbox, pool: harness.pool, connection: harness.connection, batchSize: 7, logger: TestEnvironment.logger("relay"))
@@ -84,7 +81,7 @@ struct MessagingIntegrationTests {
         let harness = try await MessagingHarness.make()
         let attempts = Mutex<[ContinuousClock.Instant]>([])
         let schema = harness.schema
-        let flaky: EventHandler = { context in
+        let flaky: MessagingHarness.Handler = { context in
             attempts.withLock { $0.append(.now) }
             guard context.attempt >= 3 else { throw TransientFailure("gateway answered 503") }
             try await context.transaction.execute(
@@ -107,7 +104,7 @@ struct MessagingIntegrationTests {
 
     @Test func badMessagesAreParkedWithTheirReasonAndTheConsumerGoesOn() async throws {
         let harness = try await MessagingHarness.make(tiers: [.milliseconds(100), .milliseconds(200)])
-        let handlers: [String: EventHandler] = [
+        let handlers: [String: MessagingHarness.Handler] = [
             "test.happened": harness.recordEffect,
             "test.declined": { _ in throw PermanentFailure("card_declined") },
             "test.flaky": { _ in throw TransientFailure("still down") },

@@ -88,10 +88,10 @@ extension MessagingHarness {
         return (try row.decode(Int.self, 0), try row.decode(String?.self, 1))
     }
 
-    /// Whether an outbox row is marked published.
+    /// Whether an outbox row no longer waits to be published (published rows are deleted).
     func published(_ messageID: String) async throws -> Bool {
         try await pool.query(
-            "SELECT published_at IS NOT NULL FROM \(identifier: schema).outbox WHERE message_id = \(messageID)"
-        )[0].decode(Bool.self, 0)
+            "SELECT count(*) FROM \(identifier: schema).outbox WHERE message_id = \(messageID) AND published_at IS NULL"
+        )[0].decode(Int.self, 0) == 0
     }
 }

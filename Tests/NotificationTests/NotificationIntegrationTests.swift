@@ -11,7 +11,7 @@ import Testing
 struct NotificationIntegrationTests {
     @Test func anOutcomeBecomesOneMailFileAndOneNotificationSent() async throws {
         let harness = try await NotificationHarness.make()
-        let published = try await harness.running {
+        let published = try await harness.running(withRelay: true) {
             try await harness.publishOutcome(.completed, orderID: "o-1")
             return try await harness.connection.consume(queue: harness.probe).collect(1, within: .seconds(10))
         }

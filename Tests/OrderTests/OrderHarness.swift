@@ -99,7 +99,8 @@ struct OrderHarness {
     func consumer(_ connection: AMQPConnection) -> MessageConsumer {
         MessageConsumer(
             queues: configuration.queues, schema: schema, pool: pool, connection: connection,
-            handlers: OrderEventHandlers.make(saga: saga, sagaDeadline: configuration.sagaDeadline), logger: TestEnvironment.logger(name)
+            handlers: OrderEventHandlers.make(saga: saga, sagaDeadline: configuration.sagaDeadline), source: configuration.events.source,
+            exchange: configuration.events.exchange, logger: TestEnvironment.logger(name)
         )
     }
 

@@ -67,8 +67,14 @@ struct PaymentHarness {
                 schema: schema, queues: queues, exchange: output, prefetch: 8, gatewayURL: await server.baseURL(), gatewayTimeout: gatewayTimeout
             )
             let service = PaymentService(configuration: configuration, pool: pool, connection: connection, logger: TestEnvironment.logger(name))
+            // No relay: the events stay in the outbox, where the tests read what was emitted.
             let group = ServiceGroup(
-                configuration: .init(services: service.services().map { .init(service: $0) }, logger: TestEnvironment.logger(name)))
+                configuration: .init(
+                    services: [
+                        ServiceGroupConfiguration.ServiceConfiguration(service: GatewayClientCloser(client: service.gateway)),
+                        .init(service: service.consumer()),
+                    ],
+                    logger: TestEnvironment.logger(name)))
             tasks.addTask { try await group.run() }
             let result: Result<T, any Error>
             do {

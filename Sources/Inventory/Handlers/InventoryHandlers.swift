@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Logging
 import Messaging
+import ServiceKit
 
 /// The event handlers of inventory-service.
 ///
@@ -11,32 +12,27 @@ import Messaging
 /// ``StockLevel``; the handlers only read, lock, write and emit.
 public struct InventoryHandlers: Sendable {
     public let store: InventoryStore
-    public let exchange: String
-    public let source: String
 
-    public init(store: InventoryStore, exchange: String, source: String) {
+    public init(store: InventoryStore) {
         self.store = store
-        self.exchange = exchange
-        self.source = source
     }
 
     /// The handlers by event type, for a ``MessageConsumer``.
-    public var byEventType: [String: EventHandler] {
-        [
-            EventType.paymentSucceeded.rawValue: { try await self.paymentSucceeded($0) },
-            EventType.orderCancelled.rawValue: { try await self.orderCancelled($0) },
-            EventType.stockAdjusted.rawValue: { try await self.stockAdjusted($0) },
-        ]
+    public var handlers: EventHandlers {
+        var handlers = EventHandlers()
+        handlers.on(EventType.paymentSucceeded, each: paymentSucceeded)
+        handlers.on(EventType.orderCancelled, each: orderCancelled)
+        handlers.on(EventType.stockAdjusted, each: stockAdjusted)
+        return handlers
     }
 
     /// `payment.succeeded`: reserves every line of the paid order, or none and asks for the refund.
     ///
     /// Does nothing for an order already cancelled or already decided. Emits `stock.reserved`, or
     /// `stock.reservation_failed` together with the compensation `payment.refund_requested`.
-    public func paymentSucceeded(_ context: EventContext) async throws {
-        let payment = try context.event.decodeData(as: PaymentSucceeded.self)
-        var logger = context.logger
-        logger[metadataKey: "order.id"] = "\(payment.orderID)"
+    public func paymentSucceeded(_ context: EventContext<PaymentSucceeded>) async throws {
+        let payment = context.payload
+        let logger = context.logger(for: payment.orderID)
         let transaction = context.transaction
         let order = try await store.lockOrder(payment.orderID, in: transaction)
         if order.cancelled {
@@ -54,10 +50,7 @@ public struct InventoryHandlers: Sendable {
         switch ReservationDecision.decide(lines: payment.items, available: available) {
         case .reserve(let holds):
             try await store.reserve(holds, orderID: payment.orderID, paymentID: payment.paymentID, in: transaction)
-            try await context.emit(
-                try event(.stockReserved, context, subject: payment.orderID, payload: StockReserved(orderID: payment.orderID, items: payment.items)),
-                exchange: exchange
-            )
+            try context.emit(.stockReserved, subject: payment.orderID, payload: StockReserved(orderID: payment.orderID, items: payment.items))
             logger.info("stock reserved", metadata: ["skus": "\(holds.map(\.sku).joined(separator: ","))"])
             InventoryMetrics.reservation("reserved")
         case .reject(let missing, let reason):
@@ -69,10 +62,8 @@ public struct InventoryHandlers: Sendable {
                 orderID: payment.orderID, paymentID: payment.paymentID, amountCents: payment.amountCents, currency: payment.currency,
                 reason: "stock reservation failed: \(reason)"
             )
-            try await context.emit([
-                OutgoingEvent(try event(.stockReservationFailed, context, subject: payment.orderID, payload: failed), exchange: exchange),
-                OutgoingEvent(try event(.paymentRefundRequested, context, subject: payment.orderID, payload: refund), exchange: exchange),
-            ])
+            try context.emit(.stockReservationFailed, subject: payment.orderID, payload: failed)
+            try context.emit(.paymentRefundRequested, subject: payment.orderID, payload: refund)
             logger.info("stock reservation failed; refund requested", metadata: ["reason": "\(reason)"])
             InventoryMetrics.reservation("rejected")
         }
@@ -80,10 +71,9 @@ public struct InventoryHandlers: Sendable {
 
     /// `order.cancelled`: releases what is held for the order, and remembers the cancellation so
     /// that a `payment.succeeded` arriving later reserves nothing.
-    public func orderCancelled(_ context: EventContext) async throws {
-        let outcome = try context.event.decodeData(as: OrderOutcome.self)
-        var logger = context.logger
-        logger[metadataKey: "order.id"] = "\(outcome.orderID)"
+    public func orderCancelled(_ context: EventContext<OrderOutcome>) async throws {
+        let outcome = context.payload
+        let logger = context.logger(for: outcome.orderID)
         let order = try await store.lockOrder(outcome.orderID, in: context.transaction)
         try await store.markCancelled(outcome.orderID, in: context.transaction)
         guard order.reservation == .reserved, !order.released else {
@@ -99,8 +89,8 @@ public struct InventoryHandlers: Sendable {
     ///
     /// - Throws: ``StockAdjustmentError`` (permanent, so the message is parked) when the stock
     ///   would go negative; ``PermanentFailure`` for an empty SKU.
-    public func stockAdjusted(_ context: EventContext) async throws {
-        let adjustment = try context.event.decodeData(as: StockAdjusted.self)
+    public func stockAdjusted(_ context: EventContext<StockAdjusted>) async throws {
+        let adjustment = context.payload
         guard !adjustment.sku.isEmpty else { throw PermanentFailure("stock.adjusted has an empty sku") }
         var logger = context.logger
         logger[metadataKey: "sku"] = "\(adjustment.sku)"
@@ -111,9 +101,5 @@ public struct InventoryHandlers: Sendable {
         )
         logger.info("stock adjusted", metadata: ["delta": "\(adjustment.delta)", "available": "\(adjusted.available)"])
         InventoryMetrics.adjusted()
-    }
-
-    private func event(_ type: EventType, _ context: EventContext, subject: String, payload: some Encodable) throws -> CloudEvent {
-        try CloudEvent(source: source, type: type.rawValue, subject: subject, traceparent: context.event.traceparent, payload: payload)
     }
 }

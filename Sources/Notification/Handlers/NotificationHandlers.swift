@@ -1,6 +1,7 @@
 import Contracts
 import Logging
 import Messaging
+import ServiceKit
 
 /// The event handler of notification-service: one customer notification per order and outcome.
 ///
@@ -16,41 +17,35 @@ import Messaging
 public struct NotificationHandlers: Sendable {
     public let store: NotificationStore
     public let channels: [any NotificationChannel]
-    public let exchange: String
-    public let source: String
     /// The attempt after which the consumer would park the event (1 + the number of retry tiers).
     public let lastAttempt: Int
 
-    public init(store: NotificationStore, channels: [any NotificationChannel], exchange: String, source: String, lastAttempt: Int) {
+    public init(store: NotificationStore, channels: [any NotificationChannel], lastAttempt: Int) {
         self.store = store
         self.channels = channels
-        self.exchange = exchange
-        self.source = source
         self.lastAttempt = lastAttempt
     }
 
     /// The handler for each order outcome type, for a ``MessageConsumer``.
-    public var byEventType: [String: EventHandler] {
-        Dictionary(
-            uniqueKeysWithValues: CustomerNotification.Outcome.allCases.map { outcome in
-                (outcome.rawValue, { @Sendable context in try await self.notify(context) })
-            })
+    public var handlers: EventHandlers {
+        var handlers = EventHandlers()
+        for outcome in CustomerNotification.Outcome.allCases { handlers.on(outcome.rawValue, as: OrderOutcome.self, each: notify) }
+        return handlers
     }
 
     /// Tells the customer how their order ended, once per order and outcome.
     ///
     /// - Throws: ``PermanentFailure`` for an event that is not an order outcome or has no usable
     ///   address; a channel's transient error (before the last attempt).
-    public func notify(_ context: EventContext) async throws {
-        let payload = try context.event.decodeData(as: OrderOutcome.self)
+    public func notify(_ context: EventContext<OrderOutcome>) async throws {
+        let payload = context.payload
         guard let notification = CustomerNotification(type: context.event.type, payload: payload, occurredAt: context.event.time) else {
             throw PermanentFailure("\(context.event.type) is not an order outcome")
         }
         guard payload.customer.email.contains("@") else {
             throw PermanentFailure("order \(payload.orderID) has no usable customer email ('\(payload.customer.email)')")
         }
-        var logger = context.logger
-        logger[metadataKey: "order.id"] = "\(notification.orderID)"
+        var logger = context.logger(for: notification.orderID)
         logger[metadataKey: "notification.id"] = "\(notification.id)"
 
         guard try await store.claim(notification, in: context.transaction) else {
@@ -92,11 +87,7 @@ public struct NotificationHandlers: Sendable {
                 reason: failures.map { "\($0.channel): \($0.error ?? "failed")" }.joined(separator: "; ")
             )
         }
-        try await context.emit(
-            try CloudEvent(
-                source: source, type: type.rawValue, subject: notification.orderID, traceparent: context.event.traceparent, payload: outcome),
-            exchange: exchange
-        )
+        try context.emit(type, subject: notification.orderID, payload: outcome)
         NotificationMetrics.recorded(notification.outcome, sent: failures.isEmpty)
         logger.info(failures.isEmpty ? "customer notified" : "customer notification failed", metadata: ["channels": "\(outcome.channel)"])
     }

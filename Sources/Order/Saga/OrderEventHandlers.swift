@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messaging
 import Metrics
+import ServiceKit
 
 /// The handlers of the order-service's work queue, one per event type it consumes.
 ///
@@ -10,43 +11,41 @@ import Metrics
 /// redelivered event has no second effect. Malformed payloads and invalid `order.requested`
 /// bodies are permanent failures: parked with the reason.
 public enum OrderEventHandlers {
-    public static func make(saga: OrderSaga, sagaDeadline: Duration) -> [String: EventHandler] {
-        func moving(_ decide: @escaping @Sendable (CloudEvent) throws -> (orderID: String, event: OrderEvent)) -> EventHandler {
+    public static func make(saga: OrderSaga, sagaDeadline: Duration) -> EventHandlers {
+        /// A handler that moves the order an event is about, or has the event retried later when it came too early.
+        func moving<Payload: Decodable & Sendable>(
+            _ decide: @escaping @Sendable (Payload) -> (orderID: String, event: OrderEvent)
+        ) -> @Sendable (EventContext<Payload>) async throws -> Void {
             { context in
-                let (orderID, event) = try decide(context.event)
-                var logger = context.logger
-                logger[metadataKey: "order.id"] = "\(orderID)"
-                try await saga.apply(
+                let (orderID, event) = decide(context.payload)
+                let transition = try await saga.apply(
                     event, toOrder: orderID, eventID: context.event.id, traceparent: context.event.traceparent, in: context.transaction,
-                    logger: logger
+                    logger: context.logger(for: orderID)
                 )
+                if case .deferred(let reason) = transition { context.reject(TransientFailure("order \(orderID): \(reason); retrying later")) }
             }
         }
-        return [
-            EventType.paymentSucceeded.rawValue: moving { event in
-                let payload = try event.decodeData(as: PaymentSucceeded.self)
-                return (payload.orderID, .paymentSucceeded(paymentID: payload.paymentID))
-            },
-            EventType.paymentFailed.rawValue: moving { event in
-                let payload = try event.decodeData(as: PaymentFailed.self)
-                return (payload.orderID, .paymentFailed(reason: payload.reason))
-            },
-            EventType.stockReserved.rawValue: moving { event in
-                (try event.decodeData(as: StockReserved.self).orderID, .stockReserved)
-            },
-            EventType.stockReservationFailed.rawValue: moving { event in
-                let payload = try event.decodeData(as: StockReservationFailed.self)
-                return (payload.orderID, .stockReservationFailed(reason: payload.reason))
-            },
-            EventType.paymentRefunded.rawValue: moving { event in
-                (try event.decodeData(as: PaymentRefunded.self).orderID, .paymentRefunded)
-            },
-            EventType.orderRequested.rawValue: { context in try await placeRequested(context, saga: saga, sagaDeadline: sagaDeadline) },
-        ]
+        var handlers = EventHandlers()
+        handlers.on(
+            EventType.paymentSucceeded,
+            each: moving { (payload: PaymentSucceeded) in (payload.orderID, .paymentSucceeded(paymentID: payload.paymentID)) })
+        handlers.on(EventType.paymentFailed, each: moving { (payload: PaymentFailed) in (payload.orderID, .paymentFailed(reason: payload.reason)) })
+        handlers.on(EventType.stockReserved, each: moving { (payload: StockReserved) in (payload.orderID, .stockReserved) })
+        handlers.on(
+            EventType.stockReservationFailed,
+            each: moving { (payload: StockReservationFailed) in (payload.orderID, .stockReservationFailed(reason: payload.reason)) })
+        handlers.on(EventType.paymentRefunded, each: moving { (payload: PaymentRefunded) in (payload.orderID, .paymentRefunded) })
+        handlers.on(EventType.orderRequested.rawValue, as: AnyPayload.self) { context in
+            try await placeRequested(context, saga: saga, sagaDeadline: sagaDeadline)
+        }
+        return handlers
     }
 
     /// `order.requested`: the same order as `POST /v1/orders`, made once per event id.
-    static func placeRequested(_ context: EventContext, saga: OrderSaga, sagaDeadline: Duration) async throws {
+    ///
+    /// Read with the intake's own parser rather than as a payload type, so that an invalid request is
+    /// parked naming every offending field, as the intake would answer it.
+    static func placeRequested(_ context: EventContext<AnyPayload>, saga: OrderSaga, sagaDeadline: Duration) async throws {
         let request: OrderRequest
         do {
             request = try OrderRequestParser.parse(context.event.data)
@@ -57,8 +56,7 @@ public enum OrderEventHandlers {
             request: request, origin: .ingress(eventID: context.event.id),
             traceparent: context.event.traceparent.flatMap(TraceParent.init) ?? .random(), sagaDeadline: sagaDeadline
         )
-        var logger = context.logger
-        logger[metadataKey: "order.id"] = "\(order.id.uuidString.lowercased())"
+        let logger = context.logger(for: order.id.uuidString.lowercased())
         switch try await saga.place(order, in: context.transaction) {
         case .placed(let placed):
             Counter(label: "orderly_orders_accepted_total", dimensions: [("channel", "ingress")]).increment()

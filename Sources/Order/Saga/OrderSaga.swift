@@ -53,8 +53,8 @@ public struct OrderSaga: Sendable {
     /// Idempotent in effect: a duplicate finds the order already moved and is journaled as ignored.
     /// An unknown order is journaled as ignored too (the saga never refers to orders that do not exist).
     ///
-    /// - Throws: ``TransientFailure`` when the state machine defers the event, so that the consumer
-    ///   retries it through its tiers.
+    /// Returns ``Transition/deferred(_:)`` without changing anything when the state machine defers the
+    /// event; the caller then has it retried through the tiers.
     @discardableResult
     public func apply(
         _ event: OrderEvent, toOrder orderID: String, eventID: String, traceparent: String?, in transaction: PostgresTransaction,
@@ -75,10 +75,8 @@ public struct OrderSaga: Sendable {
         _ event: OrderEvent, to order: SagaOrder, eventID: String, traceparent: String?, in transaction: PostgresTransaction, logger: Logger
     ) async throws -> Transition {
         let transition = OrderStateMachine.apply(event, to: order.status)
-        if case .deferred(let reason) = transition {
-            // Rolls the handler's transaction back, inbox claim included, so the event comes back through a retry tier.
-            throw TransientFailure("order \(order.id.uuidString.lowercased()): \(reason); retrying later")
-        }
+        // Nothing is written for a deferred event: it comes back through a retry tier.
+        if case .deferred = transition { return transition }
         try await store.journal(
             orderID: order.id.uuidString.lowercased(), eventID: eventID, eventType: event.name, from: order.status, transition: transition,
             in: transaction

@@ -13,27 +13,74 @@ public struct PaymentStore: Sendable {
         _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))")
     }
 
+    /// Serializes the handlers of several orders at once, taking their locks in one order so that two
+    /// batches cannot deadlock on them.
+    public func lock(orderIDs: [String], in transaction: PostgresTransaction) async throws {
+        let keys = Set(orderIDs).map { "\(schema):\($0)" }
+        _ = try await transaction.query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(\(keys)::text[]) AS key ORDER BY key")
+    }
+
     /// What is known about an order (each statement sees what committed before it began).
     public func state(of orderID: String, in transaction: PostgresTransaction) async throws -> OrderPaymentState {
+        try await states(of: [orderID], in: transaction)[orderID] ?? OrderPaymentState()
+    }
+
+    /// What is known about each of several orders, with one statement.
+    public func states(of orderIDs: [String], in transaction: PostgresTransaction) async throws -> [String: OrderPaymentState] {
         let rows = try await transaction.query(
             """
-            SELECT c.charge_id, c.status, c.amount_cents, c.currency, r.refund_id,
-                   EXISTS (SELECT 1 FROM \(identifier: schema).cancellations x WHERE x.order_id = \(orderID)) AS cancelled
-            FROM (SELECT 1) AS one
-            LEFT JOIN \(identifier: schema).charges c ON c.order_id = \(orderID)
+            SELECT o.order_id, c.charge_id, c.status, c.amount_cents, c.currency, r.refund_id,
+                   EXISTS (SELECT 1 FROM \(identifier: schema).cancellations x WHERE x.order_id = o.order_id) AS cancelled
+            FROM unnest(\(orderIDs)::text[]) AS o (order_id)
+            LEFT JOIN \(identifier: schema).charges c ON c.order_id = o.order_id
             LEFT JOIN \(identifier: schema).refunds r ON r.charge_id = c.charge_id
             """
         )
-        let row = rows[0]
-        var state = OrderPaymentState(cancelled: try row.decode(Bool.self, "cancelled"))
-        if !row.isNull("status") {
-            state.charge = OrderPaymentState.Charge(
-                chargeID: try row.decode(String?.self, "charge_id"), status: try row.decode(String.self, "status"),
-                amountCents: try row.decode(Int.self, "amount_cents"), currency: try row.decode(String.self, "currency")
-            )
+        var states: [String: OrderPaymentState] = [:]
+        for row in rows {
+            var state = OrderPaymentState(cancelled: try row.decode(Bool.self, "cancelled"))
+            if !row.isNull("status") {
+                state.charge = OrderPaymentState.Charge(
+                    chargeID: try row.decode(String?.self, "charge_id"), status: try row.decode(String.self, "status"),
+                    amountCents: try row.decode(Int.self, "amount_cents"), currency: try row.decode(String.self, "currency")
+                )
+            }
+            state.refundID = try row.decode(String?.self, "refund_id")
+            states[try row.decode(String.self, "order_id")] = state
         }
-        state.refundID = try row.decode(String?.self, "refund_id")
-        return state
+        return states
+    }
+
+    /// One decided charge, for ``recordCharges(_:in:)``.
+    public struct ChargeRecord: Sendable, Hashable {
+        public var orderID: String
+        public var chargeID: String?
+        public var status: String
+        public var amountCents: Int
+        public var currency: String
+        public var reason: String?
+
+        public init(orderID: String, chargeID: String?, status: String, amountCents: Int, currency: String, reason: String?) {
+            self.orderID = orderID
+            self.chargeID = chargeID
+            self.status = status
+            self.amountCents = amountCents
+            self.currency = currency
+            self.reason = reason
+        }
+    }
+
+    /// Records several decided charges with one statement.
+    public func recordCharges(_ charges: [ChargeRecord], in transaction: PostgresTransaction) async throws {
+        guard !charges.isEmpty else { return }
+        try await transaction.execute(
+            """
+            INSERT INTO \(identifier: schema).charges (order_id, charge_id, status, amount_cents, currency, reason)
+            SELECT * FROM unnest(\(charges.map(\.orderID))::text[], \(charges.map(\.chargeID))::text[], \(charges.map(\.status))::text[],
+                                 \(charges.map(\.amountCents))::bigint[], \(charges.map(\.currency))::text[], \(charges.map(\.reason))::text[])
+            """
+        )
     }
 
     /// Records the decided charge of an order.
@@ -41,12 +88,9 @@ public struct PaymentStore: Sendable {
         orderID: String, chargeID: String?, status: String, amountCents: Int, currency: String, reason: String?,
         in transaction: PostgresTransaction
     ) async throws {
-        try await transaction.execute(
-            """
-            INSERT INTO \(identifier: schema).charges (order_id, charge_id, status, amount_cents, currency, reason)
-            VALUES (\(orderID), \(chargeID), \(status), \(amountCents), \(currency), \(reason))
-            """
-        )
+        try await recordCharges(
+            [ChargeRecord(orderID: orderID, chargeID: chargeID, status: status, amountCents: amountCents, currency: currency, reason: reason)],
+            in: transaction)
     }
 
     /// Records the refund of a charge; false when the charge had one already.
