@@ -68,6 +68,16 @@ let package = Package(
 
         // The saga's shared vocabulary: exchanges, event types, payloads, queues.
         .target(name: "Contracts", dependencies: ["AMQP", "Messaging"]),
+        // Who may do what, from the catalog: broker users and permissions, database roles and schemas,
+        // the secrets of a local installation, and the provisioning that applies them.
+        .target(
+            name: "Provisioning",
+            dependencies: [
+                "AMQP", "Postgres", "Contracts",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // What every service process has: configuration, logging, metrics, health, startup.
         .target(
             name: "ServiceKit",
@@ -75,6 +85,7 @@ let package = Package(
                 "AMQP", "Postgres", "Messaging", "Contracts",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -113,7 +124,7 @@ let package = Package(
         .target(
             name: "Chaos",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts",
+                "AMQP", "Postgres", "Messaging", "Contracts", "Provisioning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -134,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos",
+                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "Provisioning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -152,7 +163,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "AMQP", "Postgres", "Chaos",
+                "AMQP", "Postgres", "Chaos", "Provisioning",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -161,7 +172,18 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"]),
-        .testTarget(name: "ContractsTests", dependencies: ["Contracts"]),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning"]),
+        // Least privilege, proved against the real broker and database: each user and role refused what is not its own.
+        .testTarget(
+            name: "AccessTests",
+            dependencies: [
+                "AMQP", "Postgres", "Contracts", "Messaging", "Provisioning", "ServiceKit", "TestSupport",
+                "Order", "Payment", "Inventory", "Notification",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .testTarget(
             name: "OrderTests",
             dependencies: ["Order", "ServiceKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
