@@ -47,12 +47,15 @@ public struct BrokerDefinitions: Sendable, Hashable {
             case .existingUsers: return (user, "")
             }
         }
-        let users: [OrderedJSON] = passwords == .existingUsers ? [] : hashed.map { user, hash in
-            .object([
-                ("name", .string(user.name)), ("password_hash", .string(hash)), ("hashing_algorithm", .string(RabbitPasswordHash.algorithm)),
-                ("tags", .array(user.tags.map { .string($0) })),
-            ])
-        }
+        let users: [OrderedJSON] =
+            passwords == .existingUsers
+            ? []
+            : hashed.map { user, hash in
+                .object([
+                    ("name", .string(user.name)), ("password_hash", .string(hash)), ("hashing_algorithm", .string(RabbitPasswordHash.algorithm)),
+                    ("tags", .array(user.tags.map { .string($0) })),
+                ])
+            }
         let permissions: [OrderedJSON] = hashed.map { user, _ in
             .object([
                 ("user", .string(user.name)), ("vhost", .string(virtualHost)), ("configure", .string(user.permissions.configure)),

@@ -12,7 +12,8 @@ import Testing
         name: "order-service", defaultPort: 8080,
         environment: [
             "ORDERLY_ADMIN_KEYS": "admin-1, admin-2", "ORDERLY_API_KEYS": "api-1",
-            "ORDERLY_AMQP_URL": "amqp://order-service:s3cret@127.0.0.1:5672/", "ORDERLY_DATABASE_URL": "postgresql://orders:pw@127.0.0.1:5432/orderly",
+            "ORDERLY_AMQP_URL": "amqp://order-service:s3cret@127.0.0.1:5672/",
+            "ORDERLY_DATABASE_URL": "postgresql://orders:pw@127.0.0.1:5432/orderly",
         ])
 
     func application(_ settings: ServiceSettings = settings) -> some ApplicationProtocol {

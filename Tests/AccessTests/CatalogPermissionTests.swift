@@ -61,6 +61,14 @@ import Testing
         #expect(!matches(permissions.read, own + "x") && !matches(permissions.read, "x" + own))
     }
 
+    @Test func theDefinitionsDeclareWhatTheServicesDeclareAndTheIngressExchange() {
+        let declared = Self.declared.values.reduce(AMQPTopology(exchanges: [.init(name: Exchange.ingress)])) { $0.merging($1) }
+        let definitions = BrokerDefinitions.catalog().topology
+        #expect(Set(declared.exchanges) == Set(definitions.exchanges))
+        #expect(Set(declared.queues) == Set(definitions.queues))
+        #expect(Set(declared.bindings) == Set(definitions.bindings))
+    }
+
     @Test func everyProcessHasItsOwnUserAndRoleAndTheOthersAreNamed() {
         let users = SystemCatalog.brokerUsers.map(\.name)
         #expect(Set(users).count == users.count)

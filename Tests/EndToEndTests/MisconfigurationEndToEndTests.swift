@@ -63,7 +63,8 @@ struct MisconfigurationEndToEndTests {
 
     @Test func anUnreachableBroker() async throws {
         try await Self.expectCleanFailure(
-            "notification-service", ["ORDERLY_AMQP_URL": try Self.amqpURL(user: "notification-service", port: try SystemUnderTest.freePort())], status: 69,
+            "notification-service", ["ORDERLY_AMQP_URL": try Self.amqpURL(user: "notification-service", port: try SystemUnderTest.freePort())],
+            status: 69,
             saying: "cannot reach the broker")
     }
 

@@ -46,7 +46,9 @@ import Testing
         #expect(throws: WebhookVerificationError.noMatchingSignature) { try verify(id: "msg_other") }
         #expect(throws: WebhookVerificationError.noMatchingSignature) { try verify(timestamp: Self.timestamp + 1) }
         #expect(throws: WebhookVerificationError.noMatchingSignature) { try verify(body: Array(#"{"test": 2432232315}"#.utf8)) }
-        #expect(throws: WebhookVerificationError.noMatchingSignature) { try verify(secret: WebhookSecret("whsec_" + Data(repeating: 7, count: 32).base64EncodedString())!) }
+        #expect(throws: WebhookVerificationError.noMatchingSignature) {
+            try verify(secret: WebhookSecret("whsec_" + Data(repeating: 7, count: 32).base64EncodedString())!)
+        }
     }
 
     @Test func anyOfSeveralSignaturesOrSecretsMayMatchWhileASecretIsRotated() throws {

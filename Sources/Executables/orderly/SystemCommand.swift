@@ -98,7 +98,9 @@ struct SystemCommand: AsyncParsableCommand {
         func run() throws {
             let definitions = BrokerDefinitions.catalog(virtualHost: vhost)
             if let secrets {
-                print(definitions.json(passwords: try definitions.passwordHashes(from: SecretStore(directory: URL(fileURLWithPath: secrets)))), terminator: "")
+                print(
+                    definitions.json(passwords: try definitions.passwordHashes(from: SecretStore(directory: URL(fileURLWithPath: secrets)))),
+                    terminator: "")
             } else {
                 print(definitions.json(passwords: .variables), terminator: "")
             }
@@ -116,7 +118,8 @@ struct SystemCommand: AsyncParsableCommand {
     struct Env: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a .env for compose.yaml with a fresh random value for every password and key.",
-            discussion: "Run it once: `orderly system env > .env`. Running it again makes other values, which a provisioned installation does not take."
+            discussion:
+                "Run it once: `orderly system env > .env`. Running it again makes other values, which a provisioned installation does not take."
         )
 
         func run() {
@@ -129,18 +132,24 @@ struct SystemCommand: AsyncParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the catalog: processes, broker users with their permissions, database roles.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the catalog: processes, broker users with their permissions, database roles.")
 
         func run() {
             print("process               port  schema         role           broker user")
             for service in SystemCatalog.all {
                 print(
-                    [service.name.padded(22), String(service.httpPort).padded(6), service.schema.padded(15), service.databaseRole.padded(15), service.brokerUser]
-                        .joined())
+                    [
+                        service.name.padded(22), String(service.httpPort).padded(6), service.schema.padded(15), service.databaseRole.padded(15),
+                        service.brokerUser,
+                    ]
+                    .joined())
             }
             print("\nbroker user           configure / write / read")
             for user in SystemCatalog.brokerUsers {
-                print(user.name.padded(22) + "\(user.permissions.configure)\n" + "".padded(22) + "\(user.permissions.write)\n" + "".padded(22) + user.permissions.read)
+                print(
+                    user.name.padded(22) + "\(user.permissions.configure)\n" + "".padded(22) + "\(user.permissions.write)\n" + "".padded(22)
+                        + user.permissions.read)
             }
             print("\ndatabase role         schema")
             for role in SystemCatalog.databaseRoles { print(role.name.padded(22) + (role.schema ?? "(owns the database)")) }

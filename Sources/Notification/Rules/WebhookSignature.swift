@@ -33,9 +33,12 @@ public enum WebhookSignature {
     }
 
     /// The three headers of a delivery sent at `date`.
-    public static func headers(id: String, date: Date = Date(), body: some Sequence<UInt8>, secret: WebhookSecret) -> [(name: String, value: String)] {
+    public static func headers(id: String, date: Date = Date(), body: some Sequence<UInt8>, secret: WebhookSecret) -> [(name: String, value: String)]
+    {
         let timestamp = Int64(date.timeIntervalSince1970.rounded(.down))
-        return [(idHeader, id), (timestampHeader, String(timestamp)), (signatureHeader, sign(id: id, timestamp: timestamp, body: body, secret: secret))]
+        return [
+            (idHeader, id), (timestampHeader, String(timestamp)), (signatureHeader, sign(id: id, timestamp: timestamp, body: body, secret: secret)),
+        ]
     }
 
     /// Checks a delivery as a receiver must before it trusts the body.
