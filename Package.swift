@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries, imported as they are.
@@ -120,15 +121,36 @@ let package = Package(
         ),
         .target(name: "GatewaySim", dependencies: ["Contracts", "ServiceKit", .product(name: "Hummingbird", package: "hummingbird")]),
 
-        // The fault runner: a whole system as processes, load, faults, and the invariants checked afterwards.
+        // A whole system run locally as processes: every service on free ports, in a virtual host and
+        // a database of its own, and the broker and database of infra/dev.
         .target(
-            name: "Chaos",
+            name: "LocalRun",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "Provisioning",
+                "AMQP", "Postgres", "Contracts", "Provisioning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The fault runner: load, faults, and the invariants checked afterwards.
+        .target(
+            name: "Chaos",
+            dependencies: [
+                "AMQP", "Postgres", "Messaging", "Contracts", "LocalRun",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The end-to-end bench: open-loop load through the intake, outcomes, CPU per process, limits.
+        .target(
+            name: "Bench",
+            dependencies: [
+                "AMQP", "Postgres", "Messaging", "Contracts", "LocalRun",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
 
@@ -145,7 +167,7 @@ let package = Package(
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "Provisioning",
+                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "LocalRun", "Bench", "Provisioning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -163,7 +185,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "AMQP", "Postgres", "Chaos", "Provisioning",
+                "AMQP", "Postgres", "LocalRun", "Provisioning",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -205,13 +227,13 @@ let package = Package(
             name: "GatewaySimTests",
             dependencies: ["GatewaySim", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
-        .testTarget(name: "ChaosTests", dependencies: ["Chaos", "TestSupport"]),
+        .testTarget(name: "ChaosTests", dependencies: ["Chaos", "LocalRun", "TestSupport"]),
         // infra/dev's supervisor on its own, with shell commands in place of services.
         .testTarget(name: "InfraTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Contracts", "Messaging", "AMQP", "Postgres", "TestSupport", "Chaos",
+                "Contracts", "Messaging", "AMQP", "Postgres", "TestSupport", "LocalRun",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

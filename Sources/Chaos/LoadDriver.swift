@@ -1,6 +1,7 @@
 import AMQP
 import Contracts
 import Foundation
+import LocalRun
 import Logging
 import Messaging
 import Synchronization

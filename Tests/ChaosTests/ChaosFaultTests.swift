@@ -1,5 +1,6 @@
 import Chaos
 import Foundation
+import LocalRun
 import TestSupport
 import Testing
 

@@ -1,6 +1,6 @@
-import Chaos
 import Contracts
 import Foundation
+import LocalRun
 import Postgres
 import TestSupport
 import Testing
@@ -131,7 +131,7 @@ struct Listener {
                 bind(descriptor, sockaddr, length) == 0 && listen(descriptor, 1) == 0 && getsockname(descriptor, sockaddr, &length) == 0
             }
         }
-        guard listening else { throw ChaosError("cannot listen on a free port") }
+        guard listening else { throw POSIXError(.EADDRNOTAVAIL) }
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
-import Chaos
 import Foundation
+import LocalRun
 import Logging
 import NIOHTTP1
 import TestSupport

@@ -1,5 +1,5 @@
-import Chaos
 import Foundation
+import LocalRun
 import Logging
 import Provisioning
 

@@ -8,8 +8,8 @@ import Postgres
 /// Throughput measurements against the local broker and database. Not tests: they print figures.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure publish-with-confirm and outbox relay throughput.",
-        subcommands: [Publish.self, Relay.self]
+        abstract: "Measure Orderly end to end, and the publish and outbox relay throughput of its parts.",
+        subcommands: [EndToEnd.self, Publish.self, Relay.self]
     )
 
     /// Warnings only, so that the figures stand out.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Chaos
 import Foundation
+import LocalRun
 import Logging
 import Provisioning
 

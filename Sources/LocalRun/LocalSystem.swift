@@ -162,6 +162,11 @@ public final class LocalSystem: Sendable {
     /// Whether the instance's process runs.
     public func isRunning(_ instance: Instance) -> Bool { processes.withLock { $0[instance]?.isRunning ?? false } }
 
+    /// The process id of a running instance.
+    public func pid(of instance: Instance) -> Int32? {
+        processes.withLock { $0[instance].flatMap { $0.isRunning ? $0.processIdentifier : nil } }
+    }
+
     /// The log of an instance.
     public func log(of instance: Instance) -> URL { workDirectory.appendingPathComponent("\(instance).log") }
 

@@ -1,0 +1,35 @@
+import Histogram
+import Synchronization
+
+/// Latencies in microseconds, recorded from any task into an HdrHistogram (three significant digits).
+public final class LatencyRecorder: Sendable {
+    private let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three))
+
+    public init() {}
+
+    public func record(_ duration: Duration) {
+        let micros = UInt64(clamping: max(1, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000))
+        histogram.withLock { _ = $0.record(micros) }
+    }
+
+    /// The recorded values' summary, in milliseconds.
+    public var summary: LatencySummary {
+        histogram.withLock { histogram in
+            func ms(_ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
+            return LatencySummary(
+                count: Int(histogram.totalCount), p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9),
+                max: Double(histogram.max) / 1000, mean: histogram.mean / 1000)
+        }
+    }
+}
+
+/// Percentiles of a latency distribution, in milliseconds.
+public struct LatencySummary: Sendable, Hashable, Codable {
+    public var count: Int
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
+    public var mean: Double
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Bench
+import Foundation
+import LocalRun
+
+extension Bench {
+    struct EndToEnd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "e2e",
+            abstract: "Orders offered at a fixed rate through the HTTP intake of a whole system of its own; outcomes heard on orderly.orders.",
+            discussion: """
+                Starts every service (release build next to this executable) in a virtual host and database of its own on \
+                the brokers of ./infra/dev up, puts stock on a few SKUs, and offers orders open-loop (each request leaves at \
+                its planned time, whatever the answers before it): 90 % tok_ok, 4 % declined, 3 % for a SKU that runs out, \
+                3 % tok_flaky. It measures intake latency (POST to 202) and end-to-end latency (planned send to the outcome \
+                event), throughput, errors, CPU per order of every process (each service, RabbitMQ, PostgreSQL, the bench) \
+                and their peak RSS. With --search it looks for the highest rate whose end-to-end p99 stays under the bound; \
+                with --limits it measures the commit and quorum publish rates of this machine and the fraction of them reached.
+                """
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "Orders offered per second (where --search starts).") var rate = 100.0
+        @Option(help: "Seconds measured per rate.") var duration = 30
+        @Option(help: "Seconds of warm-up before each measurement.") var warmup = 5
+        @Flag(help: "Search for the highest rate that keeps up.") var search = false
+        @Option(help: "The end-to-end p99 bound of --search, in milliseconds.") var p99Bound = 1000
+        @Flag(help: "Measure the machine's commit and publish limits too.") var limits = false
+        @Option(help: "Instances of each service.") var replicas = 1
+        @Option(help: "Where the service executables are (default: next to this one).") var binDirectory: String?
+        @Option(help: "Where to write bench-<run>.json, .md and .svg.") var output = "."
+
+        func run() async throws {
+            let binDirectory = URL(fileURLWithPath: self.binDirectory ?? ChaosCommand.ownDirectory.path)
+            guard let infrastructure = LocalInfrastructure.find(near: binDirectory) else {
+                throw ValidationError("infra/dev not found: run from the repository, or set ORDERLY_DEV")
+            }
+            var system = LocalSystem.Configuration(binDirectory: binDirectory, amqpURL: connection.amqpURL, databaseURL: connection.databaseURL)
+            system.replicas = replicas
+            system.logLevel = "warning"
+            var options = BenchRun.Options(system: system)
+            options.rate = rate
+            options.duration = .seconds(duration)
+            options.warmup = .seconds(warmup)
+            options.search = search
+            options.p99Bound = .milliseconds(p99Bound)
+            options.limits = limits
+            let report = try await BenchRun(options: options, infrastructure: infrastructure, logger: Bench.logger).run { line in
+                FileHandle.standardOutput.write(Data("bench: \(line)\n".utf8))
+            }
+            print()
+            print(report.markdown)
+            let folder = URL(fileURLWithPath: output)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let base = folder.appendingPathComponent("bench-\(report.run)")
+            try report.json().write(to: base.appendingPathExtension("json"))
+            try Data(report.markdown.utf8).write(to: base.appendingPathExtension("md"))
+            if let step = report.best ?? report.steps.last {
+                try Data(report.svg(for: step).utf8).write(to: base.appendingPathExtension("svg"))
+            }
+            print("\nwritten: \(base.path).json, .md, .svg")
+        }
+    }
+}
