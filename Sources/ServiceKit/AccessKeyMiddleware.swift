@@ -58,7 +58,7 @@ public struct AccessKeyMiddleware<Context: RequestContext>: RouterMiddleware {
         let what = kind == .admin ? "admin key" : "API key"
         guard let presented = presentedKey(in: request.headers) else {
             throw Problem(
-                .unauthorized, detail: "an \(what) is required: send it in \(keyHeader.canonicalName) or as Authorization: Bearer <key>",
+                .unauthorized, detail: "an \(what) is required: send it in \(keyHeader.rawName) or as Authorization: Bearer <key>",
                 headers: [.wwwAuthenticate: "Bearer"])
         }
         guard keys.contains(presented) else {
