@@ -108,22 +108,24 @@ final class OpenLoopLoad: Sendable {
     }
 }
 
-/// The realistic mix of a bench: mostly `tok_ok`, some declined cards, stock-outs and `tok_flaky`.
+/// The realistic mix of a bench: mostly `tok_ok`, some declined cards and stock-outs, a few `tok_flaky`.
 struct OrderMix: Sendable {
     let run: String
     let skus: [String]
     let scarceSKU: String
 
     func body(number: Int) -> String {
-        // Every 100 orders, spread: 90 tok_ok, 4 declined, 3 for the scarce SKU (most end refunded), 3 flaky.
-        let slot = (number &* 37) % 100
+        // Every 200 orders, spread: 187 tok_ok, 6 declined, 6 for the scarce SKU (most end refunded), 1 flaky. A
+        // flaky order waits out two retry tiers (1 s, then 5 s), so there are fewer of them than 1 in 100: the
+        // end-to-end p99 measures the saga, not the length of the tiers.
+        let slot = (number &* 37) % 200
         let token =
             switch slot {
-            case 90..<94: "tok_decline"
-            case 97..<100: "tok_flaky"
+            case 187..<193: "tok_decline"
+            case 199: "tok_flaky"
             default: "tok_ok"
             }
-        let sku = (94..<97).contains(slot) ? scarceSKU : skus[number % skus.count]
+        let sku = (193..<199).contains(slot) ? scarceSKU : skus[number % skus.count]
         return """
             {"customer":{"id":"bench-\(number % 997)","email":"bench@example.com"},"currency":"EUR",\
             "items":[{"sku":"\(sku)","quantity":1,"unit_price_cents":\(100 + number % 900)}],"payment":{"token":"\(token)"}}

@@ -26,6 +26,8 @@ final class LibPQConnection: @unchecked Sendable {
     let cancelToken: CancelToken
     /// Receives libpq's notices (`NOTICE: … already exists, skipping`), kept alive as long as the connection.
     private let noticeSink: NoticeSink
+    /// The statements prepared on this connection.
+    private var statements = StatementCache()
 
     private init(connection: OpaquePointer, logger: Logger) {
         self.connection = connection
@@ -111,15 +113,47 @@ final class LibPQConnection: @unchecked Sendable {
 
     // MARK: - Statements
 
-    /// Runs one statement with `PQexecParams` (text format, types inferred by the server).
+    /// Runs one statement (text format, types inferred by the server): prepared when it runs often
+    /// (see ``StatementCache``), with `PQexecParams` otherwise.
     func execute(_ query: PostgresQuery) throws(PostgresError) -> QueryResult {
         let connection = try requireOpen(query)
         try Self.validate(query)
+        let name = try preparedName(for: query, on: connection)
         let result = Self.withParameters(query.parameters) { count, values in
-            PQexecParams(connection, query.sql, count, nil, values, nil, nil, 0)
+            if let name {
+                PQexecPrepared(connection, name, count, values, nil, nil, 0)
+            } else {
+                PQexecParams(connection, query.sql, count, nil, values, nil, nil, 0)
+            }
         }
         defer { PQclear(result) }
         return try interpret(result, query: query.sql)
+    }
+
+    /// The name the statement is prepared under, preparing it now if the cache says so; `nil` to run it unprepared.
+    ///
+    /// Only outside pipeline mode: preparing is a round trip of its own.
+    private func preparedName(for query: PostgresQuery, on connection: OpaquePointer) throws(PostgresError) -> String? {
+        switch statements.plan(for: query.sql) {
+        case .unprepared:
+            return nil
+        case .prepared(let name):
+            return name
+        case .prepare(let name, let evicting):
+            if let evicting {
+                let result = PQexec(connection, "DEALLOCATE \(evicting)")
+                PQclear(result)
+            }
+            let result = PQprepare(connection, name, query.sql, Int32(query.parameters.count), nil)
+            defer { PQclear(result) }
+            guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+                // Whatever made preparing fail will show when it runs unprepared, with the statement's own error.
+                statements.forget(query.sql)
+                guard PQstatus(connection) == CONNECTION_OK else { throw failure(result, query: query.sql, fallback: "cannot prepare") }
+                return nil
+            }
+            return name
+        }
     }
 
     /// Runs SQL text with the simple query protocol (`PQexec`): several statements separated by `;`, no parameters.
@@ -145,8 +179,13 @@ final class LibPQConnection: @unchecked Sendable {
         // filling the socket in the other direction; `flush` reads while it writes.
         PQsetnonblocking(connection, 1)
         for query in queries {
+            let name = statements.preparedNameIfAny(query.sql)
             let sent = Self.withParameters(query.parameters) { count, values in
-                PQsendQueryParams(connection, query.sql, count, nil, values, nil, nil, 0)
+                if let name {
+                    PQsendQueryPrepared(connection, name, count, values, nil, nil, 0)
+                } else {
+                    PQsendQueryParams(connection, query.sql, count, nil, values, nil, nil, 0)
+                }
             }
             // After a failed send the protocol state is uncertain, so the connection is marked for discarding.
             guard sent == 1 else {
