@@ -70,6 +70,16 @@ let package = Package(
 
         // The saga's shared vocabulary: exchanges, event types, payloads, queues.
         .target(name: "Contracts", dependencies: ["AMQP", "Messaging"]),
+        // Who may do what, from the catalog: broker users and permissions, database roles and schemas,
+        // the secrets of a local installation, and the provisioning that applies them.
+        .target(
+            name: "Provisioning",
+            dependencies: [
+                "AMQP", "Postgres", "Contracts",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // What every service process has: configuration, logging, metrics, health, startup.
         .target(
             name: "ServiceKit",
@@ -77,6 +87,7 @@ let package = Package(
                 "AMQP", "Postgres", "Messaging", "Contracts",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -116,7 +127,7 @@ let package = Package(
         .target(
             name: "LocalRun",
             dependencies: [
-                "AMQP", "Postgres", "Contracts",
+                "AMQP", "Postgres", "Contracts", "Provisioning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -157,7 +168,7 @@ let package = Package(
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "LocalRun", "Bench",
+                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "LocalRun", "Bench", "Provisioning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -175,7 +186,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "AMQP", "Postgres", "LocalRun",
+                "AMQP", "Postgres", "LocalRun", "Provisioning",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -184,7 +195,18 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"]),
-        .testTarget(name: "ContractsTests", dependencies: ["Contracts"]),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning"]),
+        // Least privilege, proved against the real broker and database: each user and role refused what is not its own.
+        .testTarget(
+            name: "AccessTests",
+            dependencies: [
+                "AMQP", "Postgres", "Contracts", "Messaging", "Provisioning", "ServiceKit", "TestSupport",
+                "Order", "Payment", "Inventory", "Notification",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .testTarget(
             name: "OrderTests",
             dependencies: ["Order", "ServiceKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]

@@ -532,9 +532,12 @@ final class IOLoop {
         openChannels.remove(channel)
         logger.warning("the broker closed a channel", metadata: ["amqp.channel": "\(channel)", "error": "\(error)"])
         if channel == Self.publishChannel {
-            // A publish to a missing exchange closes the channel. Fail the messages it names; the
+            // A publish to a missing exchange, or one the user may not write to, closes the channel.
+            // Fail the messages it names (the broker calls the default exchange 'amq.default'); the
             // others were unlucky bystanders and go out again on a new channel.
-            for settlement in tracker.channelLost(failing: { error.message.contains("'\($0.exchange)'") ? error : nil }) { settlement() }
+            for settlement in tracker.channelLost(failing: { publish in
+                error.message.contains("'\(publish.exchange.isEmpty ? "amq.default" : publish.exchange)'") ? error : nil
+            }) { settlement() }
             do {
                 try openChannel(Self.publishChannel)
                 amqp_confirm_select(connection, Self.publishChannel)

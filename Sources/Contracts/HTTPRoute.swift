@@ -48,8 +48,11 @@ extension HTTPRoute {
     /// `GET /metrics`, on every service: Prometheus text.
     public static let metrics = HTTPRoute(service: nil, method: "GET", path: "/metrics")
 
+    /// `GET /v1/admin/settings`, on every service, behind its admin key: what it runs with, secrets left out.
+    public static let adminSettings = HTTPRoute(service: nil, method: "GET", path: "/v1/admin/settings")
+
     /// Every route of the contract.
     public static let all: [HTTPRoute] = [
-        placeOrder, listOrders, getOrder, getStock, createCharge, createRefund, ledger, healthLive, healthReady, metrics,
+        placeOrder, listOrders, getOrder, getStock, createCharge, createRefund, ledger, healthLive, healthReady, metrics, adminSettings,
     ]
 }

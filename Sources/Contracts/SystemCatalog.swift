@@ -25,9 +25,15 @@ public struct ServiceDescriptor: Sendable, Hashable {
         self.queues = queues
         self.exchange = exchange
     }
+
+    /// The RabbitMQ user it logs in as: its own name.
+    public var brokerUser: String { name }
 }
 
-/// The processes of the system, in one table that the services' defaults are read from.
+/// The processes of the system, in one table that the services' defaults, the provisioning
+/// (`orderly system provision`), `infra/dev`, `compose.yaml` and the tests are read from or checked against.
+///
+/// Who may do what lives beside it, in ``SystemCatalog/brokerUsers`` and ``SystemCatalog/databaseRoles``.
 public enum SystemCatalog {
     public static let order = ServiceDescriptor(
         name: "order-service", httpPort: 8080, schema: "orders", databaseRole: "orders", queues: Subscriptions.order, exchange: Exchange.orders)
@@ -45,6 +51,12 @@ public enum SystemCatalog {
     /// Every process, in start order: the gateway first, since payment-service calls it.
     public static let all = [gatewaySim, order, payment, inventory, notification]
 
+    /// The process called `name`, if there is one.
+    public static func service(named name: String) -> ServiceDescriptor? { all.first { $0.name == name } }
+
     /// The database that holds every service's schema.
     public static let database = "orderly"
+
+    /// The RabbitMQ virtual host of an installation.
+    public static let virtualHost = "/"
 }

@@ -57,6 +57,31 @@ public struct LocalInfrastructure: Sendable {
     /// `rabbitmqctl` against the project's node, its output discarded.
     public func rabbitmqctl(_ arguments: String...) throws { try run(["rabbitmqctl"] + arguments, quiet: true) }
 
+    /// `rabbitmqctl` against the project's node with `input` on its standard input; its standard output.
+    ///
+    /// - Throws: ``LocalInfrastructureError`` when it exits with a failure.
+    public func rabbitmqctl(_ arguments: [String], input: Data?) throws -> String {
+        let process = Foundation.Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, "rabbitmqctl"] + arguments
+        let output = Pipe()
+        let feed = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = input == nil ? FileHandle.nullDevice : feed
+        try process.run()
+        if let input {
+            feed.fileHandleForWriting.write(input)
+            try feed.fileHandleForWriting.close()
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw LocalInfrastructureError(command: "infra/dev rabbitmqctl \(arguments.joined(separator: " "))", status: process.terminationStatus)
+        }
+        return text
+    }
+
     /// Runs `infra/dev` with `arguments` and waits for it; its output goes to the caller's unless `quiet`.
     ///
     /// - Throws: ``LocalInfrastructureError`` when it exits with a failure.

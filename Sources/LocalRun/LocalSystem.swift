@@ -6,11 +6,17 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Postgres
+import Provisioning
 import Synchronization
 
 /// A whole Orderly installation as processes on this machine: every service (and, with replicas,
 /// several instances of each) on free ports, in a RabbitMQ virtual host and a PostgreSQL database of
 /// its own, so that nothing else on the machine sees its queues or tables.
+///
+/// With ``Configuration/secrets`` (as `./infra/dev` provisions them), each service logs in as its own
+/// RabbitMQ user and PostgreSQL role, as in production: the virtual host gets the catalog's
+/// permissions and topology, and the database each service's schema, owned by its role alone.
+/// Without, every service logs in with the administrative URLs the system was given.
 ///
 /// Instances are started, killed, terminated and started again by name; each writes its log under
 /// ``workDirectory``.
@@ -42,6 +48,11 @@ public final class LocalSystem: Sendable {
         /// How long `tok_slow` makes the gateway take.
         public var gatewaySlowness: Duration = .seconds(8)
         public var apiKey: String? = "chaos-secret"
+        /// The key of the services' administrative routes (`ORDERLY_ADMIN_KEYS`).
+        public var adminKey: String? = "chaos-admin"
+        /// The secrets of the installation whose brokers the system runs on; when set, each service
+        /// logs in as its own broker user and database role (provisioned there already).
+        public var secrets: SecretStore?
         public var logLevel: String = "info"
         /// More variables for every instance.
         public var environment: [String: String] = [:]
@@ -88,8 +99,6 @@ public final class LocalSystem: Sendable {
         async throws -> LocalSystem
     {
         try infrastructure.rabbitmqctl("add_vhost", name)
-        let user = URLComponents(string: configuration.amqpURL)?.user ?? "guest"
-        try infrastructure.rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
         let admin = PostgresPool(configuration: try PostgresConfiguration(url: configuration.databaseURL), size: 1, logger: logger)
         defer { Task { await admin.close() } }
         try await admin.execute("CREATE DATABASE \(identifier: name)")
@@ -104,8 +113,35 @@ public final class LocalSystem: Sendable {
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
         let system = LocalSystem(
             name: name, configuration: configuration, infrastructure: infrastructure, workDirectory: workDirectory, ports: ports)
+        try system.provisionBroker()
+        if let secrets = configuration.secrets {
+            try await Provisioner(secrets: secrets).provisionDatabase(adminURL: system.databaseURL, roles: false, logger: logger)
+        }
         for instance in system.instances { try await system.launch(instance) }
         return system
+    }
+
+    /// Gives the administrative user every permission on the system's virtual host and, with
+    /// ``Configuration/secrets``, each service's user its permissions from the catalog, and declares
+    /// the topology there. Idempotent: a test that deleted and added the virtual host again calls it.
+    public func provisionBroker() throws {
+        let user = URLComponents(string: configuration.amqpURL)?.user ?? "guest"
+        try infrastructure.rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
+        guard let secrets = configuration.secrets else { return }
+        let infrastructure = self.infrastructure
+        try Provisioner(secrets: secrets).provisionBroker(virtualHost: name, scope: .virtualHostOnly) { arguments, input in
+            try infrastructure.rabbitmqctl(arguments, input: input)
+        }
+    }
+
+    /// The URLs `instance` logs in with: its own user and role with ``Configuration/secrets``, else the system's.
+    public func loginURLs(of service: String) throws -> (amqp: String, database: String) {
+        guard let secrets = configuration.secrets, let descriptor = SystemCatalog.service(named: service) else { return (amqpURL, databaseURL) }
+        let credentials = Credentials(secrets: secrets)
+        return (
+            try credentials.amqpURL(user: descriptor.brokerUser, base: amqpURL),
+            try credentials.databaseURL(role: descriptor.databaseRole, base: databaseURL)
+        )
     }
 
     /// Stops every instance gracefully, then removes the virtual host and the database.
@@ -141,12 +177,14 @@ public final class LocalSystem: Sendable {
         let process = Process()
         process.executableURL = configuration.binDirectory.appendingPathComponent(instance.service)
         var environment = ProcessInfo.processInfo.environment
-        environment["ORDERLY_AMQP_URL"] = amqpURL
-        environment["ORDERLY_DATABASE_URL"] = databaseURL
+        let login = try loginURLs(of: instance.service)
+        environment["ORDERLY_AMQP_URL"] = login.amqp
+        environment["ORDERLY_DATABASE_URL"] = login.database
         environment["ORDERLY_HTTP_PORT"] = "\(port(of: instance))"
         environment["ORDERLY_GATEWAY_URL"] = "http://127.0.0.1:\(port(of: Instance(SystemCatalog.gatewaySim.name)))"
         environment["ORDERLY_MAIL_DIR"] = mailDirectory.path
         environment["ORDERLY_API_KEYS"] = configuration.apiKey
+        environment["ORDERLY_ADMIN_KEYS"] = configuration.adminKey
         environment["ORDERLY_SAGA_DEADLINE_SECONDS"] = "\(configuration.sagaDeadline.components.seconds)"
         environment["ORDERLY_SIM_SLOW_SECONDS"] = "\(configuration.gatewaySlowness.components.seconds)"
         environment["ORDERLY_LOG_LEVEL"] = configuration.logLevel

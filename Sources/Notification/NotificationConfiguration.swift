@@ -11,7 +11,7 @@ public struct NotificationConfiguration: MessagingConfiguration {
     /// Where and how to POST notifications.
     public struct Webhook: Sendable, Hashable {
         public var url: String
-        /// The HMAC key of `X-Orderly-Signature`.
+        /// The Standard Webhooks secret that signs each delivery: `whsec_` and base64 (``WebhookSecret``).
         public var secret: String
         public var timeout: Duration
 
@@ -58,7 +58,7 @@ public struct NotificationConfiguration: MessagingConfiguration {
     /// | `ORDERLY_MAIL_DIR` | `<cwd>/.data/mail` |
     /// | `ORDERLY_MAIL_FROM` | `Orderly <orders@orderly.local>` |
     /// | `ORDERLY_WEBHOOK_URL` | unset: no webhook |
-    /// | `ORDERLY_WEBHOOK_SECRET` | required when the URL is set |
+    /// | `ORDERLY_WEBHOOK_SECRET` | required when the URL is set: `whsec_` and base64 of 24 to 64 bytes |
     /// | `ORDERLY_WEBHOOK_TIMEOUT_SECONDS` | `5` |
     ///
     /// - Throws: ``SettingsError`` when the webhook URL is set without a secret, or a value is malformed.
@@ -72,6 +72,11 @@ public struct NotificationConfiguration: MessagingConfiguration {
             let secret = settings.string("ORDERLY_WEBHOOK_SECRET", default: "")
             guard !secret.isEmpty else {
                 throw SettingsError("ORDERLY_WEBHOOK_SECRET must be set when ORDERLY_WEBHOOK_URL is, so that receivers can verify the signature")
+            }
+            guard WebhookSecret(secret) != nil else {
+                throw SettingsError(
+                    "ORDERLY_WEBHOOK_SECRET must be a Standard Webhooks secret, whsec_ followed by base64 of 24 to 64 bytes (echo \"whsec_$(openssl rand -base64 32)\")"
+                )
             }
             webhook = Webhook(url: url, secret: secret, timeout: try settings.seconds("ORDERLY_WEBHOOK_TIMEOUT_SECONDS", default: .seconds(5)))
         }

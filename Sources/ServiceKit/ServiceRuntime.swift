@@ -75,6 +75,7 @@ public enum ServiceRuntime {
         router.add(middleware: ProblemMiddleware())
         let health = HealthRegistry()
         HealthRoutes.add(to: router, pool: pool, amqp: amqp, components: health)
+        AdminRoutes.add(to: router, settings: settings)
         let parts = try await build(dependencies, router)
         health.register(parts.compactMap { $0 as? any HealthReporting })
         let application = Application(

@@ -13,6 +13,7 @@ struct ChaosFaultTests {
         var system = LocalSystem.Configuration(
             binDirectory: TestEnvironment.binDirectory, amqpURL: TestEnvironment.amqpURL, databaseURL: TestEnvironment.databaseURL)
         system.replicas = replicas
+        system.secrets = TestEnvironment.secrets
         system.sagaDeadline = .seconds(240)
         var options = ChaosRun.Options(system: system)
         options.orders = orders

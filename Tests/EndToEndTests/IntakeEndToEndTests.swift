@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import TestSupport
 import Testing
@@ -48,6 +49,25 @@ struct IntakeEndToEndTests {
         let (status, type, _) = try await post(Checkout.body(sku: "A"), headers: [("Content-Type", "text/plain")])
         #expect(status == 415)
         #expect(type == "application/problem+json")
+    }
+
+    /// Every service runs as its own broker user and database role, and says so to the operator
+    /// (with the admin key only): the end-to-end system is provisioned as ./infra/dev up is.
+    @Test(arguments: SystemCatalog.all.map(\.name))
+    func everyServiceRunsAsItselfAndShowsItOnlyWithTheAdminKey(service: String) async throws {
+        let system = try #require(SystemUnderTest.current)
+        let descriptor = try #require(SystemCatalog.service(named: service))
+        let refused = try await system.request(.GET, service: service, path: "/v1/admin/settings", headers: [], authenticated: false)
+        #expect(refused.status == 401)
+        let withAPIKey = try await system.request(.GET, service: service, path: "/v1/admin/settings", headers: [])
+        #expect(withAPIKey.status == 401, "the intake's key is not an admin key")
+        let adminKey = try #require(system.adminKey)
+        let settings = try await system.request(
+            .GET, service: service, path: "/v1/admin/settings", headers: [("Authorization", "Bearer \(adminKey)")], authenticated: false)
+        #expect(settings.status == 200)
+        let body = String(decoding: settings.body, as: UTF8.self)
+        #expect(body.contains("amqp:\\/\\/\(descriptor.brokerUser):***@"), "\(body)")
+        #expect(body.contains("postgresql:\\/\\/\(descriptor.databaseRole):***@"), "\(body)")
     }
 
     @Test func aMissingAPIKeyIs401() async throws {

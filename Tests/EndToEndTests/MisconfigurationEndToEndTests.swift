@@ -9,19 +9,25 @@ import Testing
 /// 78 for a setting, a refused login or a missing grant, 69 for something not there. Never a crash.
 @Suite("EndToEnd misconfiguration", .timeLimit(.minutes(3)))
 struct MisconfigurationEndToEndTests {
-    static func amqpURL(user: String = "guest", password: String = "guest", vhost: String? = nil, port: Int? = nil) -> String {
-        var url = URLComponents(string: TestEnvironment.amqpURL)!
-        url.user = user
-        url.password = password
+    /// The broker URL as `user` (by default a service's own, with its provisioned password), or with `password`.
+    static func amqpURL(user: String = "inventory-service", password: String? = nil, vhost: String? = nil, port: Int? = nil) throws -> String {
+        var url = URLComponents(string: password == nil ? try TestEnvironment.amqpURL(asUser: user) : TestEnvironment.amqpURL)!
+        if let password {
+            url.user = user
+            url.password = password
+        }
         if let vhost { url.percentEncodedPath = "/" + vhost }
         if let port { url.port = port }
         return url.string!
     }
 
-    static func databaseURL(user: String = "orderly", password: String = "orderly", port: Int? = nil, database: String? = nil) -> String {
-        var url = URLComponents(string: TestEnvironment.databaseURL)!
-        url.user = user
-        url.password = password
+    /// The database URL as `role` (with its provisioned password), or with `password`.
+    static func databaseURL(role: String, password: String? = nil, port: Int? = nil, database: String? = nil) throws -> String {
+        var url = URLComponents(string: password == nil ? try TestEnvironment.databaseURL(asRole: role) : TestEnvironment.databaseURL)!
+        if let password {
+            url.user = role
+            url.password = password
+        }
         if let port { url.port = port }
         if let database { url.path = "/" + database }
         return url.string!
@@ -29,9 +35,10 @@ struct MisconfigurationEndToEndTests {
 
     /// What `service` needs to start: the broker, its own database role, a free port; `overrides` break one of them.
     static func environment(for service: String, _ overrides: [String: String] = [:]) throws -> [String: String] {
-        let role = try #require(SystemCatalog.all.first { $0.name == service }).databaseRole
+        let descriptor = try #require(SystemCatalog.service(named: service))
         return [
-            "ORDERLY_AMQP_URL": amqpURL(), "ORDERLY_DATABASE_URL": databaseURL(user: role, password: role),
+            "ORDERLY_AMQP_URL": try amqpURL(user: descriptor.brokerUser),
+            "ORDERLY_DATABASE_URL": try databaseURL(role: descriptor.databaseRole),
             "ORDERLY_HTTP_PORT": "\(try SystemUnderTest.freePort())",
         ].merging(overrides) { _, override in override }
     }
@@ -45,17 +52,19 @@ struct MisconfigurationEndToEndTests {
 
     @Test func anUnknownVirtualHost() async throws {
         try await Self.expectCleanFailure(
-            "inventory-service", ["ORDERLY_AMQP_URL": Self.amqpURL(vhost: "no-such-vhost")], status: 78, saying: "virtual host 'no-such-vhost'")
+            "inventory-service", ["ORDERLY_AMQP_URL": try Self.amqpURL(vhost: "no-such-vhost")], status: 78, saying: "virtual host 'no-such-vhost'")
     }
 
     @Test func aWrongBrokerPassword() async throws {
         try await Self.expectCleanFailure(
-            "payment-service", ["ORDERLY_AMQP_URL": Self.amqpURL(password: "wrong")], status: 78, saying: "the broker refused user 'guest'")
+            "payment-service", ["ORDERLY_AMQP_URL": try Self.amqpURL(user: "payment-service", password: "wrong")], status: 78,
+            saying: "the broker refused user 'payment-service'")
     }
 
     @Test func anUnreachableBroker() async throws {
         try await Self.expectCleanFailure(
-            "notification-service", ["ORDERLY_AMQP_URL": Self.amqpURL(port: try SystemUnderTest.freePort())], status: 69,
+            "notification-service", ["ORDERLY_AMQP_URL": try Self.amqpURL(user: "notification-service", port: try SystemUnderTest.freePort())],
+            status: 69,
             saying: "cannot reach the broker")
     }
 
@@ -64,20 +73,20 @@ struct MisconfigurationEndToEndTests {
         try TestEnvironment.infrastructure.rabbitmqctl("add_user", user, "secret")
         try TestEnvironment.infrastructure.rabbitmqctl("set_permissions", "-p", "/", user, "^$", "^$", "^$")
         try await Self.expectCleanFailure(
-            "inventory-service", ["ORDERLY_AMQP_URL": Self.amqpURL(user: user, password: "secret")], status: 78,
+            "inventory-service", ["ORDERLY_AMQP_URL": try Self.amqpURL(user: user, password: "secret")], status: 78,
             saying: "refused to declare the service's exchanges and queues as user \(user)")
         try TestEnvironment.infrastructure.rabbitmqctl("delete_user", user)
     }
 
     @Test func aWrongDatabasePassword() async throws {
         try await Self.expectCleanFailure(
-            "order-service", ["ORDERLY_DATABASE_URL": Self.databaseURL(user: "orders", password: "wrong")], status: 78,
+            "order-service", ["ORDERLY_DATABASE_URL": try Self.databaseURL(role: "orders", password: "wrong")], status: 78,
             saying: "refused role orders")
     }
 
     @Test func anUnreachableDatabase() async throws {
         try await Self.expectCleanFailure(
-            "gateway-sim", ["ORDERLY_DATABASE_URL": Self.databaseURL(port: try SystemUnderTest.freePort())], status: 69,
+            "gateway-sim", ["ORDERLY_DATABASE_URL": try Self.databaseURL(role: "gateway", port: try SystemUnderTest.freePort())], status: 69,
             saying: "cannot reach PostgreSQL")
     }
 
@@ -87,7 +96,7 @@ struct MisconfigurationEndToEndTests {
         let admin = try PostgresPool.forTesting(size: 1)
         try await admin.execute("CREATE DATABASE \(identifier: name)")
         try await Self.expectCleanFailure(
-            "order-service", ["ORDERLY_DATABASE_URL": Self.databaseURL(user: "payments", password: "payments", database: name)], status: 78,
+            "order-service", ["ORDERLY_DATABASE_URL": try Self.databaseURL(role: "payments", database: name)], status: 78,
             saying: "cannot migrate schema orders as role payments")
         try await admin.execute("DROP DATABASE \(identifier: name) WITH (FORCE)")
         await admin.close()

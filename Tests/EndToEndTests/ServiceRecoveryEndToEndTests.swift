@@ -15,7 +15,8 @@ struct ServiceRecoveryEndToEndTests {
             return readiness.status == 503 && readiness.body.contains("broker") && readiness.body.contains(system.vhost)
         }
         try TestEnvironment.infrastructure.rabbitmqctl("add_vhost", system.vhost)
-        try TestEnvironment.infrastructure.rabbitmqctl("set_permissions", "-p", system.vhost, "guest", ".*", ".*", ".*")
+        // A new virtual host has no permissions: the services' users get theirs again.
+        try system.local.provisionBroker()
         try await eventually(within: .seconds(60), "inventory-service ready again") { await system.readiness("inventory-service")?.status == 200 }
         // Its queues came back with it: stock news published now is taken.
         let checkout = try Checkout()

@@ -25,6 +25,8 @@ final class SystemUnderTest: Sendable {
         var configuration = LocalSystem.Configuration(
             binDirectory: TestEnvironment.binDirectory, amqpURL: TestEnvironment.amqpURL, databaseURL: TestEnvironment.databaseURL)
         configuration.sagaDeadline = sagaDeadline
+        // Every service logs in as its own broker user and database role, as ./infra/dev up runs them.
+        configuration.secrets = TestEnvironment.secrets
         let local = try await LocalSystem.start(
             named: TestEnvironment.uniqueName("e2e"), configuration: configuration, infrastructure: TestEnvironment.infrastructure,
             logger: TestEnvironment.logger("e2e"))
@@ -43,6 +45,10 @@ final class SystemUnderTest: Sendable {
     /// Stops a service with `SIGTERM` and returns how it ended, or `nil` if it was not running.
     @discardableResult
     func terminate(_ service: String) -> LocalSystem.Termination? { local.terminate(LocalSystem.Instance(service)) }
+
+    /// The keys the services run with: the intake's (`ORDERLY_API_KEYS`) and the administrative routes' (`ORDERLY_ADMIN_KEYS`).
+    var apiKey: String? { local.configuration.apiKey }
+    var adminKey: String? { local.configuration.adminKey }
 
     /// The answer of a service's `/health/ready`: its status and body.
     func readiness(_ service: String) async -> (status: Int, body: String)? { await local.readiness(LocalSystem.Instance(service)) }

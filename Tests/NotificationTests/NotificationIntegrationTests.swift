@@ -9,6 +9,8 @@ import Testing
 /// notification-service against the real broker and database, each test on its own schema, queues and mail folder.
 @Suite(.timeLimit(.minutes(1)))
 struct NotificationIntegrationTests {
+    static let secret = WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")!
+
     @Test func anOutcomeBecomesOneMailFileAndOneNotificationSent() async throws {
         let harness = try await NotificationHarness.make()
         let published = try await harness.running(withRelay: true) {
@@ -57,14 +59,17 @@ struct NotificationIntegrationTests {
     @Test func theWebhookReceivesTheBodyWithAValidSignature() async throws {
         let receiver = WebhookReceiver()
         try await receiver.serving { url in
-            let harness = try await NotificationHarness.make(webhook: .init(url: url, secret: "whsec-test", timeout: .seconds(2)))
+            let harness = try await NotificationHarness.make(webhook: .init(url: url, secret: Self.secret.text, timeout: .seconds(2)))
             try await harness.running {
                 try await harness.publishOutcome(.cancelled, orderID: "o-9", reason: "deadline exceeded")
                 try await eventually { try await harness.emitted().count == 1 }
             }
             let request = try #require(receiver.requests.first)
             #expect(receiver.requests.count == 1)
-            #expect(WebhookSignature.isValid(try #require(request.signature), body: request.body, secret: "whsec-test"))
+            // Verified as a Standard Webhooks receiver does: headers, tolerance, signature.
+            try WebhookSignature.verify(
+                id: request.id, timestamp: request.timestamp, signatures: request.signature, body: request.body, secrets: [Self.secret])
+            #expect(request.id == CustomerNotification.id(orderID: "o-9", outcome: .cancelled))
             #expect(request.contentType == "application/json")
             let id = CustomerNotification.id(orderID: "o-9", outcome: .cancelled)
             #expect(request.notificationID == id)
@@ -80,7 +85,7 @@ struct NotificationIntegrationTests {
     @Test func aWebhookFailingTwiceIsRetriedThroughTheTiersAndNotifiesOnce() async throws {
         let receiver = WebhookReceiver(failures: 2)
         try await receiver.serving { url in
-            let harness = try await NotificationHarness.make(webhook: .init(url: url, secret: "whsec-test", timeout: .seconds(2)))
+            let harness = try await NotificationHarness.make(webhook: .init(url: url, secret: Self.secret.text, timeout: .seconds(2)))
             try await harness.running {
                 try await harness.publishOutcome(.completed, orderID: "o-5")
                 try await eventually { try await harness.emitted().count == 1 }
@@ -104,7 +109,7 @@ struct NotificationIntegrationTests {
         let receiver = WebhookReceiver(failures: .max)
         try await receiver.serving { url in
             let harness = try await NotificationHarness.make(
-                webhook: .init(url: url, secret: "whsec-test", timeout: .seconds(2)), tiers: [.milliseconds(100), .milliseconds(200)]
+                webhook: .init(url: url, secret: Self.secret.text, timeout: .seconds(2)), tiers: [.milliseconds(100), .milliseconds(200)]
             )
             try await harness.running {
                 try await harness.publishOutcome(.failed, orderID: "o-3", reason: "card_declined")

@@ -10,6 +10,8 @@ import TestSupport
 final class WebhookReceiver: Sendable {
     struct Received: Sendable {
         var body: [UInt8]
+        var id: String?
+        var timestamp: String?
         var signature: String?
         var notificationID: String?
         var contentType: String?
@@ -33,7 +35,8 @@ final class WebhookReceiver: Sendable {
             let count = self.received.withLock { list in
                 list.append(
                     Received(
-                        body: Array(buffer.readableBytesView), signature: header("X-Orderly-Signature"),
+                        body: Array(buffer.readableBytesView), id: header("webhook-id"), timestamp: header("webhook-timestamp"),
+                        signature: header("webhook-signature"),
                         notificationID: header("X-Orderly-Notification-Id"), contentType: header("Content-Type")
                     )
                 )

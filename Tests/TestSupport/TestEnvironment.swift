@@ -1,6 +1,7 @@
 import Foundation
 import LocalRun
 import Logging
+import Provisioning
 
 /// Where the integration tests find the real broker and database, and how they
 /// restart them.
@@ -8,15 +9,33 @@ import Logging
 /// Everything comes from the environment that `./infra/dev test` sets up, with
 /// defaults that match `./infra/dev up` on loopback.
 public enum TestEnvironment {
-    /// `ORDERLY_AMQP_URL`, default `amqp://guest:guest@127.0.0.1:5672/`.
+    /// `ORDERLY_AMQP_URL`: the operator's (`./infra/dev test` passes it), default `amqp://guest:guest@127.0.0.1:5672/`.
     public static var amqpURL: String {
         ProcessInfo.processInfo.environment["ORDERLY_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
     }
 
-    /// `ORDERLY_DATABASE_URL`, default `postgresql://orderly:orderly@127.0.0.1:5432/orderly`.
+    /// `ORDERLY_DATABASE_URL`: the operator's (`./infra/dev test` passes it), default `postgresql://orderly:orderly@127.0.0.1:5432/orderly`.
     public static var databaseURL: String {
         ProcessInfo.processInfo.environment["ORDERLY_DATABASE_URL"]
             ?? "postgresql://orderly:orderly@127.0.0.1:5432/orderly"
+    }
+
+    /// The secrets `./infra/dev` provisioned the brokers with: `ORDERLY_SECRETS_DIR`, or `.data/secrets` of this checkout.
+    public static var secrets: SecretStore {
+        if let path = ProcessInfo.processInfo.environment["ORDERLY_SECRETS_DIR"] { return SecretStore(directory: URL(fileURLWithPath: path)) }
+        return SecretStore(directory: repositoryRoot.appendingPathComponent(".data/secrets"))
+    }
+
+    /// The broker URL as `user` (a service's own user, the ingress user), with its provisioned password.
+    public static func amqpURL(asUser user: String) throws -> String { try Credentials(secrets: secrets).amqpURL(user: user, base: amqpURL) }
+
+    /// The database URL as `role` (a service's own role), with its provisioned password.
+    public static func databaseURL(asRole role: String) throws -> String {
+        try Credentials(secrets: secrets).databaseURL(role: role, base: databaseURL)
+    }
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     /// A logger for tests: quiet unless `ORDERLY_TEST_LOG_LEVEL` says otherwise.

@@ -3,13 +3,16 @@
 
 print_urls() {
     echo
-    echo "  ORDERLY_AMQP_URL=$AMQP_URL"
-    echo "  ORDERLY_DATABASE_URL=$DATABASE_URL"
+    echo "  rabbitmq              $AMQP_URL"
+    echo "  postgres              $DATABASE_URL"
     local name port
     for name in "${SERVICE_NAMES[@]}"; do
         port="$(service_port "$name")"
         service_running "$name" && printf '  %-21s http://127.0.0.1:%s\n' "$name" "$port"
     done
+    echo
+    echo "  secrets (mode 0600)   $SECRETS_DIR: one file per password and key; operator.env for the CLI"
+    echo "  the intake's API key  curl -H \"Authorization: Bearer \$(cat ${SECRETS_DIR#"$ROOT/"}/api-key)\" ..."
     return 0
 }
 

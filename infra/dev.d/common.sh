@@ -12,8 +12,9 @@ set_ports() {
     PG_PORT="$2"
     # Erlang distribution port, fixed so it can be bound to loopback and checked like any other port.
     RABBIT_DIST_PORT="${ORDERLY_RABBITMQ_DIST_PORT:-$((AMQP_PORT + 20000))}"
-    AMQP_URL="amqp://guest:guest@127.0.0.1:${AMQP_PORT}/"
-    DATABASE_URL="postgresql://orderly:orderly@127.0.0.1:${PG_PORT}/orderly"
+    # Where the brokers are, as shown: the passwords are secrets (secrets.sh), never printed.
+    AMQP_URL="amqp://orderly@127.0.0.1:${AMQP_PORT}/"
+    DATABASE_URL="postgresql://orderly@127.0.0.1:${PG_PORT}/orderly"
     # A second checkout on other ports must not collide with ours in epmd.
     if [[ "$AMQP_PORT" == 5672 ]]; then RABBIT_NODE="orderly@localhost"; else RABBIT_NODE="orderly-${AMQP_PORT}@localhost"; fi
 }
@@ -32,7 +33,7 @@ for s in "${SERVICES[@]}"; do SERVICE_NAMES+=("${s%%:*}"); done
 SERVICE_ROLES=(gateway orders payments inventory notifications)
 
 # Resolved by init_paths once the data folder exists.
-DATA="" RMQ_DIR="" PG_DIR="" SVC_DIR=""
+DATA="" RMQ_DIR="" PG_DIR="" SVC_DIR="" SECRETS_DIR=""
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -171,6 +172,7 @@ init_paths() {
     RMQ_DIR="$DATA/rabbitmq"
     PG_DIR="$DATA/postgres"
     SVC_DIR="$DATA/services"
+    SECRETS_DIR="$DATA/secrets"
 }
 
 check_http_port_base() {

@@ -3,18 +3,21 @@
 
 # pkg-config: how SwiftPM finds librabbitmq and libpq (the Swift install guide lists it, but a machine may lack it).
 DEB_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config)
+# Only 'test' needs these: docker-compose validates compose.yaml (no Docker engine runs here).
+TEST_PACKAGES=(docker-compose)
 
 missing_packages() {
     local pkg
-    for pkg in "${DEB_PACKAGES[@]}"; do
+    for pkg in "${DEB_PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || echo "$pkg"
     done
 }
 
+# ensure_packages [EXTRA...]: installs what is missing of DEB_PACKAGES and EXTRA.
 ensure_packages() {
     command -v dpkg-query >/dev/null || return 0 # not Debian: trust the developer
     local missing
-    mapfile -t missing < <(missing_packages)
+    mapfile -t missing < <(missing_packages "$@")
     ((${#missing[@]})) || return 0
     is_root || die "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
 

@@ -71,25 +71,20 @@ psql_admin() {
 
 pg_ready() { "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -d postgres -U postgres; }
 
-# Creates the roles, the database and the service schemas that are missing; changes nothing else.
+# The operator's role (the database's owner, which may create databases and roles) and the
+# database, with the operator's password from the secrets. The services' roles and schemas are
+# 'orderly system provision's, from the catalog, so that this script and the containers' init
+# (infra/docker/postgres-init.sh) cannot drift apart.
 ensure_roles() {
-    psql_admin <<'SQL'
-SELECT 'CREATE ROLE orderly LOGIN CREATEDB CREATEROLE PASSWORD ''orderly'''
-WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'orderly') \gexec
-SELECT 'CREATE DATABASE orderly OWNER orderly'
-WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'orderly') \gexec
-SQL
-    # Each service logs in as its own role, which owns its schema and nothing else.
-    local role
-    for role in "${SERVICE_ROLES[@]}"; do
-        psql_admin -d orderly <<SQL
+    psql_admin <<SQL
 SET client_min_messages TO warning;
-SELECT 'CREATE ROLE $role LOGIN PASSWORD ''$role'''
-WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') \gexec
-CREATE SCHEMA IF NOT EXISTS $role AUTHORIZATION $role;
-REVOKE ALL ON SCHEMA $role FROM PUBLIC;
+\\set password '$(secret "postgres-$OPERATOR_USER")'
+SELECT 'CREATE ROLE $OPERATOR_USER LOGIN CREATEDB CREATEROLE'
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$OPERATOR_USER') \\gexec
+ALTER ROLE $OPERATOR_USER WITH LOGIN CREATEDB CREATEROLE PASSWORD :'password';
+SELECT 'CREATE DATABASE orderly OWNER $OPERATOR_USER'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'orderly') \\gexec
 SQL
-    done
 }
 
 start_postgres() {

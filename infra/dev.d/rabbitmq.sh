@@ -58,7 +58,7 @@ listeners.tcp.default = 127.0.0.1:$AMQP_PORT
 distribution.listener.interface = 127.0.0.1
 distribution.listener.port_range.min = $RABBIT_DIST_PORT
 distribution.listener.port_range.max = $RABBIT_DIST_PORT
-# guest may log in, but only over loopback (the default, stated here on purpose).
+# 'orderly system provision' deletes guest; until it has run, guest may log in only over loopback.
 loopback_users.guest = true
 # Dead peers must be noticed quickly: fault tests kill processes.
 heartbeat = 10

@@ -166,16 +166,19 @@ start_service() {
     require_port_free "$port" "$name"
     mkdir -p "$SVC_DIR"
     info "starting $name (http://127.0.0.1:$port)"
-    local log="$SVC_DIR/$name.log" role
-    role="$(service_role "$name")"
+    local log="$SVC_DIR/$name.log" amqp_url database_url
+    # Each service logs in as itself: its own broker user and database role (provisioned by up).
+    amqp_url="$(service_amqp_url "$name")"
+    database_url="$(service_database_url "$name")"
     printf '\n=== infra/dev start %s ===\n' "$(date -Is)" >>"$log"
     # setsid: the supervisor and its service must outlive this script and the terminal or
     # test process that ran it. CLEAN_SIGNALS twice: the supervisor must take SIGTERM, and
     # bash starts its background children (the service) with SIGINT and SIGQUIT ignored.
-    # ORDERLY_HTTP_PORT is how infra/dev tells a service its port.
+    # ORDERLY_HTTP_PORT is how infra/dev tells a service its port. The intake asks for the API key,
+    # administrative routes for the admin key (both under $SECRETS_DIR).
     setsid "${CLEAN_SIGNALS[@]}" bash "$SUPERVISE" "$name" "$SVC_DIR" -- \
-        "${CLEAN_SIGNALS[@]}" env ORDERLY_AMQP_URL="$AMQP_URL" ORDERLY_HTTP_PORT="$port" \
-        ORDERLY_DATABASE_URL="postgresql://$role:$role@127.0.0.1:$PG_PORT/orderly" \
+        "${CLEAN_SIGNALS[@]}" env ORDERLY_AMQP_URL="$amqp_url" ORDERLY_HTTP_PORT="$port" \
+        ORDERLY_DATABASE_URL="$database_url" ORDERLY_API_KEYS="$(secret api-key)" ORDERLY_ADMIN_KEYS="$(secret admin-key)" \
         ORDERLY_GATEWAY_URL="http://127.0.0.1:$(service_port gateway-sim)" ORDERLY_MAIL_DIR="$DATA/mail" \
         "$bin/$name" >>"$log" 2>&1 </dev/null 9>&- &
     sup=$!
@@ -208,20 +211,6 @@ start_service() {
     note "$name ready (pid $(service_pid "$name"), supervisor $sup)"
 }
 
-# The whole contract's exchanges, queues, tiers and bindings, before any service starts:
-# each service declares only the queues it consumes from, so until all of them had run
-# once, an event could find no queue bound for it.
-declare_topology() {
-    local bin="$1" out
-    [[ -x "$bin/orderly" ]] || die "the release build has no $bin/orderly to declare the topology with"
-    info "declaring the topology (orderly topology declare)"
-    if ! out="$(cd "$ROOT" && timeout "$READY_TIMEOUT" "$bin/orderly" topology declare --amqp-url "$AMQP_URL" 2>&1 9>&-)"; then
-        printf '%s\n' "$out" >&2
-        die "orderly topology declare failed against $AMQP_URL (output above); the services were not started"
-    fi
-    note "$out"
-}
-
 start_services() {
     # Until the package declares a service, a release build is time spent for nothing.
     service_declared || return 0
@@ -234,7 +223,10 @@ start_services() {
     build_services
     local bin
     bin="$(release_bin_dir)"
-    declare_topology "$bin"
+    # Users, permissions, the whole topology (each service declares only the queues it consumes
+    # from, so until all of them had run once an event could find no queue bound for it), roles
+    # and schemas, before any service starts.
+    provision "$bin"
     for name in "${SERVICE_NAMES[@]}"; do
         if [[ -x "$bin/$name" ]]; then start_service "$name" "$bin"; fi
     done

@@ -106,15 +106,21 @@ cmd_test() {
         trap 'with_lock stop_rabbitmq; with_lock stop_postgres' EXIT
     fi
 
-    export ORDERLY_AMQP_URL="$AMQP_URL" ORDERLY_DATABASE_URL="$DATABASE_URL" ORDERLY_DEV="$DEV_SCRIPT"
+    # The tests log in as the operator; tests that act as a service, or run services as processes,
+    # read that service's password from the secrets the provisioning below made.
+    ORDERLY_AMQP_URL="$(operator_amqp_url)" ORDERLY_DATABASE_URL="$(operator_database_url)"
+    export ORDERLY_AMQP_URL ORDERLY_DATABASE_URL ORDERLY_DEV="$DEV_SCRIPT" ORDERLY_SECRETS_DIR="$SECRETS_DIR"
     export ORDERLY_DATA_DIR="$DATA" ORDERLY_AMQP_PORT="$AMQP_PORT" ORDERLY_PG_PORT="$PG_PORT"
+    # compose.yaml is validated with docker-compose, which the packages phase installs.
+    export ORDERLY_REQUIRE_DOCKER_COMPOSE=1
 
-    phase "packages" ensure_packages || { summary; exit 1; }
+    phase "packages" ensure_packages "${TEST_PACKAGES[@]}" || { summary; exit 1; }
     phase "rabbitmq + postgres" with_lock start_brokers || { summary; exit 1; }
     phase "swift format lint" in_root swift format lint --strict --recursive Sources Tests Package.swift || true
     phase "swift build --build-tests" in_root swift build --build-tests || { summary; exit 1; }
     ORDERLY_BIN_DIR="$(cd "$ROOT" && swift build --show-bin-path)"
     export ORDERLY_BIN_DIR
+    phase "provision" with_lock provision "$ORDERLY_BIN_DIR" || { summary; exit 1; }
     phase "tests (parallel)" in_root swift test --skip-build --parallel --skip Fault --skip EndToEnd || true
     # The end-to-end suites start every service as a process: alone, they do not starve each other's deadlines.
     phase "end-to-end tests" in_root swift test --skip-build --filter EndToEnd --skip Fault || true

@@ -3,6 +3,7 @@ import Chaos
 import Foundation
 import LocalRun
 import Logging
+import Provisioning
 
 /// `orderly chaos`: a fault run against a whole system of its own on the local RabbitMQ and PostgreSQL.
 struct ChaosCommand: AsyncParsableCommand {
@@ -30,6 +31,8 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Where the service executables are (default: next to this one).") var binDirectory: String?
     @Option(help: "Where to write the JSON report (default: .data/chaos/<run>.json).") var report: String?
     @Flag(help: "Keep the virtual host, the database and the logs afterwards.") var keep = false
+    @Option(help: "The installation's secrets: each service then logs in as its own broker user and database role.")
+    var secrets = Environment.value("ORDERLY_SECRETS_DIR") ?? "\(Environment.value("ORDERLY_DATA_DIR") ?? ".data")/secrets"
 
     func run() async throws {
         let binDirectory = URL(fileURLWithPath: self.binDirectory ?? Self.ownDirectory.path)
@@ -40,6 +43,7 @@ struct ChaosCommand: AsyncParsableCommand {
             binDirectory: binDirectory, amqpURL: connection.amqpURL, databaseURL: connection.databaseURL)
         systemConfiguration.replicas = replicas
         systemConfiguration.sagaDeadline = .seconds(sagaDeadline)
+        if FileManager.default.fileExists(atPath: secrets) { systemConfiguration.secrets = SecretStore(directory: URL(fileURLWithPath: secrets)) }
         var options = ChaosRun.Options(system: systemConfiguration)
         options.orders = orders
         options.rate = rate

@@ -1,12 +1,15 @@
 import ArgumentParser
+import Foundation
 
-/// The operator's command line: topology, stock, ingress events, parked messages and benchmarks.
+/// The operator's command line: provisioning, topology, stock, ingress events, parked messages and benchmarks.
 @main
 struct Orderly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orderly",
         abstract: "Operate an Orderly installation.",
-        subcommands: [TopologyCommand.self, StockCommand.self, PublishCommand.self, DeadLettersCommand.self, ChaosCommand.self, Bench.self]
+        subcommands: [
+            SystemCommand.self, TopologyCommand.self, StockCommand.self, PublishCommand.self, DeadLettersCommand.self, ChaosCommand.self, Bench.self,
+        ]
     )
 }
 
@@ -19,11 +22,27 @@ struct ConnectionOptions: ParsableArguments {
     var databaseURL = Environment.value("ORDERLY_DATABASE_URL") ?? "postgresql://orderly:orderly@127.0.0.1:5432/orderly"
 }
 
+/// Settings from the environment, else from the operator's file that `./infra/dev up` writes
+/// (`$ORDERLY_DATA_DIR/secrets/operator.env`, by default `.data/secrets/operator.env` under the
+/// current folder), so that the CLI run from the repository finds the local installation's
+/// broker and database, and logs in as the operator, without a variable set by hand.
 enum Environment {
     static func value(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        return String(cString: value)
+        if let value = getenv(name) { return String(cString: value) }
+        return operatorFile[name]
     }
+
+    /// The `NAME=value` lines of the operator's file; empty when there is none.
+    static let operatorFile: [String: String] = {
+        let data = getenv("ORDERLY_DATA_DIR").map { String(cString: $0) } ?? ".data"
+        guard let text = try? String(contentsOfFile: data + "/secrets/operator.env", encoding: .utf8) else { return [:] }
+        var values: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return values
+    }()
 }
 
 #if canImport(Glibc)

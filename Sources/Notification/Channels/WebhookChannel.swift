@@ -3,14 +3,16 @@ import Foundation
 import Messaging
 import NIOCore
 
-/// POSTs each notification as JSON to a configured URL, signed with a shared secret.
+/// POSTs each notification as JSON to a configured URL, signed as Standard Webhooks have it.
 ///
-/// Headers: `Content-Type: application/json`, `X-Orderly-Signature: sha256=<hex HMAC-SHA256 of the
-/// body>` (see ``WebhookSignature``) and `X-Orderly-Notification-Id`, by which the receiver
-/// deduplicates the repeats that at-least-once delivery brings.
+/// Headers: `Content-Type: application/json`, `webhook-id` (the notification's id, the same on
+/// every retry, by which the receiver deduplicates the repeats that at-least-once delivery brings),
+/// `webhook-timestamp` and `webhook-signature` (see ``WebhookSignature``), and
+/// `X-Orderly-Notification-Id`, the same id under its earlier name.
 public struct WebhookChannel: NotificationChannel {
     public var name: String { "webhook" }
     public let url: String
+    /// The shared secret, `whsec_<base64>` (``WebhookSecret``).
     public let secret: String
     public let timeout: Duration
     let client: HTTPClient
@@ -25,13 +27,19 @@ public struct WebhookChannel: NotificationChannel {
     }
 
     /// - Throws: ``TransientFailure`` when the receiver answers other than 2xx, does not answer
-    ///   within the timeout, or cannot be reached.
+    ///   within the timeout, or cannot be reached; ``PermanentFailure`` when the secret is not a
+    ///   Standard Webhooks secret (the settings refuse one at start).
     public func send(_ notification: CustomerNotification) async throws {
+        guard let key = WebhookSecret(secret) else {
+            throw PermanentFailure("the webhook secret is not whsec_ followed by base64 of 24 to 64 bytes")
+        }
         let body = try WebhookPayload(notification).encoded()
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: WebhookSignature.headerName, value: WebhookSignature.sign(body: body, secret: secret))
+        for header in WebhookSignature.headers(id: notification.id, body: body, secret: key) {
+            request.headers.add(name: header.name, value: header.value)
+        }
         request.headers.add(name: Self.notificationIDHeader, value: notification.id)
         request.body = .bytes(ByteBuffer(bytes: body))
         let response: HTTPClientResponse

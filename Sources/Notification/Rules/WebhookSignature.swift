@@ -1,40 +1,125 @@
 import Crypto
+import Foundation
 
-/// The `X-Orderly-Signature` of a webhook body: `sha256=` and the lowercase hex HMAC-SHA256 of the
-/// exact body bytes, keyed with the shared secret.
+/// Webhook signatures as the Standard Webhooks specification has them
+/// (<https://www.standardwebhooks.com>), so that receivers can verify deliveries with the libraries
+/// that exist for it, and reject stale or replayed ones.
 ///
-/// A receiver recomputes it over the raw body it got and compares in constant time
-/// (``isValid(_:body:secret:)``) before trusting the body.
+/// Every delivery carries three headers:
+///
+/// | header | value |
+/// | --- | --- |
+/// | `webhook-id` | the notification's id: the same for every retry of one notification, so receivers deduplicate by it |
+/// | `webhook-timestamp` | when this attempt was sent, in whole seconds since 1970 |
+/// | `webhook-signature` | `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`; several, separated by spaces, while a secret is rotated |
+///
+/// The key is the shared secret, written `whsec_<base64 of the key bytes>` (``WebhookSecret``).
+///
+/// A receiver checks, with ``verify(id:timestamp:signatures:body:secrets:now:tolerance:)``: that the
+/// timestamp is within the tolerance of its clock (5 minutes by default), so that a captured request
+/// cannot be sent again later; that one of the signatures is the one it computes over the exact
+/// bytes it received, compared in constant time; and, to refuse a replay inside the window, that it
+/// has not seen the `webhook-id` before.
 public enum WebhookSignature {
-    public static let headerName = "X-Orderly-Signature"
+    public static let idHeader = "webhook-id"
+    public static let timestampHeader = "webhook-timestamp"
+    public static let signatureHeader = "webhook-signature"
+    /// How far a delivery's timestamp may be from the receiver's clock, either way.
+    public static let defaultTolerance: Duration = .seconds(300)
 
-    /// The header value for `body`.
-    public static func sign(body: some Sequence<UInt8>, secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(body), using: SymmetricKey(data: Array(secret.utf8)))
-        return "sha256=" + mac.map { hex($0) }.joined()
+    /// The `webhook-signature` value of one delivery: `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`.
+    public static func sign(id: String, timestamp: Int64, body: some Sequence<UInt8>, secret: WebhookSecret) -> String {
+        "v1," + Data(mac(id: id, timestamp: timestamp, body: Array(body), key: secret.key)).base64EncodedString()
     }
 
-    /// Whether `signature` is the header value for `body`, compared in constant time.
-    public static func isValid(_ signature: String, body: some Sequence<UInt8>, secret: String) -> Bool {
-        guard signature.hasPrefix("sha256="), let mac = bytes(fromHex: signature.dropFirst("sha256=".count)), mac.count == 32 else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Array(body), using: SymmetricKey(data: Array(secret.utf8)))
+    /// The three headers of a delivery sent at `date`.
+    public static func headers(id: String, date: Date = Date(), body: some Sequence<UInt8>, secret: WebhookSecret) -> [(name: String, value: String)]
+    {
+        let timestamp = Int64(date.timeIntervalSince1970.rounded(.down))
+        return [
+            (idHeader, id), (timestampHeader, String(timestamp)), (signatureHeader, sign(id: id, timestamp: timestamp, body: body, secret: secret)),
+        ]
     }
 
-    private static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-    }
-
-    private static func bytes(fromHex text: Substring) -> [UInt8]? {
-        guard text.count.isMultiple(of: 2) else { return nil }
-        var result: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-            result.append(byte)
-            index = next
+    /// Checks a delivery as a receiver must before it trusts the body.
+    ///
+    /// - Parameters:
+    ///   - id, timestamp, signatures: the values of `webhook-id`, `webhook-timestamp` and `webhook-signature`.
+    ///   - body: the raw bytes received, before any parsing.
+    ///   - secrets: every secret currently accepted (more than one while a secret is rotated).
+    ///   - now: the receiver's clock.
+    /// - Throws: ``WebhookVerificationError`` saying which check failed.
+    public static func verify(
+        id: String?, timestamp: String?, signatures: String?, body: some Sequence<UInt8>, secrets: [WebhookSecret], now: Date = Date(),
+        tolerance: Duration = defaultTolerance
+    ) throws(WebhookVerificationError) {
+        guard let id, !id.isEmpty, let timestamp, let signatures else { throw .missingHeaders }
+        guard let seconds = Int64(timestamp) else { throw .malformedTimestamp }
+        let skew = Double(seconds) - now.timeIntervalSince1970
+        let allowed = Double(tolerance.components.seconds)
+        guard skew >= -allowed else { throw .tooOld }
+        guard skew <= allowed else { throw .tooNew }
+        let bytes = Array(body)
+        let expected = secrets.map { mac(id: id, timestamp: seconds, body: bytes, key: $0.key) }
+        var matched = false
+        for signature in signatures.split(separator: " ") {
+            let parts = signature.split(separator: ",", maxSplits: 1)
+            guard parts.count == 2, parts[0] == "v1", let presented = Data(base64Encoded: String(parts[1])) else { continue }
+            for mac in expected where constantTimeEquals(mac, Array(presented)) { matched = true }
         }
-        return result
+        guard matched else { throw .noMatchingSignature }
+    }
+
+    static func mac(id: String, timestamp: Int64, body: [UInt8], key: [UInt8]) -> [UInt8] {
+        let signed = Array("\(id).\(timestamp).".utf8) + body
+        return Array(HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: key)))
+    }
+
+    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}
+
+/// A Standard Webhooks secret: `whsec_` and the base64 of the key bytes (at least 24 of them).
+///
+/// Make one with `echo "whsec_$(openssl rand -base64 32)"`.
+public struct WebhookSecret: Sendable, Hashable {
+    public static let prefix = "whsec_"
+    public let key: [UInt8]
+
+    /// Reads a secret; `nil` when it is not `whsec_` followed by base64 of 24 to 64 bytes.
+    public init?(_ text: String) {
+        guard text.hasPrefix(Self.prefix), let key = Data(base64Encoded: String(text.dropFirst(Self.prefix.count))), (24...64).contains(key.count)
+        else { return nil }
+        self.key = Array(key)
+    }
+
+    /// The secret as it is written: `whsec_<base64>`.
+    public var text: String { Self.prefix + Data(key).base64EncodedString() }
+}
+
+/// Why a webhook delivery is not to be trusted.
+public enum WebhookVerificationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// `webhook-id`, `webhook-timestamp` or `webhook-signature` is missing.
+    case missingHeaders
+    case malformedTimestamp
+    /// Older than the tolerance: possibly a captured request sent again.
+    case tooOld
+    /// Further in the future than the tolerance.
+    case tooNew
+    /// No `v1` signature is the one computed with any accepted secret.
+    case noMatchingSignature
+
+    public var description: String {
+        switch self {
+        case .missingHeaders: "webhook-id, webhook-timestamp and webhook-signature are required"
+        case .malformedTimestamp: "webhook-timestamp is not a whole number of seconds"
+        case .tooOld: "webhook-timestamp is older than the tolerance"
+        case .tooNew: "webhook-timestamp is further in the future than the tolerance"
+        case .noMatchingSignature: "no signature in webhook-signature matches"
+        }
     }
 }

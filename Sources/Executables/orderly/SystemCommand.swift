@@ -1,0 +1,162 @@
+import ArgumentParser
+import Contracts
+import Foundation
+import Logging
+import Provisioning
+
+/// `orderly system`: the system catalog, and the provisioning that applies it.
+struct SystemCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "system",
+        abstract: "Provision users, permissions, roles and schemas from the system catalog, or print what it generates.",
+        subcommands: [Provision.self, Definitions.self, SQL.self, Env.self, Show.self]
+    )
+
+    struct SecretOptions: ParsableArguments {
+        @Option(help: "The folder of the installation's secrets, one file each, made there (mode 0600) when missing.")
+        var secrets = Environment.value("ORDERLY_SECRETS_DIR") ?? ".data/secrets"
+
+        var store: SecretStore { SecretStore(directory: URL(fileURLWithPath: secrets)) }
+    }
+
+    struct Provision: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or update every broker user, permission and the topology, and every database role and schema (idempotent).",
+            discussion: """
+                RabbitMQ is provisioned through rabbitmqctl (definitions imported from standard input; guest deleted), \
+                PostgreSQL through --database-url, which must be the database's owner (the operator) or a superuser. \
+                Passwords are read from --secrets, and made there when missing.
+                """
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var secretOptions: SecretOptions
+
+        @Option(help: "The RabbitMQ virtual host.")
+        var vhost = SystemCatalog.virtualHost
+
+        @Option(help: "How to run rabbitmqctl against the broker, as words separated by spaces (e.g. './infra/dev rabbitmqctl').")
+        var rabbitmqctl = "rabbitmqctl"
+
+        @Flag(help: "Leave RabbitMQ alone.")
+        var skipBroker = false
+
+        @Flag(help: "Leave PostgreSQL alone.")
+        var skipDatabase = false
+
+        func run() async throws {
+            let provisioner = Provisioner(secrets: secretOptions.store)
+            if !skipBroker {
+                let command = rabbitmqctl.split(separator: " ").map(String.init)
+                guard !command.isEmpty else { throw ValidationError("--rabbitmqctl is empty") }
+                print(try provisioner.provisionBroker(virtualHost: vhost) { arguments, input in try Self.run(command + arguments, input: input) })
+            }
+            if !skipDatabase {
+                var logger = Logger(label: "orderly")
+                logger.logLevel = .warning
+                print(try await provisioner.provisionDatabase(adminURL: connection.databaseURL, logger: logger))
+            }
+        }
+
+        /// Runs a command with `input` on its standard input; its standard output, or an error with its status.
+        static func run(_ command: [String], input: Data?) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = command
+            let output = Pipe()
+            let feed = Pipe()
+            process.standardOutput = output
+            process.standardInput = input == nil ? FileHandle.nullDevice : feed
+            try process.run()
+            if let input {
+                feed.fileHandleForWriting.write(input)
+                try feed.fileHandleForWriting.close()
+            }
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw ValidationError("\(command.joined(separator: " ")) exited with status \(process.terminationStatus): \(text)")
+            }
+            return text
+        }
+    }
+
+    struct Definitions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the RabbitMQ definitions: users, permissions and the whole topology.",
+            discussion: """
+                Without --secrets, each password hash is the name of the variable that holds the password \
+                ($ORDERLY_AMQP_PASSWORD_<USER>): the template committed as infra/rabbitmq/definitions.json, which \
+                infra/rabbitmq/entrypoint.sh fills in when the container starts. With --secrets, the real hashes.
+                """
+        )
+        @Option(help: "Fill in the hashes of the passwords in this folder of secrets (made there when missing).")
+        var secrets: String?
+
+        @Option(help: "The RabbitMQ virtual host.")
+        var vhost = SystemCatalog.virtualHost
+
+        func run() throws {
+            let definitions = BrokerDefinitions.catalog(virtualHost: vhost)
+            if let secrets {
+                print(
+                    definitions.json(passwords: try definitions.passwordHashes(from: SecretStore(directory: URL(fileURLWithPath: secrets)))),
+                    terminator: "")
+            } else {
+                print(definitions.json(passwords: .variables), terminator: "")
+            }
+        }
+    }
+
+    struct SQL: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sql",
+            abstract: "Print the PostgreSQL provisioning script with psql variables for the passwords (infra/postgres/provision.sql).")
+
+        func run() { print(DatabaseScript().psqlScript, terminator: "") }
+    }
+
+    struct Env: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a .env for compose.yaml with a fresh random value for every password and key.",
+            discussion:
+                "Run it once: `orderly system env > .env`. Running it again makes other values, which a provisioned installation does not take."
+        )
+
+        func run() {
+            print("# Made by `orderly system env`: every password and key of compose.yaml, random. Never commit it.")
+            for user in SystemCatalog.brokerUsers { print("\(user.passwordVariable)=\(SecretStore.generate())") }
+            for role in SystemCatalog.databaseRoles { print("\(role.passwordVariable)=\(SecretStore.generate())") }
+            print("ORDERLY_API_KEYS=\(SecretStore.generate())")
+            print("ORDERLY_ADMIN_KEYS=\(SecretStore.generate())")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the catalog: processes, broker users with their permissions, database roles.")
+
+        func run() {
+            print("process               port  schema         role           broker user")
+            for service in SystemCatalog.all {
+                print(
+                    [
+                        service.name.padded(22), String(service.httpPort).padded(6), service.schema.padded(15), service.databaseRole.padded(15),
+                        service.brokerUser,
+                    ]
+                    .joined())
+            }
+            print("\nbroker user           configure / write / read")
+            for user in SystemCatalog.brokerUsers {
+                print(
+                    user.name.padded(22) + "\(user.permissions.configure)\n" + "".padded(22) + "\(user.permissions.write)\n" + "".padded(22)
+                        + user.permissions.read)
+            }
+            print("\ndatabase role         schema")
+            for role in SystemCatalog.databaseRoles { print(role.name.padded(22) + (role.schema ?? "(owns the database)")) }
+        }
+    }
+}
+
+extension String {
+    fileprivate func padded(_ width: Int) -> String { padding(toLength: max(width, count + 1), withPad: " ", startingAt: 0) }
+}
