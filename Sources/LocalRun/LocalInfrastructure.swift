@@ -55,7 +55,10 @@ public struct LocalInfrastructure: Sendable {
     public func restart(_ process: Process, quiet: Bool = false) throws { try run(["restart", process.rawValue], quiet: quiet) }
 
     /// `rabbitmqctl` against the project's node, its output discarded.
-    public func rabbitmqctl(_ arguments: String...) throws { try run(["rabbitmqctl"] + arguments, quiet: true) }
+    public func rabbitmqctl(_ arguments: String...) throws { try run(["rabbitmqctl"] + Self.bounded + arguments, quiet: true) }
+
+    /// How long a `rabbitmqctl` command may wait for the node: a wedged node fails the command instead of hanging it.
+    static let bounded = ["--timeout", "120"]
 
     /// `rabbitmqctl` against the project's node with `input` on its standard input; its standard output.
     ///
@@ -63,7 +66,7 @@ public struct LocalInfrastructure: Sendable {
     public func rabbitmqctl(_ arguments: [String], input: Data?) throws -> String {
         let process = Foundation.Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, "rabbitmqctl"] + arguments
+        process.arguments = [script, "rabbitmqctl"] + Self.bounded + arguments
         let output = Pipe()
         let feed = Pipe()
         process.standardOutput = output

@@ -98,7 +98,7 @@ public final class LocalSystem: Sendable {
     public static func start(named name: String, configuration: Configuration, infrastructure: LocalInfrastructure, logger: Logger)
         async throws -> LocalSystem
     {
-        try infrastructure.rabbitmqctl("add_vhost", name)
+        try brokerAdministration.withLock { _ in try infrastructure.rabbitmqctl("add_vhost", name) }
         let admin = PostgresPool(configuration: try PostgresConfiguration(url: configuration.databaseURL), size: 1, logger: logger)
         defer { Task { await admin.close() } }
         try await admin.execute("CREATE DATABASE \(identifier: name)")
@@ -125,6 +125,15 @@ public final class LocalSystem: Sendable {
     /// ``Configuration/secrets``, each service's user its permissions from the catalog, and declares
     /// the topology there. Idempotent: a test that deleted and added the virtual host again calls it.
     public func provisionBroker() throws {
+        // RabbitMQ 3.10 can wedge when definitions are imported into several virtual hosts at once (as
+        // suites that start their systems together would do): one import at a time per process.
+        try Self.brokerAdministration.withLock { _ in try provisionBrokerNow() }
+    }
+
+    /// Serializes what this process asks of `rabbitmqctl` about virtual hosts.
+    static let brokerAdministration = Mutex(())
+
+    private func provisionBrokerNow() throws {
         let user = URLComponents(string: configuration.amqpURL)?.user ?? "guest"
         try infrastructure.rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
         guard let secrets = configuration.secrets else { return }
@@ -147,7 +156,7 @@ public final class LocalSystem: Sendable {
     /// Stops every instance gracefully, then removes the virtual host and the database.
     public func stop(logger: Logger) async {
         for instance in instances.reversed() { terminate(instance) }
-        try? infrastructure.rabbitmqctl("delete_vhost", name)
+        Self.brokerAdministration.withLock { _ in _ = try? infrastructure.rabbitmqctl("delete_vhost", name) }
         if let admin = try? PostgresPool(configuration: PostgresConfiguration(url: configuration.databaseURL), size: 1, logger: logger) {
             _ = try? await admin.execute("DROP DATABASE IF EXISTS \(identifier: name) WITH (FORCE)")
             await admin.close()

@@ -152,7 +152,10 @@ stop_rabbitmq() {
     kill -TERM "$pid" 2>/dev/null || true
     if ! wait_for 10 "rabbitmq to exit" pid_gone "$pid"; then
         note "rabbitmq ignores SIGTERM; asking it with rabbitmqctl shutdown"
-        rabbitmqctl_ -q shutdown >/dev/null 2>&1 || true
+        # Bounded: a wedged node can keep the CLI waiting for ever, and then it is killed below.
+        rabbitmqctl_ -q --timeout 30 shutdown >/dev/null 2>&1 &
+        local asking=$!
+        wait_for 35 "rabbitmqctl shutdown" pid_gone "$asking" || kill -KILL "$asking" 2>/dev/null || true
     fi
     if ! wait_for 50 "rabbitmq to exit" pid_gone "$pid"; then
         warn "rabbitmq did not stop within 60s; killing it"

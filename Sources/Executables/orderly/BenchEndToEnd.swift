@@ -26,17 +26,11 @@ extension Bench {
         @Flag(help: "Search for the highest rate that keeps up.") var search = false
         @Option(help: "The end-to-end p99 bound of --search, in milliseconds.") var p99Bound = 1000
         @Flag(help: "Measure the machine's commit and publish limits too.") var limits = false
-        @Option(help: "Instances of each service.") var replicas = 1
-        @Option(help: "Where the service executables are (default: next to this one).") var binDirectory: String?
+        @OptionGroup var local: LocalSystemOptions
         @Option(help: "Where to write bench-<run>.json, .md and .svg.") var output = "."
 
         func run() async throws {
-            let binDirectory = URL(fileURLWithPath: self.binDirectory ?? ChaosCommand.ownDirectory.path)
-            guard let infrastructure = LocalInfrastructure.find(near: binDirectory) else {
-                throw ValidationError("infra/dev not found: run from the repository, or set ORDERLY_DEV")
-            }
-            var system = LocalSystem.Configuration(binDirectory: binDirectory, amqpURL: connection.amqpURL, databaseURL: connection.databaseURL)
-            system.replicas = replicas
+            var (system, infrastructure) = try local.system(on: connection)
             system.logLevel = "warning"
             var options = BenchRun.Options(system: system)
             options.rate = rate

@@ -3,7 +3,6 @@ import Chaos
 import Foundation
 import LocalRun
 import Logging
-import Provisioning
 
 /// `orderly chaos`: a fault run against a whole system of its own on the local RabbitMQ and PostgreSQL.
 struct ChaosCommand: AsyncParsableCommand {
@@ -23,27 +22,17 @@ struct ChaosCommand: AsyncParsableCommand {
 
     @Option(help: "Orders to place.") var orders = 300
     @Option(help: "Orders placed per second.") var rate = 10.0
-    @Option(help: "Instances of each service, competing on the same queues.") var replicas = 1
     @Option(help: "Faults drawn at random on top of one of each kind.") var extraFaults = 4
     @Option(help: "The seed of the plan, to repeat a run.") var seed: UInt64?
     @Option(help: "The saga deadline the services run with, in seconds.") var sagaDeadline = 300
     @Option(help: "How long to wait for quiescence after the load, in seconds.") var quiescenceTimeout = 600
-    @Option(help: "Where the service executables are (default: next to this one).") var binDirectory: String?
     @Option(help: "Where to write the JSON report (default: .data/chaos/<run>.json).") var report: String?
     @Flag(help: "Keep the virtual host, the database and the logs afterwards.") var keep = false
-    @Option(help: "The installation's secrets: each service then logs in as its own broker user and database role.")
-    var secrets = Environment.value("ORDERLY_SECRETS_DIR") ?? "\(Environment.value("ORDERLY_DATA_DIR") ?? ".data")/secrets"
+    @OptionGroup var local: LocalSystemOptions
 
     func run() async throws {
-        let binDirectory = URL(fileURLWithPath: self.binDirectory ?? Self.ownDirectory.path)
-        guard let infrastructure = LocalInfrastructure.find(near: binDirectory) else {
-            throw ValidationError("infra/dev not found: run from the repository, or set ORDERLY_DEV")
-        }
-        var systemConfiguration = LocalSystem.Configuration(
-            binDirectory: binDirectory, amqpURL: connection.amqpURL, databaseURL: connection.databaseURL)
-        systemConfiguration.replicas = replicas
+        var (systemConfiguration, infrastructure) = try local.system(on: connection)
         systemConfiguration.sagaDeadline = .seconds(sagaDeadline)
-        if FileManager.default.fileExists(atPath: secrets) { systemConfiguration.secrets = SecretStore(directory: URL(fileURLWithPath: secrets)) }
         var options = ChaosRun.Options(system: systemConfiguration)
         options.orders = orders
         options.rate = rate
@@ -68,8 +57,4 @@ struct ChaosCommand: AsyncParsableCommand {
         if !report.passed { throw ExitCode(1) }
     }
 
-    /// The folder of this executable, where `swift build` puts the services too.
-    static var ownDirectory: URL {
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-    }
 }

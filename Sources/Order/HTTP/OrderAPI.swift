@@ -17,11 +17,14 @@ public struct OrderAPI: Sendable {
     public let saga: OrderSaga
     public let pool: PostgresPool
     public let configuration: OrderServiceConfiguration
+    /// Concurrent requests' orders stored in one transaction (one commit) together.
+    let intake: GroupCommit<NewOrder, OrderSaga.Placement>
 
     public init(saga: OrderSaga, pool: PostgresPool, configuration: OrderServiceConfiguration) {
         self.saga = saga
         self.pool = pool
         self.configuration = configuration
+        intake = GroupCommit(maxGroup: 256) { orders in try await pool.transaction { try await saga.place(orders, in: $0) } }
     }
 
     static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
@@ -73,20 +76,17 @@ public struct OrderAPI: Sendable {
         var logger = context.logger
         logger[metadataKey: "order.id"] = "\(newOrder.id.uuidString.lowercased())"
         let placement: OrderSaga.Placement
-        let replayedOrder: Order?
         do {
-            (placement, replayedOrder) = try await pool.transaction { transaction in
-                let placement = try await saga.place(newOrder, in: transaction)
-                guard case .replayed(let id) = placement else { return (placement, Order?.none) }
-                return (placement, try await saga.store.order(id: id, in: transaction))
-            }
+            placement = try await intake.submit(newOrder)
         } catch let error as PostgresError where error.code == .commitOutcomeUnknown {
             // The COMMIT was sent and its answer lost. The order is found by its id if it committed;
             // if it is not found, the client is told the outcome is unknown, never that retrying is safe.
             guard let stored = try? await saga.store.order(id: newOrder.id, on: pool) else { throw error }
             logger.warning("the commit's answer was lost, but the order is stored", metadata: ["error": "\(error)"])
-            (placement, replayedOrder) = (.placed(stored), nil)
+            placement = .placed(stored)
         }
+        var replayedOrder: Order?
+        if case .replayed(let id) = placement { replayedOrder = try await saga.store.order(id: id, on: pool) }
         switch placement {
         case .placed(let order):
             Counter(label: "orderly_orders_accepted_total", dimensions: [("channel", "http")]).increment()

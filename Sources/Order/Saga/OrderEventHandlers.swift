@@ -35,35 +35,45 @@ public enum OrderEventHandlers {
             EventType.stockReservationFailed,
             each: moving { (payload: StockReservationFailed) in (payload.orderID, .stockReservationFailed(reason: payload.reason)) })
         handlers.on(EventType.paymentRefunded, each: moving { (payload: PaymentRefunded) in (payload.orderID, .paymentRefunded) })
-        handlers.on(EventType.orderRequested.rawValue, as: AnyPayload.self) { context in
-            try await placeRequested(context, saga: saga, sagaDeadline: sagaDeadline)
+        handlers.on(EventType.orderRequested.rawValue, as: AnyPayload.self) { (contexts: [EventContext<AnyPayload>]) in
+            try await placeRequested(contexts, saga: saga, sagaDeadline: sagaDeadline)
         }
         return handlers
     }
 
-    /// `order.requested`: the same order as `POST /v1/orders`, made once per event id.
+    /// `order.requested`: the same order as `POST /v1/orders`, made once per event id; a batch's orders
+    /// are stored together.
     ///
     /// Read with the intake's own parser rather than as a payload type, so that an invalid request is
     /// parked naming every offending field, as the intake would answer it.
-    static func placeRequested(_ context: EventContext<AnyPayload>, saga: OrderSaga, sagaDeadline: Duration) async throws {
-        let request: OrderRequest
-        do {
-            request = try OrderRequestParser.parse(context.event.data)
-        } catch {
-            throw PermanentFailure("order.requested \(context.event.id) is not a valid order: \(error)")
+    static func placeRequested(_ contexts: [EventContext<AnyPayload>], saga: OrderSaga, sagaDeadline: Duration) async throws {
+        var orders: [(EventContext<AnyPayload>, NewOrder)] = []
+        for context in contexts {
+            do {
+                let request = try OrderRequestParser.parse(context.event.data)
+                orders.append(
+                    (
+                        context,
+                        NewOrder(
+                            request: request, origin: .ingress(eventID: context.event.id),
+                            traceparent: context.event.traceparent.flatMap(TraceParent.init) ?? .random(), sagaDeadline: sagaDeadline)
+                    ))
+            } catch {
+                context.reject(PermanentFailure("order.requested \(context.event.id) is not a valid order: \(error)"))
+            }
         }
-        let order = NewOrder(
-            request: request, origin: .ingress(eventID: context.event.id),
-            traceparent: context.event.traceparent.flatMap(TraceParent.init) ?? .random(), sagaDeadline: sagaDeadline
-        )
-        let logger = context.logger(for: order.id.uuidString.lowercased())
-        switch try await saga.place(order, in: context.transaction) {
-        case .placed(let placed):
-            Counter(label: "orderly_orders_accepted_total", dimensions: [("channel", "ingress")]).increment()
-            logger.info(
-                "order accepted from ingress", metadata: ["order.total_cents": "\(placed.totalCents)", "customer.id": "\(placed.customer.id)"])
-        case .replayed(let id), .conflict(let id):
-            logger.info("order.requested seen before; its order stands", metadata: ["order.id": "\(id.uuidString.lowercased())"])
+        guard let transaction = orders.first?.0.transaction else { return }
+        let placements = try await saga.place(orders.map(\.1), in: transaction)
+        for ((context, order), placement) in zip(orders, placements) {
+            let logger = context.logger(for: order.id.uuidString.lowercased())
+            switch placement {
+            case .placed(let placed):
+                Counter(label: "orderly_orders_accepted_total", dimensions: [("channel", "ingress")]).increment()
+                logger.info(
+                    "order accepted from ingress", metadata: ["order.total_cents": "\(placed.totalCents)", "customer.id": "\(placed.customer.id)"])
+            case .replayed(let id), .conflict(let id):
+                logger.info("order.requested seen before; its order stands", metadata: ["order.id": "\(id.uuidString.lowercased())"])
+            }
         }
     }
 }

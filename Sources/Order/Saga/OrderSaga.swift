@@ -32,19 +32,31 @@ public struct OrderSaga: Sendable {
 
     /// Stores a new order and its `order.placed` event, or finds the order its key already made.
     public func place(_ order: NewOrder, in transaction: PostgresTransaction) async throws -> Placement {
-        switch try await store.insert(order, in: transaction) {
-        case .existing(let id, let sameRequest):
-            return sameRequest ? .replayed(id) : .conflict(id)
-        case .created(let createdAt):
-            try await outbox.enqueue([try events.placed(order)], in: transaction)
-            return .placed(
-                Order(
-                    id: order.id, status: .pending, currency: order.request.currency, totalCents: order.request.totalCents,
-                    customer: order.request.customer, items: order.request.items, paymentID: nil, failureReason: nil,
-                    history: [.init(status: .pending, at: createdAt)]
+        try await place([order], in: transaction)[0]
+    }
+
+    /// Stores several new orders and their `order.placed` events with one statement per table, or finds the
+    /// orders their keys already made. Placements in the order given.
+    public func place(_ orders: [NewOrder], in transaction: PostgresTransaction) async throws -> [Placement] {
+        let outcomes = try await store.insert(orders, in: transaction)
+        var placed: [OutgoingEvent] = []
+        let placements = try zip(orders, outcomes).map { order, outcome -> Placement in
+            switch outcome {
+            case .existing(let id, let sameRequest):
+                return sameRequest ? .replayed(id) : .conflict(id)
+            case .created(let createdAt):
+                placed.append(try events.placed(order))
+                return .placed(
+                    Order(
+                        id: order.id, status: .pending, currency: order.request.currency, totalCents: order.request.totalCents,
+                        customer: order.request.customer, items: order.request.items, paymentID: nil, failureReason: nil,
+                        history: [.init(status: .pending, at: createdAt)]
+                    )
                 )
-            )
+            }
         }
+        try await outbox.enqueue(placed, in: transaction)
+        return placements
     }
 
     /// Applies `event` to the order `orderID` under a row lock: moves it if the state machine says

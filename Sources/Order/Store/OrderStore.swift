@@ -28,57 +28,83 @@ public struct OrderStore: Sendable, Hashable {
     /// Concurrent inserts with one key serialize on the unique index: the losers wait for the
     /// winner's commit and then find its order.
     public func insert(_ order: NewOrder, in transaction: PostgresTransaction) async throws -> InsertOutcome {
-        let (idempotencyKey, sourceEventID): (String?, String?) =
+        try await insert([order], in: transaction)[0]
+    }
+
+    /// Stores several new orders with one statement per table, each unless its key or source event is
+    /// taken (also by another order of the same call: the first one wins). Outcomes in the order given.
+    public func insert(_ orders: [NewOrder], in transaction: PostgresTransaction) async throws -> [InsertOutcome] {
+        guard !orders.isEmpty else { return [] }
+        let keys = orders.map { order -> (key: String?, event: String?) in
             switch order.origin {
             case .http(let key): (key, nil)
             case .ingress(let eventID): (nil, eventID)
             }
-        let canonical = order.canonicalRequest
-        let seconds = Double(order.sagaDeadline.components.seconds) + Double(order.sagaDeadline.components.attoseconds) / 1e18
+        }
+        let canonical = orders.map(\.canonicalRequest)
+        let deadlines = orders.map { Double($0.sagaDeadline.components.seconds) + Double($0.sagaDeadline.components.attoseconds) / 1e18 }
         let inserted = try await transaction.query(
             """
             INSERT INTO \(identifier: schema).orders
                 (id, status, customer_id, customer_email, currency, total_cents, traceparent,
                  idempotency_key, request_hash, source_event_id, created_at, updated_at, deadline)
-            VALUES (\(order.id)::uuid, \(OrderStatus.pending.rawValue), \(order.request.customer.id), \(order.request.customer.email),
-                    \(order.request.currency), \(order.request.totalCents), \(order.traceparent.description),
-                    \(idempotencyKey), encode(sha256(convert_to(\(canonical), 'UTF8')), 'hex'), \(sourceEventID),
-                    clock_timestamp(), clock_timestamp(), clock_timestamp() + make_interval(secs => \(seconds)))
+            SELECT o.id, \(OrderStatus.pending.rawValue), o.customer_id, o.customer_email, o.currency, o.total_cents, o.traceparent,
+                   o.idempotency_key, encode(sha256(convert_to(o.canonical, 'UTF8')), 'hex'), o.source_event_id,
+                   clock_timestamp(), clock_timestamp(), clock_timestamp() + make_interval(secs => o.deadline)
+            FROM unnest(\(orders.map(\.id))::uuid[], \(orders.map(\.request.customer.id))::text[], \(orders.map(\.request.customer.email))::text[],
+                        \(orders.map(\.request.currency))::text[], \(orders.map(\.request.totalCents))::bigint[],
+                        \(orders.map(\.traceparent.description))::text[], \(keys.map(\.key))::text[], \(canonical)::text[],
+                        \(keys.map(\.event))::text[], \(deadlines)::float8[])
+                 AS o (id, customer_id, customer_email, currency, total_cents, traceparent, idempotency_key, canonical, source_event_id, deadline)
             ON CONFLICT DO NOTHING
-            RETURNING created_at
+            RETURNING id, created_at
             """
         )
-        guard let row = inserted.first else {
-            let existing = try await transaction.query(
+        var created: [UUID: Date] = [:]
+        for row in inserted { created[try row.decode(UUID.self, "id")] = try row.decode(Date.self, "created_at") }
+        let stored = orders.filter { created[$0.id] != nil }
+        if !stored.isEmpty {
+            let lines = stored.flatMap { order in order.request.items.enumerated().map { (order.id, $0.offset, $0.element) } }
+            try await transaction.execute(
                 """
-                SELECT id, request_hash = encode(sha256(convert_to(\(canonical), 'UTF8')), 'hex') AS same_request
-                FROM \(identifier: schema).orders
-                WHERE idempotency_key = \(idempotencyKey) OR source_event_id = \(sourceEventID)
+                INSERT INTO \(identifier: schema).order_lines (order_id, position, sku, quantity, unit_price_cents)
+                SELECT * FROM unnest(\(lines.map(\.0))::uuid[], \(lines.map(\.1))::int[], \(lines.map(\.2.sku))::text[],
+                                     \(lines.map(\.2.quantity))::int[], \(lines.map(\.2.unitPriceCents))::bigint[])
                 """
             )
-            guard let winner = existing.first else {
-                // Only a colliding random order id could get here.
-                throw PostgresError(code: .client, message: "order \(order.id) conflicts with an existing order but none was found")
-            }
-            return .existing(id: try winner.decode(UUID.self, "id"), sameRequest: try winner.decode(Bool?.self, "same_request") ?? false)
+            try await transaction.execute(
+                """
+                INSERT INTO \(identifier: schema).order_history (order_id, status, at)
+                SELECT id, \(OrderStatus.pending.rawValue), at FROM unnest(\(stored.map(\.id))::uuid[], \(stored.map { created[$0.id]! })::timestamptz[]) AS h (id, at)
+                """
+            )
         }
-        let createdAt = try row.decode(Date.self, "created_at")
-        let lines = order.request.items
-        try await transaction.execute(
-            """
-            INSERT INTO \(identifier: schema).order_lines (order_id, position, sku, quantity, unit_price_cents)
-            SELECT \(order.id)::uuid, ordinality - 1, sku, quantity, unit_price_cents
-            FROM unnest(\(lines.map(\.sku))::text[], \(lines.map(\.quantity))::int[], \(lines.map(\.unitPriceCents))::bigint[])
-                WITH ORDINALITY AS line (sku, quantity, unit_price_cents, ordinality)
-            """
-        )
-        try await transaction.execute(
-            """
-            INSERT INTO \(identifier: schema).order_history (order_id, status, at)
-            VALUES (\(order.id)::uuid, \(OrderStatus.pending.rawValue), \(createdAt))
-            """
-        )
-        return .created(createdAt: createdAt)
+        // The rest found an order with their key or source event: which one, and whether it was made from the same request.
+        let rejected = orders.indices.filter { created[orders[$0].id] == nil }
+        var existing: [Int: (id: UUID, sameRequest: Bool)] = [:]
+        if !rejected.isEmpty {
+            let rows = try await transaction.query(
+                """
+                SELECT r.position, o.id, o.request_hash = encode(sha256(convert_to(r.canonical, 'UTF8')), 'hex') AS same_request
+                FROM unnest(\(rejected)::int[], \(rejected.map { keys[$0].key })::text[], \(rejected.map { keys[$0].event })::text[],
+                            \(rejected.map { canonical[$0] })::text[]) AS r (position, idempotency_key, source_event_id, canonical)
+                JOIN \(identifier: schema).orders o ON o.idempotency_key = r.idempotency_key OR o.source_event_id = r.source_event_id
+                """
+            )
+            for row in rows {
+                existing[try row.decode(Int.self, "position")] = (
+                    try row.decode(UUID.self, "id"), try row.decode(Bool?.self, "same_request") ?? false
+                )
+            }
+        }
+        return try orders.indices.map { index in
+            if let at = created[orders[index].id] { return .created(createdAt: at) }
+            guard let winner = existing[index] else {
+                // Only a colliding random order id could get here.
+                throw PostgresError(code: .client, message: "order \(orders[index].id) conflicts with an existing order but none was found")
+            }
+            return .existing(id: winner.id, sameRequest: winner.sameRequest)
+        }
     }
 
     /// The order with this id, or `nil`.
