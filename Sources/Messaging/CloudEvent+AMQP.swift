@@ -8,13 +8,22 @@ extension CloudEvent {
     /// The event as a persistent AMQP message with the contract's properties: `message_id` = id,
     /// `type` = type, `correlation_id` = subject, a timestamp and a `traceparent` header.
     public func amqpMessage(headers: AMQPTable = [:]) -> AMQPMessage {
+        Self.amqpMessage(
+            body: Array(jsonData()), id: id, type: type, source: source, subject: subject, time: time, traceparent: traceparent, headers: headers)
+    }
+
+    /// An event already written as its structured-mode JSON `body`, as a persistent AMQP message with the
+    /// contract's properties.
+    static func amqpMessage(
+        body: [UInt8], id: String, type: String, source: String, subject: String?, time: Date, traceparent: String?, headers: AMQPTable = [:]
+    ) -> AMQPMessage {
         var headers = headers
         if let traceparent { headers["traceparent"] = .string(traceparent) }
         return AMQPMessage(
-            body: Array(jsonData()),
+            body: body,
             properties: AMQPProperties(
-                contentType: Self.contentType, headers: headers, persistent: true, correlationID: subject, messageID: id,
-                timestamp: time, type: type, appID: source
+                contentType: contentType, headers: headers, persistent: true, correlationID: subject, messageID: id, timestamp: time, type: type,
+                appID: source
             )
         )
     }

@@ -45,10 +45,15 @@ public struct Outbox: Sendable, Hashable {
         let routingKeys = events.map(\.routingKey)
         let ids = events.map(\.event.id)
         let envelopes = events.map { String(decoding: $0.event.jsonData(), as: UTF8.self) }
+        // What the message's properties need, in columns, so that the relay publishes the envelope as it is
+        // without reading it again.
         transaction.deferUntilCommit(
             """
-            INSERT INTO \(identifier: schema).outbox (aggregate_id, exchange, routing_key, message_id, envelope)
-            SELECT * FROM unnest(\(aggregates)::text[], \(exchanges)::text[], \(routingKeys)::text[], \(ids)::text[], \(envelopes)::text[])
+            INSERT INTO \(identifier: schema).outbox
+                (aggregate_id, exchange, routing_key, message_id, envelope, event_type, source, subject, traceparent, event_time)
+            SELECT * FROM unnest(\(aggregates)::text[], \(exchanges)::text[], \(routingKeys)::text[], \(ids)::text[], \(envelopes)::text[],
+                                 \(events.map(\.event.type))::text[], \(events.map(\.event.source))::text[], \(events.map(\.event.subject))::text[],
+                                 \(events.map(\.event.traceparent))::text[], \(events.map(\.event.time))::timestamptz[])
             """
         )
         transaction.deferUntilCommit("SELECT pg_notify(\(notificationChannel), '')")
@@ -120,6 +125,19 @@ public enum MessagingMigrations {
                         autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 10000);
                     ALTER TABLE \(table).inbox SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000,
                         autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 50000);
+                    """
+            ),
+            // One relay publishes at a time (an advisory lock), so order per aggregate needs checking only
+            // against rows that are waiting out a failure; and the message's properties are kept in
+            // columns, so the envelope is published as written.
+            PostgresMigration(
+                version: 5, name: "outbox properties",
+                sql: """
+                    ALTER TABLE \(table).outbox
+                        ADD COLUMN event_type text, ADD COLUMN source text, ADD COLUMN subject text, ADD COLUMN traceparent text,
+                        ADD COLUMN event_time timestamptz;
+                    DROP INDEX IF EXISTS \(table).outbox_unpublished_by_aggregate;
+                    CREATE INDEX outbox_failing ON \(table).outbox (aggregate_id, id) WHERE published_at IS NULL AND next_attempt_at IS NOT NULL;
                     """
             ),
         ]

@@ -149,20 +149,23 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     /// One round, with the count of rows that failed.
     public func relay(afterPublish: @Sendable () async throws -> Void = {}) async throws -> Round {
         try await pool.transaction { transaction in
+            // One relay of a schema publishes at a time; the others find the lock taken and wait for their
+            // next round. Rows then leave in id order, which is each aggregate's order, and a row waits only
+            // behind an earlier row of its aggregate that is waiting out a failure.
+            let leads = try await transaction.query("SELECT pg_try_advisory_xact_lock(hashtextextended(\(outbox.notificationChannel), 0))")
+            guard try leads[0].decode(Bool.self, 0) else { return Round(settled: 0, failed: 0) }
             let rows = try await transaction.query(
                 """
-                WITH batch AS (
-                    SELECT id FROM \(identifier: outbox.schema).outbox
-                    WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-                    ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
-                )
-                SELECT o.id, o.exchange, o.routing_key, o.envelope, o.attempts FROM \(identifier: outbox.schema).outbox o JOIN batch USING (id)
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM \(identifier: outbox.schema).outbox earlier
-                    WHERE earlier.aggregate_id = o.aggregate_id AND earlier.published_at IS NULL AND earlier.id < o.id
-                      AND earlier.id NOT IN (SELECT id FROM batch)
-                )
-                ORDER BY o.id
+                SELECT o.id, o.exchange, o.routing_key, o.envelope, o.attempts, o.message_id, o.event_type, o.source, o.subject,
+                       o.traceparent, o.event_time
+                FROM \(identifier: outbox.schema).outbox o
+                WHERE o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
+                  AND NOT EXISTS (
+                      SELECT 1 FROM \(identifier: outbox.schema).outbox waiting
+                      WHERE waiting.aggregate_id = o.aggregate_id AND waiting.id < o.id AND waiting.published_at IS NULL
+                        AND waiting.next_attempt_at > now()
+                  )
+                ORDER BY o.id LIMIT \(batchSize)
                 """
             )
             guard !rows.isEmpty else { return Round(settled: 0, failed: 0) }
@@ -172,14 +175,14 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
             var unreadable: [Int64] = []
             for row in rows {
                 let id = try row.decode(Int64.self, "id")
-                guard let event = try? CloudEvent(json: Data(try row.decode(String.self, "envelope").utf8)) else {
+                guard let message = try? Self.message(row) else {
                     // Written by this code, so this is a bug; keeping the row would block its aggregate forever.
                     logger.error("unreadable outbox row set aside unpublished", metadata: ["outbox.id": "\(id)"])
                     unreadable.append(id)
                     continue
                 }
                 let publication = AMQPConnection.Publication(
-                    event.amqpMessage(), exchange: try row.decode(String.self, "exchange"), routingKey: try row.decode(String.self, "routing_key"))
+                    message, exchange: try row.decode(String.self, "exchange"), routingKey: try row.decode(String.self, "routing_key"))
                 claimed.append((id, try row.decode(Int.self, "attempts") == 0, publication))
             }
             let results = await connection.publish(claimed.map(\.publication), timeout: Self.publishTimeout)
@@ -267,6 +270,19 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
             report()
             logger.warning("outbox events are not being published", metadata: ["outbox.failing": "\(failing)", "error": "\(error)"])
         }
+    }
+
+    /// The message of an outbox row: its envelope as written, with the properties from its columns (rows
+    /// written before the columns existed are read from their envelope).
+    static func message(_ row: PostgresRow) throws -> AMQPMessage {
+        let envelope = try row.decode(String.self, "envelope")
+        guard let type = try row.decode(String?.self, "event_type") else {
+            return try CloudEvent(json: Data(envelope.utf8)).amqpMessage()
+        }
+        return CloudEvent.amqpMessage(
+            body: Array(envelope.utf8), id: try row.decode(String.self, "message_id"), type: type, source: try row.decode(String.self, "source"),
+            subject: try row.decode(String?.self, "subject"), time: try row.decode(Date.self, "event_time"),
+            traceparent: try row.decode(String?.self, "traceparent"))
     }
 
     private func deletePublished() async throws {

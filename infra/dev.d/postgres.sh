@@ -56,6 +56,9 @@ logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
 log_min_duration_statement = 1000
 log_lock_waits = on
+# Statement statistics (pg_stat_statements, from postgresql-contrib) for finding where the time goes.
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = top
 EOF
     is_root && chown postgres: "$PG_DIR/data/orderly.conf"
     return 0

@@ -12,29 +12,36 @@ import ServiceKit
 /// bodies are permanent failures: parked with the reason.
 public enum OrderEventHandlers {
     public static func make(saga: OrderSaga, sagaDeadline: Duration) -> EventHandlers {
-        /// A handler that moves the order an event is about, or has the event retried later when it came too early.
+        /// A handler that moves the orders a batch's events are about, or has an event retried later when it came too early.
         func moving<Payload: Decodable & Sendable>(
             _ decide: @escaping @Sendable (Payload) -> (orderID: String, event: OrderEvent)
-        ) -> @Sendable (EventContext<Payload>) async throws -> Void {
-            { context in
-                let (orderID, event) = decide(context.payload)
-                let transition = try await saga.apply(
-                    event, toOrder: orderID, eventID: context.event.id, traceparent: context.event.traceparent, in: context.transaction,
-                    logger: context.logger(for: orderID)
-                )
-                if case .deferred(let reason) = transition { context.reject(TransientFailure("order \(orderID): \(reason); retrying later")) }
+        ) -> @Sendable ([EventContext<Payload>]) async throws -> Void {
+            { contexts in
+                guard let transaction = contexts.first?.transaction else { return }
+                let applications = contexts.map { context in
+                    let (orderID, event) = decide(context.payload)
+                    return OrderSaga.Application(
+                        event: event, orderID: orderID, eventID: context.event.id, traceparent: context.event.traceparent,
+                        logger: context.logger(for: orderID))
+                }
+                let transitions = try await saga.apply(applications, in: transaction)
+                for (context, (application, transition)) in zip(contexts, zip(applications, transitions)) {
+                    if case .deferred(let reason) = transition {
+                        context.reject(TransientFailure("order \(application.orderID): \(reason); retrying later"))
+                    }
+                }
             }
         }
         var handlers = EventHandlers()
         handlers.on(
             EventType.paymentSucceeded,
-            each: moving { (payload: PaymentSucceeded) in (payload.orderID, .paymentSucceeded(paymentID: payload.paymentID)) })
-        handlers.on(EventType.paymentFailed, each: moving { (payload: PaymentFailed) in (payload.orderID, .paymentFailed(reason: payload.reason)) })
-        handlers.on(EventType.stockReserved, each: moving { (payload: StockReserved) in (payload.orderID, .stockReserved) })
+            batch: moving { (payload: PaymentSucceeded) in (payload.orderID, .paymentSucceeded(paymentID: payload.paymentID)) })
+        handlers.on(EventType.paymentFailed, batch: moving { (payload: PaymentFailed) in (payload.orderID, .paymentFailed(reason: payload.reason)) })
+        handlers.on(EventType.stockReserved, batch: moving { (payload: StockReserved) in (payload.orderID, .stockReserved) })
         handlers.on(
             EventType.stockReservationFailed,
-            each: moving { (payload: StockReservationFailed) in (payload.orderID, .stockReservationFailed(reason: payload.reason)) })
-        handlers.on(EventType.paymentRefunded, each: moving { (payload: PaymentRefunded) in (payload.orderID, .paymentRefunded) })
+            batch: moving { (payload: StockReservationFailed) in (payload.orderID, .stockReservationFailed(reason: payload.reason)) })
+        handlers.on(EventType.paymentRefunded, batch: moving { (payload: PaymentRefunded) in (payload.orderID, .paymentRefunded) })
         handlers.on(EventType.orderRequested.rawValue, as: AnyPayload.self) { (contexts: [EventContext<AnyPayload>]) in
             try await placeRequested(contexts, saga: saga, sagaDeadline: sagaDeadline)
         }

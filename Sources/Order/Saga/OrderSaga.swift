@@ -59,6 +59,23 @@ public struct OrderSaga: Sendable {
         return placements
     }
 
+    /// One event to apply to the order it is about.
+    public struct Application: Sendable {
+        public var event: OrderEvent
+        public var orderID: String
+        public var eventID: String
+        public var traceparent: String?
+        public var logger: Logger
+
+        public init(event: OrderEvent, orderID: String, eventID: String, traceparent: String?, logger: Logger) {
+            self.event = event
+            self.orderID = orderID
+            self.eventID = eventID
+            self.traceparent = traceparent
+            self.logger = logger
+        }
+    }
+
     /// Applies `event` to the order `orderID` under a row lock: moves it if the state machine says
     /// so, journals the event either way, and emits the outcome when the order enters a terminal status.
     ///
@@ -72,48 +89,75 @@ public struct OrderSaga: Sendable {
         _ event: OrderEvent, toOrder orderID: String, eventID: String, traceparent: String?, in transaction: PostgresTransaction,
         logger: Logger
     ) async throws -> Transition {
-        guard let id = UUID(uuidString: orderID), let order = try await store.lock(id: id, in: transaction) else {
-            let transition = Transition.ignored("no order \(orderID)")
-            logger.warning("event for an unknown order ignored", metadata: ["event.type": "\(event.name)"])
-            try await store.journal(orderID: orderID, eventID: eventID, eventType: event.name, from: nil, transition: transition, in: transaction)
+        try await apply([Application(event: event, orderID: orderID, eventID: eventID, traceparent: traceparent, logger: logger)], in: transaction)[0]
+    }
+
+    /// Applies events to the orders they are about, at most one event per order, with one statement per
+    /// table: the orders locked together, moved together, journaled together; outcomes emitted for those
+    /// that ended. Transitions in the order given.
+    @discardableResult
+    public func apply(_ applications: [Application], in transaction: PostgresTransaction) async throws -> [Transition] {
+        let locked = try await store.lock(ids: applications.compactMap { UUID(uuidString: $0.orderID) }, in: transaction)
+        var journal: [OrderStore.JournalEntry] = []
+        var moved: [(SagaOrder, Application)] = []
+        let transitions = applications.map { application -> Transition in
+            guard let order = UUID(uuidString: application.orderID).flatMap({ locked[$0] }) else {
+                let transition = Transition.ignored("no order \(application.orderID)")
+                application.logger.warning("event for an unknown order ignored", metadata: ["event.type": "\(application.event.name)"])
+                journal.append(
+                    .init(
+                        orderID: application.orderID, eventID: application.eventID, eventType: application.event.name, from: nil,
+                        transition: transition))
+                return transition
+            }
+            let transition = OrderStateMachine.apply(application.event, to: order.status)
+            switch transition {
+            case .deferred:
+                // Nothing is written for a deferred event: it comes back through a retry tier.
+                return transition
+            case .ignored(let reason):
+                application.logger.info(
+                    "event ignored",
+                    metadata: ["event.type": "\(application.event.name)", "order.status": "\(order.status.rawValue)", "reason": "\(reason)"])
+            case .moved(let status):
+                var next = order
+                next.status = status
+                next.failureReason = OrderStateMachine.failureReason(after: application.event, previous: order.failureReason)
+                if case .paymentSucceeded(let paymentID) = application.event { next.paymentID = paymentID }
+                moved.append((next, application))
+                application.logger.info(
+                    "order moved",
+                    metadata: [
+                        "event.type": "\(application.event.name)", "order.from": "\(order.status.rawValue)", "order.status": "\(status.rawValue)",
+                    ])
+            }
+            journal.append(
+                .init(
+                    orderID: order.id.uuidString.lowercased(), eventID: application.eventID, eventType: application.event.name, from: order.status,
+                    transition: transition))
             return transition
         }
-        return try await apply(event, to: order, eventID: eventID, traceparent: traceparent, in: transaction, logger: logger)
+        try await store.journal(journal, in: transaction)
+        try await store.move(moved.map(\.0), in: transaction)
+        let outcomes = try moved.compactMap { order, application in try events.outcome(of: order, traceparent: application.traceparent) }
+        try await outbox.enqueue(outcomes, in: transaction)
+        for (order, _) in moved where order.status.isTerminal { Self.outcomeCounters[order.status]?.increment() }
+        return transitions
     }
+
+    /// Made once: looking metrics up per order would cost a registry lookup on the hot path.
+    static let outcomeCounters = Dictionary(
+        uniqueKeysWithValues: OrderStatus.allCases.filter(\.isTerminal).map { status in
+            (status, Counter(label: "orderly_orders_outcome_total", dimensions: [("status", status.rawValue)]))
+        })
 
     /// Applies `event` to an order already locked in `transaction`.
     @discardableResult
     public func apply(
         _ event: OrderEvent, to order: SagaOrder, eventID: String, traceparent: String?, in transaction: PostgresTransaction, logger: Logger
     ) async throws -> Transition {
-        let transition = OrderStateMachine.apply(event, to: order.status)
-        // Nothing is written for a deferred event: it comes back through a retry tier.
-        if case .deferred = transition { return transition }
-        try await store.journal(
-            orderID: order.id.uuidString.lowercased(), eventID: eventID, eventType: event.name, from: order.status, transition: transition,
-            in: transaction
-        )
-        switch transition {
-        case .deferred:
-            break
-        case .ignored(let reason):
-            logger.info(
-                "event ignored", metadata: ["event.type": "\(event.name)", "order.status": "\(order.status.rawValue)", "reason": "\(reason)"])
-        case .moved(let status):
-            var moved = order
-            moved.status = status
-            moved.failureReason = OrderStateMachine.failureReason(after: event, previous: order.failureReason)
-            if case .paymentSucceeded(let paymentID) = event { moved.paymentID = paymentID }
-            try await store.move(moved, to: status, in: transaction)
-            if let outcome = try events.outcome(of: moved, traceparent: traceparent) {
-                try await outbox.enqueue([outcome], in: transaction)
-                Counter(label: "orderly_orders_outcome_total", dimensions: [("status", status.rawValue)]).increment()
-            }
-            logger.info(
-                "order moved",
-                metadata: ["event.type": "\(event.name)", "order.from": "\(order.status.rawValue)", "order.status": "\(status.rawValue)"]
-            )
-        }
-        return transition
+        try await apply(
+            [Application(event: event, orderID: order.id.uuidString.lowercased(), eventID: eventID, traceparent: traceparent, logger: logger)],
+            in: transaction)[0]
     }
 }

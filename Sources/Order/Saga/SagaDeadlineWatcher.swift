@@ -46,14 +46,14 @@ public final class SagaDeadlineWatcher: Service, Sendable {
         while true {
             let cancelled = try await pool.transaction { transaction in
                 let expired = try await saga.store.lockExpired(limit: batchSize, in: transaction)
-                for order in expired {
-                    var logger = self.logger
-                    logger[metadataKey: "order.id"] = "\(order.id.uuidString.lowercased())"
-                    try await saga.apply(
-                        .deadlineExceeded, to: order, eventID: "deadline:\(order.id.uuidString.lowercased())", traceparent: nil,
-                        in: transaction, logger: logger
-                    )
-                }
+                try await saga.apply(
+                    expired.map { order in
+                        let id = order.id.uuidString.lowercased()
+                        var logger = self.logger
+                        logger[metadataKey: "order.id"] = "\(id)"
+                        return OrderSaga.Application(
+                            event: .deadlineExceeded, orderID: id, eventID: "deadline:\(id)", traceparent: nil, logger: logger)
+                    }, in: transaction)
                 return expired.count
             }
             total += cancelled

@@ -185,11 +185,22 @@ public struct OrderStore: Sendable, Hashable {
 
     /// The saga state of an order, locked (`FOR UPDATE`) until `transaction` ends; `nil` for an unknown order.
     public func lock(id: UUID, in transaction: PostgresTransaction) async throws -> SagaOrder? {
-        try await transaction.query(
+        try await lock(ids: [id], in: transaction)[id]
+    }
+
+    /// The saga state of several orders, locked in id order (so that two batches cannot deadlock) until
+    /// `transaction` ends; unknown orders are left out.
+    public func lock(ids: [UUID], in transaction: PostgresTransaction) async throws -> [UUID: SagaOrder] {
+        let rows = try await transaction.query(
             """
-            SELECT \(unescaped: SagaOrder.columns) FROM \(identifier: schema).orders WHERE id = \(id)::uuid FOR UPDATE
+            SELECT \(unescaped: SagaOrder.columns) FROM \(identifier: schema).orders WHERE id = ANY(\(ids)::uuid[]) ORDER BY id FOR UPDATE
             """
-        ).first.map(SagaOrder.init(row:))
+        )
+        return Dictionary(
+            uniqueKeysWithValues: try rows.map { row in
+                let order = try SagaOrder(row: row)
+                return (order.id, order)
+            })
     }
 
     /// Open orders past their deadline, oldest deadline first, locked; rows other transactions hold are skipped.
@@ -197,46 +208,86 @@ public struct OrderStore: Sendable, Hashable {
         try await transaction.query(
             """
             SELECT \(unescaped: SagaOrder.columns) FROM \(identifier: schema).orders
-            WHERE status IN (\(unescaped: Self.openStatusList)) AND deadline <= clock_timestamp()
+            WHERE deadline <= clock_timestamp() AND status IN (\(unescaped: Self.openStatusList))
             ORDER BY deadline LIMIT \(limit)
             FOR UPDATE SKIP LOCKED
             """
         ).map(SagaOrder.init(row:))
     }
 
-    /// The open statuses as SQL literals, spelled as in the partial index `orders_open_by_deadline` so that it is used.
+    /// The open statuses as SQL literals.
     static let openStatusList = OrderStatus.open.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+    /// The terminal statuses as SQL literals.
+    static let terminalStatusList = OrderStatus.allCases.filter(\.isTerminal).map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     /// Moves a locked order to `status`, with its payment id and failure reason, and records the history entry.
     public func move(_ order: SagaOrder, to status: OrderStatus, in transaction: PostgresTransaction) async throws {
+        var moved = order
+        moved.status = status
+        try await move([moved], in: transaction)
+    }
+
+    /// Moves locked orders to their new `status`, with payment ids and failure reasons, and records the
+    /// history entries, with one statement. An order that ends has no deadline any more.
+    public func move(_ orders: [SagaOrder], in transaction: PostgresTransaction) async throws {
+        guard !orders.isEmpty else { return }
         try await transaction.execute(
             """
             WITH moved AS (
-                UPDATE \(identifier: schema).orders
-                SET status = \(status.rawValue), payment_id = \(order.paymentID), failure_reason = \(order.failureReason),
-                    updated_at = clock_timestamp()
-                WHERE id = \(order.id)::uuid
-                RETURNING id, updated_at
+                UPDATE \(identifier: schema).orders o
+                SET status = m.status, payment_id = m.payment_id, failure_reason = m.failure_reason, updated_at = clock_timestamp(),
+                    deadline = CASE WHEN m.status IN (\(unescaped: Self.terminalStatusList)) THEN NULL ELSE o.deadline END
+                FROM unnest(\(orders.map(\.id))::uuid[], \(orders.map(\.status.rawValue))::text[], \(orders.map(\.paymentID))::text[],
+                            \(orders.map(\.failureReason))::text[]) AS m (id, status, payment_id, failure_reason)
+                WHERE o.id = m.id
+                RETURNING o.id, o.status, o.updated_at
             )
             INSERT INTO \(identifier: schema).order_history (order_id, status, at)
-            SELECT id, \(status.rawValue), updated_at FROM moved
+            SELECT id, status, updated_at FROM moved
             """
         )
+    }
+
+    /// One event applied to an order (or not), for the journal.
+    public struct JournalEntry: Sendable, Hashable {
+        public var orderID: String
+        public var eventID: String
+        public var eventType: String
+        public var from: OrderStatus?
+        public var transition: Transition
+
+        public init(orderID: String, eventID: String, eventType: String, from: OrderStatus?, transition: Transition) {
+            self.orderID = orderID
+            self.eventID = eventID
+            self.eventType = eventType
+            self.from = from
+            self.transition = transition
+        }
     }
 
     /// Journals what an event did to an order (or why it did nothing).
     public func journal(
         orderID: String, eventID: String, eventType: String, from: OrderStatus?, transition: Transition, in transaction: PostgresTransaction
     ) async throws {
-        let (outcome, to, reason): (String, String?, String?) =
-            switch transition {
+        try await journal(
+            [JournalEntry(orderID: orderID, eventID: eventID, eventType: eventType, from: from, transition: transition)], in: transaction)
+    }
+
+    /// Journals what several events did, with one statement.
+    public func journal(_ entries: [JournalEntry], in transaction: PostgresTransaction) async throws {
+        guard !entries.isEmpty else { return }
+        let columns = entries.map { entry -> (outcome: String, to: String?, reason: String?) in
+            switch entry.transition {
             case .moved(let status): ("moved", status.rawValue, nil)
             case .ignored(let reason), .deferred(let reason): ("ignored", nil, reason)
             }
-        try await transaction.execute(
+        }
+        transaction.deferUntilCommit(
             """
             INSERT INTO \(identifier: schema).order_events (order_id, event_id, event_type, outcome, from_status, to_status, reason)
-            VALUES (\(orderID), \(eventID), \(eventType), \(outcome), \(from?.rawValue), \(to), \(reason))
+            SELECT * FROM unnest(\(entries.map(\.orderID))::text[], \(entries.map(\.eventID))::text[], \(entries.map(\.eventType))::text[],
+                                 \(columns.map(\.outcome))::text[], \(entries.map { $0.from?.rawValue })::text[], \(columns.map(\.to))::text[],
+                                 \(columns.map(\.reason))::text[])
             """
         )
     }
