@@ -152,14 +152,13 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
             // One relay of a schema publishes at a time; the others find the lock taken and wait for their
             // next round. Rows then leave in id order, which is each aggregate's order, and a row waits only
             // behind an earlier row of its aggregate that is waiting out a failure.
-            let leads = try await transaction.query("SELECT pg_try_advisory_xact_lock(hashtextextended(\(outbox.notificationChannel), 0))")
-            guard try leads[0].decode(Bool.self, 0) else { return Round(settled: 0, failed: 0) }
             let rows = try await transaction.query(
                 """
+                WITH lead AS (SELECT pg_try_advisory_xact_lock(hashtextextended(\(outbox.notificationChannel), 0)) AS held)
                 SELECT o.id, o.exchange, o.routing_key, o.envelope, o.attempts, o.message_id, o.event_type, o.source, o.subject,
                        o.traceparent, o.event_time
-                FROM \(identifier: outbox.schema).outbox o
-                WHERE o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
+                FROM lead, \(identifier: outbox.schema).outbox o
+                WHERE lead.held AND o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
                   AND NOT EXISTS (
                       SELECT 1 FROM \(identifier: outbox.schema).outbox waiting
                       WHERE waiting.aggregate_id = o.aggregate_id AND waiting.id < o.id AND waiting.published_at IS NULL

@@ -114,7 +114,10 @@ public struct PostgresConfiguration: Sendable, Hashable {
 
     /// Server settings for every session, as libpq's `options` keyword (`-c name=value`, space-separated).
     private var options: String {
-        var options = "-c TimeZone=UTC -c DateStyle=ISO"
+        // Statements are prepared once per connection (StatementCache). A generic plan, which the server
+        // would settle on after five runs, cannot see how many elements an array parameter holds and plans
+        // a batch's unnest($1) join as a scan of the whole table; custom plans keep the index lookups.
+        var options = "-c TimeZone=UTC -c DateStyle=ISO -c plan_cache_mode=force_custom_plan"
         if let statementTimeout {
             let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
             options += " -c statement_timeout=\(max(1, milliseconds))"

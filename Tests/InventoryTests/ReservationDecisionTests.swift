@@ -6,6 +6,19 @@ import Testing
 @Suite struct ReservationDecisionTests {
     func line(_ sku: String, _ quantity: Int) -> OrderLine { OrderLine(sku: sku, quantity: quantity, unitPriceCents: 100) }
 
+    @Test func reservationsInTurnSeeWhatTheOnesBeforeLeft() {
+        let decisions = ReservationDecision.decideInTurn(
+            [[line("A", 2)], [line("A", 2), line("B", 1)], [line("A", 1)], [line("", 1)], [line("B", 1)]], available: ["A": 3, "B": 1])
+        #expect(
+            decisions == [
+                .reserve([StockHold(sku: "A", quantity: 2)]),
+                .reject(missing: ["A"], reason: "insufficient stock for A"),
+                .reserve([StockHold(sku: "A", quantity: 1)]),
+                .reject(missing: [], reason: "a line has an empty SKU (quantity 1)"),
+                .reserve([StockHold(sku: "B", quantity: 1)]),
+            ])
+    }
+
     @Test func everyLineThatFitsIsReservedSortedBySKU() {
         let decision = ReservationDecision.decide(lines: [line("B", 1), line("A", 2)], available: ["A": 2, "B": 5])
         #expect(decision == .reserve([StockHold(sku: "A", quantity: 2), StockHold(sku: "B", quantity: 1)]))

@@ -34,7 +34,7 @@ struct PostgresCoreTests {
         #expect(parameters["application_name"] == "order-service")
         #expect(parameters["target_session_attrs"] == "read-write")
         #expect(parameters["client_encoding"] == "UTF8")
-        #expect(parameters["options"] == "-c TimeZone=UTC -c DateStyle=ISO -c statement_timeout=2500")
+        #expect(parameters["options"] == "-c TimeZone=UTC -c DateStyle=ISO -c plan_cache_mode=force_custom_plan -c statement_timeout=2500")
     }
 
     @Test func urlDefaults() throws {

@@ -20,53 +20,67 @@ public struct InventoryHandlers: Sendable {
     /// The handlers by event type, for a ``MessageConsumer``.
     public var handlers: EventHandlers {
         var handlers = EventHandlers()
-        handlers.on(EventType.paymentSucceeded, each: paymentSucceeded)
+        handlers.on(EventType.paymentSucceeded, batch: paymentsSucceeded)
         handlers.on(EventType.orderCancelled, each: orderCancelled)
         handlers.on(EventType.stockAdjusted, each: stockAdjusted)
         return handlers
     }
 
-    /// `payment.succeeded`: reserves every line of the paid order, or none and asks for the refund.
+    /// `payment.succeeded`: reserves every line of each paid order, or none and asks for its refund.
     ///
-    /// Does nothing for an order already cancelled or already decided. Emits `stock.reserved`, or
-    /// `stock.reservation_failed` together with the compensation `payment.refund_requested`.
-    public func paymentSucceeded(_ context: EventContext<PaymentSucceeded>) async throws {
-        let payment = context.payload
-        let logger = context.logger(for: payment.orderID)
-        let transaction = context.transaction
-        let order = try await store.lockOrder(payment.orderID, in: transaction)
-        if order.cancelled {
-            logger.info("payment of a cancelled order; nothing reserved")
-            InventoryMetrics.reservation("skipped_cancelled")
-            return
+    /// A batch locks its orders with one statement and every SKU they ask for with another, decides
+    /// the reservations in delivery order against that stock (``ReservationDecision/decideInTurn(_:available:)``),
+    /// and records them with the commit. Does nothing for an order already cancelled or already decided.
+    /// Emits `stock.reserved`, or `stock.reservation_failed` together with the compensation
+    /// `payment.refund_requested`.
+    public func paymentsSucceeded(_ contexts: [EventContext<PaymentSucceeded>]) async throws {
+        guard let transaction = contexts.first?.transaction else { return }
+        let orders = try await store.lockOrders(contexts.map(\.payload.orderID), in: transaction)
+        var undecided: [EventContext<PaymentSucceeded>] = []
+        var deciding: Set<String> = []
+        for context in contexts {
+            let logger = context.logger(for: context.payload.orderID)
+            guard let order = orders[context.payload.orderID] else { continue }
+            if order.cancelled {
+                logger.info("payment of a cancelled order; nothing reserved")
+                InventoryMetrics.reservation("skipped_cancelled")
+            } else if let decided = order.reservation {
+                logger.info("reservation already decided; ignored", metadata: ["reservation": "\(decided.rawValue)"])
+                InventoryMetrics.reservation("already_decided")
+            } else if !deciding.insert(order.orderID).inserted {
+                logger.info("reservation decided earlier in this batch; ignored")
+                InventoryMetrics.reservation("already_decided")
+            } else {
+                undecided.append(context)
+            }
         }
-        if let decided = order.reservation {
-            logger.info("reservation already decided; ignored", metadata: ["reservation": "\(decided.rawValue)"])
-            InventoryMetrics.reservation("already_decided")
-            return
+        guard !undecided.isEmpty else { return }
+        let skus = Set(undecided.flatMap { $0.payload.items.map(\.sku) })
+        let available = try await store.lockAvailable(Array(skus), in: transaction)
+        let decisions = ReservationDecision.decideInTurn(undecided.map(\.payload.items), available: available)
+        var records: [ReservationRecord] = []
+        for (context, decision) in zip(undecided, decisions) {
+            let payment = context.payload
+            let logger = context.logger(for: payment.orderID)
+            records.append(ReservationRecord(orderID: payment.orderID, paymentID: payment.paymentID, decision: decision))
+            switch decision {
+            case .reserve(let holds):
+                try context.emit(.stockReserved, subject: payment.orderID, payload: StockReserved(orderID: payment.orderID, items: payment.items))
+                logger.info("stock reserved", metadata: ["skus": "\(holds.map(\.sku).joined(separator: ","))"])
+                InventoryMetrics.reservation("reserved")
+            case .reject(let missing, let reason):
+                let failed = StockReservationFailed(orderID: payment.orderID, reason: reason, missing: missing)
+                let refund = RefundRequested(
+                    orderID: payment.orderID, paymentID: payment.paymentID, amountCents: payment.amountCents, currency: payment.currency,
+                    reason: "stock reservation failed: \(reason)"
+                )
+                try context.emit(.stockReservationFailed, subject: payment.orderID, payload: failed)
+                try context.emit(.paymentRefundRequested, subject: payment.orderID, payload: refund)
+                logger.info("stock reservation failed; refund requested", metadata: ["reason": "\(reason)"])
+                InventoryMetrics.reservation("rejected")
+            }
         }
-        let requested = ReservationDecision.requestedHolds(payment.items)
-        let available = try await store.lockAvailable(requested.map(\.sku), in: transaction)
-        switch ReservationDecision.decide(lines: payment.items, available: available) {
-        case .reserve(let holds):
-            try await store.reserve(holds, orderID: payment.orderID, paymentID: payment.paymentID, in: transaction)
-            try context.emit(.stockReserved, subject: payment.orderID, payload: StockReserved(orderID: payment.orderID, items: payment.items))
-            logger.info("stock reserved", metadata: ["skus": "\(holds.map(\.sku).joined(separator: ","))"])
-            InventoryMetrics.reservation("reserved")
-        case .reject(let missing, let reason):
-            try await store.recordRejection(
-                orderID: payment.orderID, paymentID: payment.paymentID, missing: missing, reason: reason, in: transaction
-            )
-            let failed = StockReservationFailed(orderID: payment.orderID, reason: reason, missing: missing)
-            let refund = RefundRequested(
-                orderID: payment.orderID, paymentID: payment.paymentID, amountCents: payment.amountCents, currency: payment.currency,
-                reason: "stock reservation failed: \(reason)"
-            )
-            try context.emit(.stockReservationFailed, subject: payment.orderID, payload: failed)
-            try context.emit(.paymentRefundRequested, subject: payment.orderID, payload: refund)
-            logger.info("stock reservation failed; refund requested", metadata: ["reason": "\(reason)"])
-            InventoryMetrics.reservation("rejected")
-        }
+        store.record(records, in: transaction)
     }
 
     /// `order.cancelled`: releases what is held for the order, and remembers the cancellation so

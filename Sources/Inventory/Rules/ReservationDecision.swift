@@ -29,6 +29,23 @@ public enum ReservationDecision: Sendable, Hashable {
         return .reserve(requested)
     }
 
+    /// Decides reservations one after another against one stock: each sees what the ones before it
+    /// left, so that a batch of paid orders never holds more than was there.
+    ///
+    /// - Parameters:
+    ///   - orders: each order's lines, in the order the reservations are to be made.
+    ///   - available: the available quantity per SKU before the first; a SKU that is absent counts as 0.
+    public static func decideInTurn(_ orders: [[OrderLine]], available: [String: Int]) -> [ReservationDecision] {
+        var available = available
+        return orders.map { lines in
+            let decision = decide(lines: lines, available: available)
+            if case .reserve(let holds) = decision {
+                for hold in holds { available[hold.sku, default: 0] -= hold.quantity }
+            }
+            return decision
+        }
+    }
+
     /// The quantity asked for each SKU, lines of one SKU summed, sorted by SKU — the order in which
     /// the stock rows are locked, so that two reservations never wait on each other in a cycle.
     public static func requestedHolds(_ lines: [OrderLine]) -> [StockHold] {
@@ -43,5 +60,15 @@ public enum ReservationDecision: Sendable, Hashable {
         if let line = lines.first(where: { $0.sku.isEmpty }) { return "a line has an empty SKU (quantity \(line.quantity))" }
         if let line = lines.first(where: { $0.quantity <= 0 }) { return "the line of \(line.sku) has quantity \(line.quantity); it must be positive" }
         return nil
+    }
+
+    /// How the order remembers this decision.
+    public var reservation: InventoryOrder.Reservation {
+        if case .reserve = self { .reserved } else { .rejected }
+    }
+
+    /// Why nothing is held, or `nil` when the lines are held.
+    public var reason: String? {
+        if case .reject(_, let reason) = self { reason } else { nil }
     }
 }

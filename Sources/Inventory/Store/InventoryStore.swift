@@ -19,38 +19,40 @@ public struct InventoryStore: Sendable, Hashable {
     /// Every handler about an order starts here, which serialises `payment.succeeded` and
     /// `order.cancelled` of one order: whichever commits second sees what the first did.
     public func lockOrder(_ orderID: String, in transaction: PostgresTransaction) async throws -> InventoryOrder {
-        try await transaction.execute("INSERT INTO \(identifier: schema).orders (order_id) VALUES (\(orderID)) ON CONFLICT DO NOTHING")
-        let row = try await transaction.query(
+        try await lockOrders([orderID], in: transaction)[orderID]!
+    }
+
+    /// Creates the orders' rows where needed and locks them, in order id order, with one statement.
+    ///
+    /// The no-op update on conflict is what locks an existing row and returns it as it stands.
+    public func lockOrders(_ orderIDs: [String], in transaction: PostgresTransaction) async throws -> [String: InventoryOrder] {
+        let ids = Array(Set(orderIDs)).sorted()
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await transaction.query(
             """
-            SELECT reservation, cancelled_at IS NOT NULL AS cancelled, released_at IS NOT NULL AS released
-            FROM \(identifier: schema).orders WHERE order_id = \(orderID) FOR UPDATE
+            INSERT INTO \(identifier: schema).orders AS o (order_id)
+            SELECT id FROM unnest(\(ids)::text[]) AS id ORDER BY id
+            ON CONFLICT (order_id) DO UPDATE SET order_id = o.order_id
+            RETURNING o.order_id, o.reservation, o.cancelled_at IS NOT NULL AS cancelled, o.released_at IS NOT NULL AS released
             """
-        )[0]
-        return InventoryOrder(
-            orderID: orderID,
-            reservation: try row.decode(String?.self, "reservation").flatMap(InventoryOrder.Reservation.init(rawValue:)),
-            cancelled: try row.decode(Bool.self, "cancelled"),
-            released: try row.decode(Bool.self, "released")
         )
+        var orders: [String: InventoryOrder] = [:]
+        for row in rows {
+            let orderID = try row.decode(String.self, "order_id")
+            orders[orderID] = InventoryOrder(
+                orderID: orderID,
+                reservation: try row.decode(String?.self, "reservation").flatMap(InventoryOrder.Reservation.init(rawValue:)),
+                cancelled: try row.decode(Bool.self, "cancelled"),
+                released: try row.decode(Bool.self, "released")
+            )
+        }
+        return orders
     }
 
     /// Remembers that the order was cancelled, so that a later `payment.succeeded` reserves nothing.
     public func markCancelled(_ orderID: String, in transaction: PostgresTransaction) async throws {
         try await transaction.execute(
             "UPDATE \(identifier: schema).orders SET cancelled_at = coalesce(cancelled_at, now()) WHERE order_id = \(orderID)"
-        )
-    }
-
-    /// Records that nothing is held for the order and why.
-    public func recordRejection(
-        orderID: String, paymentID: String, missing: [String], reason: String, in transaction: PostgresTransaction
-    ) async throws {
-        try await transaction.execute(
-            """
-            UPDATE \(identifier: schema).orders
-            SET reservation = 'rejected', payment_id = \(paymentID), missing = \(missing)::text[], reason = \(reason), decided_at = now()
-            WHERE order_id = \(orderID)
-            """
         )
     }
 
@@ -68,31 +70,56 @@ public struct InventoryStore: Sendable, Hashable {
         return available
     }
 
-    /// Moves the held quantities from available to reserved and records them against the order.
+    /// Applies decided reservations with three statements sent with the commit: the held quantities
+    /// move from available to reserved, the holds are recorded against their orders, and every order
+    /// remembers its decision (a rejection with what was missing and why).
     ///
-    /// The caller locked the rows with ``lockAvailable(_:in:)`` and decided that every hold fits;
-    /// the table's checks refuse a negative stock anyway.
-    public func reserve(_ holds: [StockHold], orderID: String, paymentID: String, in transaction: PostgresTransaction) async throws {
-        let skus = holds.map(\.sku)
-        let quantities = holds.map(\.quantity)
-        try await transaction.execute(
+    /// The caller locked the orders (``lockOrders(_:in:)``) and the stock rows
+    /// (``lockAvailable(_:in:)``) and decided in turn that every hold fits; the table's checks refuse a
+    /// negative stock anyway.
+    public func record(_ decisions: [ReservationRecord], in transaction: PostgresTransaction) {
+        guard !decisions.isEmpty else { return }
+        var held: [String: Int] = [:]
+        var holds: [(orderID: String, hold: StockHold)] = []
+        for record in decisions {
+            guard case .reserve(let reserved) = record.decision else { continue }
+            for hold in reserved {
+                held[hold.sku, default: 0] += hold.quantity
+                holds.append((record.orderID, hold))
+            }
+        }
+        if !held.isEmpty {
+            let skus = held.keys.sorted()
+            transaction.deferUntilCommit(
+                """
+                UPDATE \(identifier: schema).stock s
+                SET available = s.available - h.quantity, reserved = s.reserved + h.quantity, updated_at = now()
+                FROM unnest(\(skus)::text[], \(skus.map { held[$0]! })::bigint[]) AS h(sku, quantity)
+                WHERE s.sku = h.sku
+                """
+            )
+            transaction.deferUntilCommit(
+                """
+                INSERT INTO \(identifier: schema).reservations (order_id, sku, quantity)
+                SELECT * FROM unnest(\(holds.map(\.orderID))::text[], \(holds.map(\.hold.sku))::text[], \(holds.map(\.hold.quantity))::bigint[])
+                """
+            )
+        }
+        let missing = decisions.flatMap { record -> [(orderID: String, sku: String)] in
+            guard case .reject(let missing, _) = record.decision else { return [] }
+            return missing.map { (record.orderID, $0) }
+        }
+        transaction.deferUntilCommit(
             """
-            UPDATE \(identifier: schema).stock s
-            SET available = s.available - h.quantity, reserved = s.reserved + h.quantity, updated_at = now()
-            FROM unnest(\(skus)::text[], \(quantities)::bigint[]) AS h(sku, quantity)
-            WHERE s.sku = h.sku
-            """
-        )
-        try await transaction.execute(
-            """
-            INSERT INTO \(identifier: schema).reservations (order_id, sku, quantity)
-            SELECT \(orderID), h.sku, h.quantity FROM unnest(\(skus)::text[], \(quantities)::bigint[]) AS h(sku, quantity)
-            """
-        )
-        try await transaction.execute(
-            """
-            UPDATE \(identifier: schema).orders SET reservation = 'reserved', payment_id = \(paymentID), decided_at = now()
-            WHERE order_id = \(orderID)
+            UPDATE \(identifier: schema).orders o
+            SET reservation = d.reservation, payment_id = d.payment_id, decided_at = now(), reason = d.reason,
+                missing = CASE WHEN d.reservation = 'rejected' THEN ARRAY(
+                    SELECT m.sku FROM unnest(\(missing.map(\.orderID))::text[], \(missing.map(\.sku))::text[]) WITH ORDINALITY AS m (order_id, sku, n)
+                    WHERE m.order_id = o.order_id ORDER BY m.n) END
+            FROM unnest(\(decisions.map(\.orderID))::text[], \(decisions.map(\.paymentID))::text[],
+                        \(decisions.map(\.decision.reservation.rawValue))::text[], \(decisions.map(\.decision.reason))::text[])
+                 AS d (order_id, payment_id, reservation, reason)
+            WHERE o.order_id = d.order_id
             """
         )
     }

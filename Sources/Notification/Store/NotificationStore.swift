@@ -15,25 +15,49 @@ public struct NotificationStore: Sendable, Hashable {
     /// duplicate of the same outcome waits on the unique key until this transaction ends, then finds
     /// the row (and sends nothing) if it committed, or claims it if it rolled back.
     public func claim(_ notification: CustomerNotification, in transaction: PostgresTransaction) async throws -> Bool {
+        try await !claim([notification], in: transaction).isEmpty
+    }
+
+    /// Claims several notifications with one statement; returns the ids of those claimed now (the others
+    /// were claimed before, under any event id).
+    public func claim(_ notifications: [CustomerNotification], in transaction: PostgresTransaction) async throws -> Set<String> {
+        guard !notifications.isEmpty else { return [] }
         let rows = try await transaction.query(
             """
             INSERT INTO \(identifier: schema).notifications (id, order_id, outcome, recipient, status)
-            VALUES (\(notification.id), \(notification.orderID), \(notification.outcome.rawValue), \(notification.customer.email), 'sending')
+            SELECT id, order_id, outcome, recipient, 'sending'
+            FROM unnest(\(notifications.map(\.id))::text[], \(notifications.map(\.orderID))::text[],
+                        \(notifications.map(\.outcome.rawValue))::text[], \(notifications.map(\.customer.email))::text[])
+                 AS n (id, order_id, outcome, recipient)
             ON CONFLICT (order_id, outcome) DO NOTHING
             RETURNING id
             """
         )
-        return !rows.isEmpty
+        return Set(try rows.map { try $0.decode(String.self, 0) })
+    }
+
+    /// Takes claims back: these notifications were not sent after all and will be tried again.
+    public func release(_ ids: [String], in transaction: PostgresTransaction) async throws {
+        guard !ids.isEmpty else { return }
+        try await transaction.execute("DELETE FROM \(identifier: schema).notifications WHERE id = ANY(\(ids)::text[])")
     }
 
     /// Records what the channels did.
     public func complete(_ id: String, status: String, results: [ChannelResult], in transaction: PostgresTransaction) async throws {
-        let json = String(decoding: try JSONEncoder().encode(results), as: UTF8.self)
-        try await transaction.execute(
+        try await complete([(id, status, results)], in: transaction)
+    }
+
+    /// Records what the channels did for several notifications, with one statement.
+    public func complete(_ outcomes: [(id: String, status: String, results: [ChannelResult])], in transaction: PostgresTransaction) async throws {
+        guard !outcomes.isEmpty else { return }
+        let encoder = JSONEncoder()
+        let json = try outcomes.map { String(decoding: try encoder.encode($0.results), as: UTF8.self) }
+        transaction.deferUntilCommit(
             """
-            UPDATE \(identifier: schema).notifications
-            SET status = \(status), channel_results = \(json)::jsonb, completed_at = now()
-            WHERE id = \(id)
+            UPDATE \(identifier: schema).notifications n
+            SET status = c.status, channel_results = c.results::jsonb, completed_at = now()
+            FROM unnest(\(outcomes.map(\.id))::text[], \(outcomes.map(\.status))::text[], \(json)::text[]) AS c (id, status, results)
+            WHERE n.id = c.id
             """
         )
     }
