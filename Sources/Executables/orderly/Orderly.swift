@@ -15,11 +15,21 @@ struct Orderly: AsyncParsableCommand {
 
 /// Where the broker and the database are, shared by every subcommand.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "The broker, as an amqp:// URL.")
-    var amqpURL = Environment.value("ORDERLY_AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672/"
+    // The defaults hold the operator's password, so help names where they come from instead of showing them.
+    @Option(
+        name: .customLong("amqp-url"),
+        help: "The broker, as an amqp:// URL (default: $ORDERLY_AMQP_URL, else the operator's login from ./infra/dev up).")
+    var givenAMQPURL: String?
 
-    @Option(help: "The database, as a postgresql:// URL.")
-    var databaseURL = Environment.value("ORDERLY_DATABASE_URL") ?? "postgresql://orderly:orderly@127.0.0.1:5432/orderly"
+    @Option(
+        name: .customLong("database-url"),
+        help: "The database, as a postgresql:// URL (default: $ORDERLY_DATABASE_URL, else the operator's login from ./infra/dev up).")
+    var givenDatabaseURL: String?
+
+    var amqpURL: String { givenAMQPURL ?? Environment.value("ORDERLY_AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672/" }
+    var databaseURL: String {
+        givenDatabaseURL ?? Environment.value("ORDERLY_DATABASE_URL") ?? "postgresql://orderly:orderly@127.0.0.1:5432/orderly"
+    }
 }
 
 /// Settings from the environment, else from the operator's file that `./infra/dev up` writes
