@@ -1,9 +1,16 @@
 import Foundation
 
 /// How to reach the broker and how the connection behaves under trouble.
+///
+/// A connection to a RabbitMQ cluster is given every node it may use: ``host`` and ``port`` name the
+/// node it tries first, ``failover`` the others, in the order it tries them. It is connected to one
+/// node at a time; when that node cannot be reached or the connection to it is lost, it moves on to
+/// the next.
 public struct AMQPConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// More nodes of the same cluster, tried in turn after ``host``:``port``.
+    public var failover: [AMQPAddress]
     public var user: String
     public var password: String
     public var virtualHost: String
@@ -24,6 +31,7 @@ public struct AMQPConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1",
         port: Int = 5672,
+        failover: [AMQPAddress] = [],
         user: String = "guest",
         password: String = "guest",
         virtualHost: String = "/",
@@ -37,6 +45,7 @@ public struct AMQPConfiguration: Sendable {
     ) {
         self.host = host
         self.port = port
+        self.failover = failover
         self.user = user
         self.password = password
         self.virtualHost = virtualHost
@@ -49,11 +58,21 @@ public struct AMQPConfiguration: Sendable {
         self.connectionName = connectionName
     }
 
-    /// Reads `amqp://user:password@host:port/vhost`; the vhost is percent-decoded and `/` when absent.
+    /// Every address the connection tries, in order: ``host``:``port``, then ``failover``.
+    public var addresses: [AMQPAddress] { [AMQPAddress(host: host, port: port)] + failover }
+
+    /// Reads `amqp://user:password@host:port/vhost?failover=host2:port2,host3:port3`, or the same
+    /// cluster as `amqp://user:password@host:port,host2:port2,host3:port3/vhost`.
+    ///
+    /// The vhost is percent-decoded and `/` when absent. The query may carry `heartbeat` (seconds),
+    /// `connection_timeout` (milliseconds) and `failover`: more nodes of the same cluster, separated
+    /// by commas, each `host`, `host:port` or `[ipv6]:port` (port 5672 when absent). A list of hosts
+    /// in the URL's authority is read as its first host and a failover list of the others (see
+    /// ``singleHostURL(_:)``); with a `failover` query too, the authority's hosts come first.
     ///
     /// - Throws: ``AMQPError`` with code `.invalidConfiguration` naming what is wrong.
     public init(url: String) throws {
-        guard let components = URLComponents(string: url), components.scheme == "amqp" else {
+        guard let components = URLComponents(string: Self.singleHostURL(url)), components.scheme == "amqp" else {
             throw AMQPError(.invalidConfiguration, "not an amqp:// URL: \(url)")
         }
         self.init()
@@ -69,14 +88,18 @@ public struct AMQPConfiguration: Sendable {
             virtualHost = vhost
         }
         for item in components.queryItems ?? [] {
-            guard let value = item.value, let number = Int(value) else { continue }
-            switch item.name {
-            case "heartbeat":
+            let value = item.value ?? ""
+            switch (item.name, Int(value)) {
+            case ("failover", _):
+                failover += try value.split(separator: ",", omittingEmptySubsequences: false).map {
+                    try AMQPAddress(parsing: $0.trimmingCharacters(in: .whitespaces))
+                }
+            case ("heartbeat", let number?):
                 guard (0...65535).contains(number) else {
                     throw AMQPError(.invalidConfiguration, "heartbeat must be between 0 and 65535 seconds, not \(number)")
                 }
                 heartbeat = .seconds(number)
-            case "connection_timeout": connectTimeout = .milliseconds(number)
+            case ("connection_timeout", let number?): connectTimeout = .milliseconds(number)
             default: continue
             }
         }

@@ -11,7 +11,8 @@ import Synchronization
 ///
 /// The connection heals itself. A lost connection (broker restart, socket error, missed
 /// heartbeats, `connection.close`) is noticed within the heartbeat interval; the client then
-/// reconnects with backoff and jitter, declares again the topology it was asked to declare,
+/// reconnects — to the next node of ``AMQPConfiguration/addresses`` at once, and with backoff and
+/// jitter once every node failed in a row — declares again the topology it was asked to declare,
 /// registers its consumers again, and publishes again every message the broker had not
 /// confirmed. Publishing is therefore at-least-once: a message can reach the broker twice, never
 /// zero times without its `publish` call failing.
@@ -73,7 +74,8 @@ public final class AMQPConnection: Sendable {
     /// Call ``close()`` to stop its thread.
     public static func start(configuration: AMQPConfiguration, logger: Logger) -> AMQPConnection {
         var logger = logger
-        logger[metadataKey: "amqp.host"] = "\(configuration.host):\(configuration.port)"
+        // The node it is connected to, once it is; until then every node it may try.
+        logger[metadataKey: "amqp.host"] = "\(configuration.addresses.map(\.description).joined(separator: ","))"
         let connection = AMQPConnection(configuration: configuration, logger: logger)
         IOLoop(configuration: configuration, mailbox: connection.mailbox, logger: logger).start()
         return connection

@@ -39,6 +39,9 @@ final class IOLoop {
     private var consumers: [String: Consumer] = [:]
     private var openChannels: Set<amqp_channel_t> = []
     private var blockedReason: String?
+    /// Which node to try next; see ``AddressRotation``.
+    private var rotation: AddressRotation
+    /// Failed attempts since the last connection, for the log.
     private var reconnectAttempt = 0
     private var nextConnectAttempt = ContinuousClock.now
     private var epochCounter: UInt64 = 0
@@ -52,6 +55,7 @@ final class IOLoop {
         self.mailbox = mailbox
         self.logger = logger
         self.tracker = PublishTracker(window: configuration.publishWindow)
+        self.rotation = AddressRotation(count: configuration.addresses.count)
     }
 
     /// Starts the thread; it runs until the connection is closed by the application.
@@ -154,12 +158,15 @@ final class IOLoop {
 
     private func connect() {
         let state = amqp_new_connection()!
+        let address = configuration.addresses[rotation.current]
         do {
-            try open(state)
+            try open(state, at: address)
             connection = state
+            rotation.connected()
             reconnectAttempt = 0
             lastReportedFailure = nil
             epochCounter += 1
+            logger[metadataKey: "amqp.host"] = "\(address)"
             logger.info("connected to the broker")
             if !topology.exchanges.isEmpty || !topology.queues.isEmpty {
                 if case .failure(let error) = declare(topology) {
@@ -170,16 +177,16 @@ final class IOLoop {
             mailbox.setConnected(connection != nil)
         } catch {
             amqp_destroy_connection(state)
-            scheduleReconnect(after: error)
+            scheduleReconnect(after: error, round: rotation.failed())
         }
     }
 
-    private func open(_ state: amqp_connection_state_t) throws(AMQPError) {
+    private func open(_ state: amqp_connection_state_t, at address: AMQPAddress) throws(AMQPError) {
         guard let socket = amqp_tcp_socket_new(state) else { throw AMQPError(.connectionFailed, "cannot create a socket") }
         var connectTimeout = timeval(configuration.connectTimeout)
-        let status = amqp_socket_open_noblock(socket, configuration.host, Int32(configuration.port), &connectTimeout)
+        let status = amqp_socket_open_noblock(socket, address.host, Int32(address.port), &connectTimeout)
         guard status == AMQP_STATUS_OK.rawValue else {
-            throw AMQPError(.connectionFailed, "cannot connect to \(configuration.host):\(configuration.port): \(errorText(status))")
+            throw AMQPError(.connectionFailed, "cannot connect to \(address): \(errorText(status))")
         }
         var requestTimeout = timeval(configuration.requestTimeout)
         amqp_set_handshake_timeout(state, &connectTimeout)
@@ -231,16 +238,19 @@ final class IOLoop {
         return Result { () throws(AMQPError) in try openChannel(channel) }
     }
 
-    private func scheduleReconnect(after error: AMQPError) {
-        let delay = configuration.reconnectBackoff.delay(attempt: reconnectAttempt)
+    /// Arranges the next attempt: on the next address at once, or after the backoff of `round` once
+    /// every address failed (see ``AddressRotation``).
+    private func scheduleReconnect(after error: AMQPError, round: Int?) {
+        let delay = round.map { configuration.reconnectBackoff.delay(attempt: $0) } ?? .zero
         reconnectAttempt += 1
         nextConnectAttempt = ContinuousClock.now + delay
         mailbox.setConnected(false, error: error)
         // An outage is told once when it starts, when its cause changes, and then about once a minute,
-        // not at every attempt.
+        // not at every attempt. The cause is the kind of failure, not its text, which names the node tried.
         let now = ContinuousClock.now
-        if error.message != lastReportedFailure || now - lastFailureReport >= .seconds(60) {
-            lastReportedFailure = error.message
+        let cause = "\(error.code) \(error.replyCode.map(String.init) ?? "")"
+        if cause != lastReportedFailure || now - lastFailureReport >= .seconds(60) {
+            lastReportedFailure = cause
             lastFailureReport = now
             logger.warning(
                 "no connection to the broker", metadata: ["error": "\(error)", "amqp.retry_in": "\(delay)", "amqp.attempt": "\(reconnectAttempt)"])
@@ -260,7 +270,7 @@ final class IOLoop {
         for tag in consumers.keys { consumers[tag]!.active = false }
         for request in requests { request.reply(.failure(error)) }
         requests = []
-        scheduleReconnect(after: error)
+        scheduleReconnect(after: error, round: rotation.lost())
     }
 
     // MARK: Requests and consumers

@@ -65,6 +65,12 @@ public struct ChaosPlan: Sendable, Hashable, Codable {
             case poison
             /// The payment gateway stopped for `pause`.
             case gatewayDown = "gateway_down"
+            /// The RabbitMQ node that leads the most work queues stopped, and started again after `pause`,
+            /// while the rest of the cluster goes on. Needs a cluster whose quorum queues have replicas.
+            case brokerNodeLoss = "broker_node_loss"
+
+            /// Whether it needs a RabbitMQ cluster: a plan of every kind leaves it out unless asked for.
+            public var needsCluster: Bool { self == .brokerNodeLoss }
         }
 
         public var kind: Kind
@@ -100,7 +106,13 @@ extension ChaosPlan {
 
     /// A plan of `count` orders at `rate` per second, with every fault kind at least once (every
     /// service killed in turn) and `extraFaults` more drawn at random, all from `seed`.
-    public static func make(orders count: Int, rate: Double, extraFaults: Int, seed: UInt64, run: String) -> ChaosPlan {
+    ///
+    /// - Parameter kinds: only these faults instead, each once in the order given (kills and
+    ///   terminations going round the services), and the extra ones drawn from them; `nil` for one of
+    ///   every kind a single broker can take.
+    public static func make(orders count: Int, rate: Double, extraFaults: Int, seed: UInt64, run: String, faults kinds: [Fault.Kind]? = nil)
+        -> ChaosPlan
+    {
         var random = SeededRandom(seed: seed)
         let duration = Duration.milliseconds(Int64(Double(count) / rate * 1000))
         let skus = (1...4).map { "CHAOS-\(run)-\($0)" }
@@ -125,17 +137,21 @@ extension ChaosPlan {
         }
         // Every kind once, spread over the load; kills go round the services; then extra random faults.
         var faults: [Fault] = []
-        let scheduled: [(Fault.Kind, String?)] =
+        let standard: [(Fault.Kind, String?)] =
             targets.map { (.kill, $0) } + [
                 (.terminate, "payment-service"), (.brokerRestart, nil), (.poison, nil), (.databaseRestart, nil), (.duplicatePublish, nil),
                 (.gatewayDown, nil),
             ]
+        let scheduled: [(Fault.Kind, String?)] =
+            kinds?.enumerated().map { number, kind in (kind, kind == .kill || kind == .terminate ? targets[number % targets.count] : nil) }
+            ?? standard
         for (position, (kind, target)) in scheduled.enumerated() {
             let at = duration * ((Double(position) + 0.5) / Double(scheduled.count + 1))
             faults.append(Fault(kind: kind, target: target, at: at, pause: pause(for: kind, random: &random)))
         }
-        let randomKinds: [Fault.Kind] = [.kill, .kill, .kill, .terminate, .duplicatePublish, .brokerRestart, .databaseRestart, .gatewayDown]
-        for _ in 0..<extraFaults {
+        let randomKinds: [Fault.Kind] =
+            kinds ?? [.kill, .kill, .kill, .terminate, .duplicatePublish, .brokerRestart, .databaseRestart, .gatewayDown]
+        for _ in 0..<(randomKinds.isEmpty ? 0 : extraFaults) {
             let kind = randomKinds[random.int(in: 0..<randomKinds.count)]
             let target = kind == .kill || kind == .terminate ? targets[random.int(in: 0..<targets.count)] : nil
             faults.append(Fault(kind: kind, target: target, at: duration * random.fraction(), pause: pause(for: kind, random: &random)))
@@ -150,6 +166,8 @@ extension ChaosPlan {
         switch kind {
         case .kill, .terminate: .milliseconds(Int64(random.int(in: 500...3000)))
         case .brokerRestart, .databaseRestart: .seconds(Int64(random.int(in: 2...5)))
+        // Long enough for every client of the node to have moved to another, and for work to pile up on the node's return.
+        case .brokerNodeLoss: .seconds(Int64(random.int(in: 8...12)))
         case .gatewayDown: .seconds(Int64(random.int(in: 5...10)))
         case .duplicatePublish, .poison: .zero
         }

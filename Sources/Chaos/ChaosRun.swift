@@ -14,6 +14,9 @@ public struct ChaosRun: Sendable {
         public var rate = 10.0
         /// Faults drawn at random on top of the scheduled ones (each kind once).
         public var extraFaults = 4
+        /// Only these faults, each once in this order, and the extra ones drawn from them; `nil` for one
+        /// of every kind a single broker can take (see ``ChaosPlan/Fault/Kind/needsCluster``).
+        public var faults: [ChaosPlan.Fault.Kind]?
         public var seed: UInt64 = UInt64.random(in: 1...UInt64(UInt32.max))
         public var system: LocalSystem.Configuration
         /// How long to wait after the load for every order to end and every queue to empty.
@@ -38,7 +41,8 @@ public struct ChaosRun: Sendable {
     public func run(progress: @Sendable (String) -> Void = { _ in }) async throws -> ChaosReport {
         let run = String(UInt32(truncatingIfNeeded: options.seed &* 2_654_435_761), radix: 36)
         let name = "chaos_\(run)"
-        let plan = ChaosPlan.make(orders: options.orders, rate: options.rate, extraFaults: options.extraFaults, seed: options.seed, run: run)
+        let plan = ChaosPlan.make(
+            orders: options.orders, rate: options.rate, extraFaults: options.extraFaults, seed: options.seed, run: run, faults: options.faults)
         let startedAt = Date()
         progress(
             "run \(run): \(plan.orders.count) orders over \(Int(plan.duration.seconds)) s, \(plan.faults.count) faults, \(options.system.replicas) instance(s) per service"

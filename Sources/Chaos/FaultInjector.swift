@@ -78,6 +78,8 @@ final class FaultInjector: Sendable {
             try await Task.sleep(for: fault.pause)
             try system.infrastructure.start(.postgres, quiet: true)
             return ("PostgreSQL stopped for \(fault.pause)", nil)
+        case .brokerNodeLoss:
+            return try await loseLeaderNode(for: fault.pause)
         case .gatewayDown:
             let gateway = LocalSystem.Instance(SystemCatalog.gatewaySim.name)
             system.terminate(gateway)
@@ -98,6 +100,28 @@ final class FaultInjector: Sendable {
             injectedPoison.withLock { $0.append(contentsOf: poison) }
             return ("published \(poison.count) poison messages on every work queue and the ingress", nil)
         }
+    }
+
+    /// Stops the node that leads the most work queues of the system's virtual host, waits, and starts it again.
+    ///
+    /// - Throws: ``ChaosError`` when those queues have no replica elsewhere: stopping their only node is
+    ///   an outage of the queue, not the loss of one node of a cluster.
+    private func loseLeaderNode(for pause: Duration) async throws -> (String, String?) {
+        let infrastructure = system.infrastructure
+        let listing = try infrastructure.rabbitmqctl(
+            ["list_queues", "-p", system.name, "name", "leader", "members", "--formatter", "json"], input: nil)
+        let workQueues = Subscriptions.all.map(\.workQueue)
+        guard let (node, led) = try QueueLeaders(listing: listing).busiestLeader(of: workQueues) else {
+            throw ChaosError("no quorum queue among \(workQueues) has a leader")
+        }
+        if let lonely = led.first(where: { $0.members.count < 2 }) {
+            throw ChaosError("\(lonely.name) has no replica but on \(node): a node loss needs a cluster (./infra/dev up --rabbit-nodes 3)")
+        }
+        try infrastructure.stop(rabbitNode: node, quiet: true)
+        try await Task.sleep(for: pause)
+        try infrastructure.start(rabbitNode: node, quiet: true)
+        let replicas = Set(led.map(\.members.count)).sorted().map(String.init).joined(separator: " or ")
+        return ("stopped \(node), leader of \(led.map(\.name).joined(separator: ", ")) (\(replicas) replicas each), for \(pause)", nil)
     }
 
     /// Which instance of a service a fault hits: the replicas take turns.

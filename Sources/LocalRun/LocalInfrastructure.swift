@@ -5,8 +5,15 @@ import Foundation
 public struct LocalInfrastructure: Sendable {
     /// The path of `infra/dev`.
     public let script: String
+    /// Variables `infra/dev` runs with on top of this process's own: another data folder and other
+    /// ports (`ORDERLY_DATA_DIR`, `ORDERLY_AMQP_PORT`, `ORDERLY_RABBIT_NODES`) make a second installation.
+    /// An empty value removes the variable.
+    public let environment: [String: String]
 
-    public init(script: String) { self.script = script }
+    public init(script: String, environment: [String: String] = [:]) {
+        self.script = script
+        self.environment = environment
+    }
 
     /// One of the processes `infra/dev` runs.
     public enum Process: String, Sendable {
@@ -30,7 +37,9 @@ public struct LocalInfrastructure: Sendable {
 
     /// Where `infra/dev` keeps data, logs and pid files: `ORDERLY_DATA_DIR`, or `.data` next to `infra/`.
     public var dataDirectory: URL {
-        if let path = ProcessInfo.processInfo.environment["ORDERLY_DATA_DIR"] { return URL(fileURLWithPath: path) }
+        if let path = environment["ORDERLY_DATA_DIR"] ?? ProcessInfo.processInfo.environment["ORDERLY_DATA_DIR"] {
+            return URL(fileURLWithPath: path)
+        }
         return URL(fileURLWithPath: script).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".data")
     }
 
@@ -54,6 +63,12 @@ public struct LocalInfrastructure: Sendable {
     /// Stops and starts the process.
     public func restart(_ process: Process, quiet: Bool = false) throws { try run(["restart", process.rawValue], quiet: quiet) }
 
+    /// Stops one node of a RabbitMQ cluster, named `rabbitmq-K` or by its Erlang name; the others go on.
+    public func stop(rabbitNode node: String, quiet: Bool = false) throws { try run(["stop", node], quiet: quiet) }
+
+    /// Starts one node of a RabbitMQ cluster again and waits until it has booted and rejoined.
+    public func start(rabbitNode node: String, quiet: Bool = false) throws { try run(["start", node], quiet: quiet) }
+
     /// `rabbitmqctl` against the project's node, its output discarded.
     public func rabbitmqctl(_ arguments: String...) throws { try run(["rabbitmqctl"] + Self.bounded + arguments, quiet: true) }
 
@@ -64,9 +79,7 @@ public struct LocalInfrastructure: Sendable {
     ///
     /// - Throws: ``LocalInfrastructureError`` when it exits with a failure.
     public func rabbitmqctl(_ arguments: [String], input: Data?) throws -> String {
-        let process = Foundation.Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, "rabbitmqctl"] + Self.bounded + arguments
+        let process = makeProcess([script, "rabbitmqctl"] + Self.bounded + arguments)
         let output = Pipe()
         let feed = Pipe()
         process.standardOutput = output
@@ -89,9 +102,7 @@ public struct LocalInfrastructure: Sendable {
     ///
     /// - Throws: ``LocalInfrastructureError`` when it exits with a failure.
     public func run(_ arguments: [String], quiet: Bool = false) throws {
-        let process = Foundation.Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script] + arguments
+        let process = makeProcess([script] + arguments)
         if quiet {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
@@ -101,6 +112,17 @@ public struct LocalInfrastructure: Sendable {
         guard process.terminationStatus == 0 else {
             throw LocalInfrastructureError(command: "infra/dev \(arguments.joined(separator: " "))", status: process.terminationStatus)
         }
+    }
+
+    /// `bash` with `arguments`, in this process's environment with ``environment`` on top.
+    private func makeProcess(_ arguments: [String]) -> Foundation.Process {
+        let process = Foundation.Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.filter { !$0.value.isEmpty }
+        }
+        return process
     }
 }
 

@@ -86,7 +86,7 @@ public final class LocalSystem: Sendable {
         self.instances = SystemCatalog.all.flatMap { service in
             (1...(service.queues == nil ? 1 : configuration.replicas)).map { Instance(service.name, replica: $0) }
         }
-        var amqp = URLComponents(string: configuration.amqpURL)!
+        var amqp = URLComponents(string: AMQPConfiguration.singleHostURL(configuration.amqpURL))!
         amqp.percentEncodedPath = "/" + name
         amqpURL = amqp.string!
         var database = URLComponents(string: configuration.databaseURL)!
@@ -134,7 +134,7 @@ public final class LocalSystem: Sendable {
     static let brokerAdministration = Mutex(())
 
     private func provisionBrokerNow() throws {
-        let user = URLComponents(string: configuration.amqpURL)?.user ?? "guest"
+        let user = URLComponents(string: amqpURL)?.user ?? "guest"
         try infrastructure.rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
         guard let secrets = configuration.secrets else { return }
         let infrastructure = self.infrastructure

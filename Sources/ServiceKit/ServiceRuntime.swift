@@ -138,7 +138,7 @@ public enum ServiceRuntime {
     /// Waits until `deadline` for the broker, then declares `topology`.
     static func connect(_ amqp: AMQPConnection, declaring topology: AMQPTopology, until deadline: ContinuousClock.Instant) async throws {
         let configuration = amqp.configuration
-        let broker = "the broker at \(configuration.host):\(configuration.port)"
+        let broker = "the broker at \(configuration.addresses.map(\.description).joined(separator: " or "))"
         do {
             try await amqp.waitUntilConnected(timeout: max(.zero, deadline - .now))
         } catch let error as AMQPError where error.code == .refused {

@@ -1,3 +1,4 @@
+import AMQP
 import Contracts
 import Foundation
 import Logging
@@ -6,7 +7,7 @@ import Logging
 ///
 /// | variable | default |
 /// | --- | --- |
-/// | `ORDERLY_AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672/` |
+/// | `ORDERLY_AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672/`; a cluster's nodes as `amqp://user:password@host1:5672,host2:5673/` |
 /// | `ORDERLY_DATABASE_URL` | `postgresql://<role>:<role>@127.0.0.1:5432/orderly`, with the service's own role (`orders`, …) |
 /// | `ORDERLY_HTTP_HOST` | `127.0.0.1` |
 /// | `ORDERLY_HTTP_PORT` | the service's own port (8080 order, 8081 payment, …) |
@@ -37,7 +38,8 @@ public struct ServiceSettings: Sendable {
     ) {
         self.name = name
         self.environment = environment
-        amqpURL = environment["ORDERLY_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
+        // A list of hosts becomes one host and a failover list: the admin routes take the URL apart.
+        amqpURL = AMQPConfiguration.singleHostURL(environment["ORDERLY_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/")
         databaseURL = environment["ORDERLY_DATABASE_URL"] ?? defaultDatabaseURL
         httpHost = environment["ORDERLY_HTTP_HOST"] ?? "127.0.0.1"
         httpPort = environment["ORDERLY_HTTP_PORT"].flatMap(Int.init).flatMap { (0...65535).contains($0) ? $0 : nil } ?? defaultPort

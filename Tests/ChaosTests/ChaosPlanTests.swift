@@ -15,10 +15,21 @@ struct ChaosPlanTests {
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
     func everyFaultKindAndEveryServiceIsHitInEveryPlan(seed: UInt64) {
         let plan = ChaosPlan.make(orders: 150, rate: 10, extraFaults: 0, seed: seed, run: "p")
-        #expect(Set(plan.faults.map(\.kind)) == Set(ChaosPlan.Fault.Kind.allCases))
+        #expect(Set(plan.faults.map(\.kind)) == Set(ChaosPlan.Fault.Kind.allCases.filter { !$0.needsCluster }))
         #expect(Set(plan.faults.filter { $0.kind == .kill }.compactMap(\.target)) == Set(ChaosPlan.targets))
         #expect(plan.faults.map(\.at) == plan.faults.map(\.at).sorted())
         #expect(plan.faults.allSatisfy { $0.at < plan.duration })
+    }
+
+    @Test func aPlanOfChosenFaultsHasThoseAloneInTheirOrder() {
+        let plan = ChaosPlan.make(orders: 240, rate: 6, extraFaults: 0, seed: 3, run: "n", faults: [.brokerNodeLoss, .kill, .brokerNodeLoss])
+        #expect(plan.faults.map(\.kind) == [.brokerNodeLoss, .kill, .brokerNodeLoss])
+        #expect(plan.faults.map(\.target) == [nil, ChaosPlan.targets[1], nil])
+        #expect(plan.faults.filter { $0.kind == .brokerNodeLoss }.allSatisfy { $0.pause >= .seconds(8) && $0.pause <= .seconds(12) })
+        let extras = ChaosPlan.make(orders: 240, rate: 6, extraFaults: 4, seed: 3, run: "n", faults: [.brokerNodeLoss])
+        #expect(extras.faults.count == 5 && extras.faults.allSatisfy { $0.kind == .brokerNodeLoss })
+        // The standard plan stays as it was for a given seed: the cluster's fault is not in it.
+        #expect(ChaosPlan.make(orders: 240, rate: 6, extraFaults: 9, seed: 3, run: "n").faults.allSatisfy { !$0.kind.needsCluster })
     }
 
     @Test func theMixHasEveryKindOfOrderAndTheStockAddsUp() {

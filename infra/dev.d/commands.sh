@@ -3,12 +3,14 @@
 
 print_urls() {
     echo
-    echo "  rabbitmq              $AMQP_URL"
+    printf '  %-21s %s\n' "rabbitmq" "$(amqp_url_for "$OPERATOR_USER")"
     echo "  postgres              $DATABASE_URL"
-    local name port
-    for name in "${SERVICE_NAMES[@]}"; do
-        port="$(service_port "$name")"
-        service_running "$name" && printf '  %-21s http://127.0.0.1:%s\n' "$name" "$port"
+    local service name port
+    for service in "${SERVICE_NAMES[@]}"; do
+        while IFS= read -r name; do
+            port="$(service_port "$name")"
+            if service_running "$name"; then printf '  %-21s http://127.0.0.1:%s\n' "$name" "$port"; fi
+        done < <(known_instances "$service")
     done
     echo
     echo "  secrets (mode 0600)   $SECRETS_DIR: one file per password and key; operator.env for the CLI"
@@ -19,6 +21,7 @@ print_urls() {
 cmd_up() {
     local started
     started="$(now)"
+    (($# == 0)) || die "unexpected arguments to up: $* (up takes --replicas N and --rabbit-nodes N)"
     ensure_packages
     with_lock start_rabbitmq
     with_lock start_postgres
@@ -44,22 +47,38 @@ status_line() {
 }
 
 cmd_status() {
-    local pid
-    pid="$(rabbitmq_pid)"
-    if [[ -n "$pid" ]]; then status_line rabbitmq running "$AMQP_URL" "(pid $pid, node $RABBIT_NODE)"; else status_line rabbitmq stopped "$AMQP_URL"; fi
+    local pid k url
+    for ((k = 1; k <= RABBIT_NODES; k++)); do
+        pid="$(node_pid "$k")"
+        url="amqp://$OPERATOR_USER@127.0.0.1:$(node_amqp_port "$k")/"
+        if [[ -n "$pid" ]]; then
+            status_line "$(node_label "$k")" running "$url" "(pid $pid, node $(node_name "$k"))"
+        else
+            status_line "$(node_label "$k")" stopped "$url" "(node $(node_name "$k"))"
+        fi
+    done
     if pg_running; then status_line postgres running "$DATABASE_URL" "(pid $(pg_postmaster_pid))"; else status_line postgres stopped "$DATABASE_URL"; fi
     local name
     for name in "${SERVICE_NAMES[@]}"; do status_of_service "$name"; done
     echo "data: $DATA"
 }
 
+node_log_files() { printf '%s\n' "$(node_dir "$1")/log/$(node_name "$1").log" "$(node_dir "$1")/log/stdout.log"; }
+
 log_files() {
+    local k name
     case "$1" in
-        rabbitmq) printf '%s\n' "$RMQ_DIR/log/$RABBIT_NODE.log" "$RMQ_DIR/log/stdout.log" ;;
+        rabbitmq) for ((k = 1; k <= RABBIT_NODES; k++)); do node_log_files "$k"; done ;;
         postgres) echo "$PG_DIR/log/postgres.log" ;;
         *)
-            [[ -n "$(service_port "$1")" ]] || die "unknown log '$1': expected rabbitmq, postgres or one of ${SERVICE_NAMES[*]}"
-            echo "$SVC_DIR/$1.log"
+            k="$(node_index "$1")"
+            if [[ -n "$k" ]]; then
+                node_log_files "$k"
+            elif is_instance "$1"; then
+                while IFS= read -r name; do echo "$SVC_DIR/$name.log"; done < <(instances_named "$1")
+            else
+                die "unknown log '$1': expected rabbitmq, postgres, one of ${SERVICE_NAMES[*]} or an instance (order-service#2)"
+            fi
             ;;
     esac
 }

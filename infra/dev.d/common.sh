@@ -12,8 +12,8 @@ set_ports() {
     PG_PORT="$2"
     # Erlang distribution port, fixed so it can be bound to loopback and checked like any other port.
     RABBIT_DIST_PORT="${ORDERLY_RABBITMQ_DIST_PORT:-$((AMQP_PORT + 20000))}"
-    # Where the brokers are, as shown: the passwords are secrets (secrets.sh), never printed.
-    AMQP_URL="amqp://orderly@127.0.0.1:${AMQP_PORT}/"
+    # Where the database is, as shown: the passwords are secrets (secrets.sh), never printed.
+    # (The broker's URL depends on how many nodes run: amqp_url_for in rabbitmq.sh.)
     DATABASE_URL="postgresql://orderly@127.0.0.1:${PG_PORT}/orderly"
     # A second checkout on other ports must not collide with ours in epmd.
     if [[ "$AMQP_PORT" == 5672 ]]; then RABBIT_NODE="orderly@localhost"; else RABBIT_NODE="orderly-${AMQP_PORT}@localhost"; fi
@@ -34,6 +34,9 @@ SERVICE_ROLES=(gateway orders payments inventory notifications)
 
 # Resolved by init_paths once the data folder exists.
 DATA="" RMQ_DIR="" PG_DIR="" SVC_DIR="" SECRETS_DIR=""
+# RabbitMQ nodes and instances per service: resolve_rabbit_nodes and resolve_replicas, from the
+# command line (RABBIT_NODES_ASKED, REPLICAS_ASKED), the environment or the data folder.
+RABBIT_NODES=1 REPLICAS=1 RABBIT_NODES_ASKED="" REPLICAS_ASKED=""
 
 # ---------------------------------------------------------------------------
 # Helpers

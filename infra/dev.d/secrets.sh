@@ -35,11 +35,13 @@ existing_secret() {
     tr -d '\n' <"$SECRETS_DIR/$1"
 }
 
-operator_amqp_url() { echo "amqp://$OPERATOR_USER:$(secret "amqp-$OPERATOR_USER")@127.0.0.1:$AMQP_PORT/"; }
+# On a cluster the URLs name every node (the client's ?failover= list; see rabbitmq.sh).
+operator_amqp_url() { amqp_url_for "$OPERATOR_USER:$(secret "amqp-$OPERATOR_USER")"; }
 operator_database_url() { echo "postgresql://$OPERATOR_USER:$(secret "postgres-$OPERATOR_USER")@127.0.0.1:$PG_PORT/orderly"; }
 
-# The URLs NAME logs in with: its own broker user (its name) and database role.
-service_amqp_url() { echo "amqp://$1:$(existing_secret "amqp-$1")@127.0.0.1:$AMQP_PORT/"; }
+# The URLs NAME logs in with: its own broker user (its name) and database role; service_amqp_url
+# NAME [NODE] tries node NODE first.
+service_amqp_url() { amqp_url_for "$1:$(existing_secret "amqp-$1")" "${2:-1}"; }
 service_database_url() {
     local role
     role="$(service_role "$1")"

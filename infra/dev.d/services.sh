@@ -5,14 +5,21 @@
 # own (infra/dev.d/supervise), which starts it again when it exits unasked, as
 # compose's 'restart: unless-stopped' does, and gives up on one that keeps crashing.
 # Executables not written yet are skipped, so this part grows with the project
-# without edits. What each service leaves under $DATA/services:
-#   NAME.log             the service's output, with the supervisor's lines among it
-#   NAME.pid             the service process, rewritten at each restart (what kill -9 aims at)
-#   NAME.supervisor.pid  its supervisor (what 'stop' signals)
-#   NAME.state           what the supervisor last did: running, restarting, gave-up
-#   NAME.port            the port it was started on
+# without edits.
+#
+# With --replicas N every service that consumes runs as N instances competing for its queue (the
+# gateway simulator, whose ledger is the ground truth, runs once). Instance 1 is called by the
+# service's name, instance K (from 2) NAME#K; instance K listens on its service's port plus
+# INSTANCE_PORT_STEP*(K-1) (order-service#2 on 8100). What each instance leaves under $DATA/services:
+#   INSTANCE.log             its output, with the supervisor's lines among it
+#   INSTANCE.pid             its process, rewritten at each restart (what kill -9 aims at)
+#   INSTANCE.supervisor.pid  its supervisor (what 'stop' signals)
+#   INSTANCE.state           what the supervisor last did: running, restarting, gave-up
+#   INSTANCE.port            the port it was started on
+# and replicas, the instances per service that 'up' was last asked for.
 
 SUPERVISE="$ROOT/infra/dev.d/supervise"
+INSTANCE_PORT_STEP=20
 
 # The offset of NAME's port from HTTP_PORT_BASE; nothing for a name that is no service.
 service_offset() {
@@ -23,15 +30,70 @@ service_offset() {
 
 is_service() { [[ -n "$(service_offset "$1")" ]]; }
 
-# The port NAME listens on: the one it was started on, until it is stopped (so that a
-# service that runs or crashed is shown and found there without ORDERLY_HTTP_PORT_BASE),
-# else HTTP_PORT_BASE plus its offset.
+# A service's name or one of its instances' (NAME#K); instance 1 is the service's name itself.
+instance_service() { echo "${1%%#*}"; }
+instance_number() { if [[ "$1" == *#* ]]; then echo "${1##*#}"; else echo 1; fi; }
+is_instance() {
+    local service number
+    service="$(instance_service "$1")"
+    number="$(instance_number "$1")"
+    is_service "$service" && [[ "$number" =~ ^[1-9][0-9]?$ ]] && [[ "$1" != *"#1" ]]
+}
+
+# Only services that consume compete for a queue; the gateway simulator keeps its ledger in one process.
+replicable() { [[ "$1" != gateway-sim ]]; }
+
+# How many instances of each service: --replicas or ORDERLY_REPLICAS, else what 'up' was last asked for, else 1.
+resolve_replicas() {
+    local asked="${REPLICAS_ASKED:-${ORDERLY_REPLICAS:-}}"
+    if [[ -z "$asked" ]]; then
+        asked="$(read_pid "$SVC_DIR/replicas")"
+        REPLICAS="${asked:-1}"
+        return 0
+    fi
+    [[ "$asked" =~ ^[1-9]$ ]] || die "--replicas (ORDERLY_REPLICAS) must be a number from 1 to 9, not '$asked'"
+    REPLICAS="$asked"
+    ((HTTP_PORT_BASE + INSTANCE_PORT_STEP * (REPLICAS - 1) + 10 <= 65535)) ||
+        die "$REPLICAS instances of each service need ports up to $((HTTP_PORT_BASE + INSTANCE_PORT_STEP * (REPLICAS - 1) + 10)); lower ORDERLY_HTTP_PORT_BASE"
+}
+
+# instance_name SERVICE K
+instance_name() { if (($2 == 1)); then echo "$1"; else echo "$1#$2"; fi; }
+
+# The instances of SERVICE to run: 1 to REPLICAS (one for the gateway simulator).
+wanted_instances() {
+    local count=1 k
+    if replicable "$1"; then count="$REPLICAS"; fi
+    for ((k = 1; k <= count; k++)); do instance_name "$1" "$k"; done
+}
+
+# The instances of SERVICE there are: the wanted ones, and any other that left files behind (it runs,
+# or crashed) from an 'up' with more replicas.
+known_instances() {
+    local file name
+    {
+        wanted_instances "$1"
+        for file in "$SVC_DIR/$1#"*.port "$SVC_DIR/$1#"*.supervisor.pid "$SVC_DIR/$1#"*.pid "$SVC_DIR/$1#"*.state; do
+            [[ -e "$file" ]] || continue
+            name="${file##*/}"
+            name="${name%%.*}"
+            if is_instance "$name"; then echo "$name"; fi
+        done
+    } | awk '!seen[$0]++' | sort -t'#' -k2,2n
+}
+
+# Every instance of NAME: all of a service's, or just the one named.
+instances_named() { if [[ "$1" == *#* ]]; then echo "$1"; else known_instances "$1"; fi; }
+
+# The port an instance listens on: the one it was started on, until it is stopped (so that
+# one that runs or crashed is shown and found there without ORDERLY_HTTP_PORT_BASE), else
+# HTTP_PORT_BASE plus its service's offset plus INSTANCE_PORT_STEP for each instance before it.
 service_port() {
     local name="$1" port offset
     port="$(read_pid "$SVC_DIR/$name.port")"
     if [[ -z "$port" ]]; then
-        offset="$(service_offset "$name")"
-        if [[ -n "$offset" ]]; then port=$((HTTP_PORT_BASE + offset)); fi
+        offset="$(service_offset "$(instance_service "$name")")"
+        if [[ -n "$offset" ]]; then port=$((HTTP_PORT_BASE + offset + INSTANCE_PORT_STEP * ($(instance_number "$name") - 1))); fi
     fi
     echo "$port"
 }
@@ -59,7 +121,7 @@ service_role() {
 service_pid() {
     local name="$1" pid
     pid="$(read_pid "$SVC_DIR/$name.pid")"
-    if pid_alive "$pid" && grep -qa "$name" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; fi
+    if pid_alive "$pid" && grep -qa "$(instance_service "$name")" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; fi
 }
 
 supervisor_pid() {
@@ -154,8 +216,21 @@ report_running() {
     return 1
 }
 
+# The node an instance connects to first: instances and services take turns, so that their
+# connections spread over a cluster's nodes (the others follow in the instance's failover list).
+home_node() {
+    local service number i
+    service="$(instance_service "$1")"
+    number="$(instance_number "$1")"
+    for i in "${!SERVICE_NAMES[@]}"; do
+        if [[ "${SERVICE_NAMES[i]}" == "$service" ]]; then echo $(((i + number - 1) % RABBIT_NODES + 1)); fi
+    done
+}
+
+# start_service INSTANCE BIN: starts one instance under its supervisor and waits until it is ready.
 start_service() {
-    local name="$1" bin="$2" port sup
+    local name="$1" bin="$2" port sup service
+    service="$(instance_service "$name")"
     report_running "$name" && return 0
     load_service_state "$name"
     if [[ "${SVC_STATE[state]:-}" == gave-up ]]; then
@@ -168,8 +243,8 @@ start_service() {
     info "starting $name (http://127.0.0.1:$port)"
     local log="$SVC_DIR/$name.log" amqp_url database_url
     # Each service logs in as itself: its own broker user and database role (provisioned by up).
-    amqp_url="$(service_amqp_url "$name")"
-    database_url="$(service_database_url "$name")"
+    amqp_url="$(service_amqp_url "$service" "$(home_node "$name")")"
+    database_url="$(service_database_url "$service")"
     printf '\n=== infra/dev start %s ===\n' "$(date -Is)" >>"$log"
     # setsid: the supervisor and its service must outlive this script and the terminal or
     # test process that ran it. CLEAN_SIGNALS twice: the supervisor must take SIGTERM, and
@@ -180,7 +255,7 @@ start_service() {
         "${CLEAN_SIGNALS[@]}" env ORDERLY_AMQP_URL="$amqp_url" ORDERLY_HTTP_PORT="$port" \
         ORDERLY_DATABASE_URL="$database_url" ORDERLY_API_KEYS="$(secret api-key)" ORDERLY_ADMIN_KEYS="$(secret admin-key)" \
         ORDERLY_GATEWAY_URL="http://127.0.0.1:$(service_port gateway-sim)" ORDERLY_MAIL_DIR="$DATA/mail" \
-        "$bin/$name" >>"$log" 2>&1 </dev/null 9>&- &
+        "$bin/$service" >>"$log" 2>&1 </dev/null 9>&- &
     sup=$!
     disown "$sup"
     echo "$sup" >"$SVC_DIR/$name.supervisor.pid"
@@ -211,11 +286,26 @@ start_service() {
     note "$name ready (pid $(service_pid "$name"), supervisor $sup)"
 }
 
+# Instances beyond the replicas asked for (an earlier 'up --replicas' with more) are stopped.
+stop_unwanted_instances() {
+    local service name
+    for service in "${SERVICE_NAMES[@]}"; do
+        while IFS= read -r name; do
+            if ! wanted_instances "$service" | grep -qxF "$name"; then stop_service "$name"; fi
+        done < <(known_instances "$service")
+    done
+}
+
 start_services() {
     # Until the package declares a service, a release build is time spent for nothing.
     service_declared || return 0
-    local name all_running=true
-    for name in "${SERVICE_NAMES[@]}"; do service_running "$name" || all_running=false; done
+    mkdir -p "$SVC_DIR"
+    echo "$REPLICAS" >"$SVC_DIR/replicas"
+    stop_unwanted_instances
+    local service name all_running=true
+    for service in "${SERVICE_NAMES[@]}"; do
+        while IFS= read -r name; do service_running "$name" || all_running=false; done < <(wanted_instances "$service")
+    done
     if $all_running; then
         note "every service is already running"
         return 0
@@ -227,31 +317,49 @@ start_services() {
     # from, so until all of them had run once an event could find no queue bound for it), roles
     # and schemas, before any service starts.
     provision "$bin"
-    for name in "${SERVICE_NAMES[@]}"; do
-        if [[ -x "$bin/$name" ]]; then start_service "$name" "$bin"; fi
+    for service in "${SERVICE_NAMES[@]}"; do
+        [[ -x "$bin/$service" ]] || continue
+        while IFS= read -r name; do start_service "$name" "$bin"; done < <(wanted_instances "$service")
     done
 }
 
-# Builds the release and sets SERVICE_BIN to the folder holding NAME, for 'start NAME'.
+# The instances 'start NAME' means: the one named, or every instance of the service.
+start_targets() { if [[ "$1" == *#* ]]; then echo "$1"; else wanted_instances "$1"; fi; }
+
+# Builds the release and sets SERVICE_BIN to the folder holding NAME's executable, for 'start NAME'.
 build_service() {
-    local name="$1"
+    local name="$1" service
+    service="$(instance_service "$name")"
     rabbitmq_running && pg_running || die "$name needs rabbitmq and postgres; start them first (./infra/dev up)"
     build_services
     SERVICE_BIN="$(release_bin_dir)"
-    [[ -x "$SERVICE_BIN/$name" ]] || die "the release build has no $SERVICE_BIN/$name"
+    [[ -x "$SERVICE_BIN/$service" ]] || die "the release build has no $SERVICE_BIN/$service"
 }
 
 start_named_service() {
-    report_running "$1" && return 0
+    local name targets=() idle=()
+    mapfile -t targets < <(start_targets "$1")
+    for name in "${targets[@]}"; do report_running "$name" || idle+=("$name"); done
+    ((${#idle[@]})) || return 0
     build_service "$1"
-    start_service "$1" "$SERVICE_BIN"
+    for name in "${idle[@]}"; do start_service "$name" "$SERVICE_BIN"; done
 }
 
-# Built before it is stopped: a build that fails leaves the running service alone.
+# Built before it is stopped: a build that fails leaves the running service alone. One instance
+# at a time, so that the others go on taking the service's messages meanwhile.
 restart_named_service() {
+    local name
     build_service "$1"
-    stop_service "$1"
-    start_service "$1" "$SERVICE_BIN"
+    while IFS= read -r name; do
+        stop_service "$name"
+        start_service "$name" "$SERVICE_BIN"
+    done < <(start_targets "$1")
+}
+
+# 'stop NAME': the one instance named, or every instance of the service there is.
+stop_named_service() {
+    local name
+    while IFS= read -r name; do stop_service "$name"; done < <(instances_named "$1")
 }
 
 stop_service() {
@@ -289,10 +397,16 @@ stop_service() {
 
 stop_services() {
     local i
-    for ((i = ${#SERVICE_NAMES[@]} - 1; i >= 0; i--)); do stop_service "${SERVICE_NAMES[i]}"; done
+    for ((i = ${#SERVICE_NAMES[@]} - 1; i >= 0; i--)); do stop_named_service "${SERVICE_NAMES[i]}"; done
 }
 
+# One status line for each instance of a service.
 status_of_service() {
+    local name
+    while IFS= read -r name; do status_of_instance "$name"; done < <(known_instances "$1")
+}
+
+status_of_instance() {
     local name="$1" port url sup pid
     port="$(service_port "$name")"
     url="http://127.0.0.1:$port"
@@ -322,7 +436,7 @@ status_of_service() {
         fi
     elif [[ "$state" == running || "$state" == restarting ]]; then
         status_line "$name" stopped "$url" "(its supervisor is gone; last exit ${SVC_STATE[last_exit_text]:-none})"
-    elif service_declared "$name"; then
+    elif service_declared "$(instance_service "$name")"; then
         status_line "$name" stopped "$url"
     fi
 }

@@ -23,6 +23,22 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Orders to place.") var orders = 300
     @Option(help: "Orders placed per second.") var rate = 10.0
     @Option(help: "Faults drawn at random on top of one of each kind.") var extraFaults = 4
+    @Option(
+        help: """
+            Only these faults, comma-separated, each once (and the extra ones drawn from them): \
+            \(ChaosPlan.Fault.Kind.allCases.map(\.rawValue).joined(separator: ", ")). Default: every kind but broker_node_loss, \
+            which needs ./infra/dev up --rabbit-nodes 3.
+            """,
+        transform: { text in
+            try text.split(separator: ",").map { name in
+                guard let kind = ChaosPlan.Fault.Kind(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError(
+                        "unknown fault '\(name)': expected \(ChaosPlan.Fault.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return kind
+            }
+        })
+    var faults: [ChaosPlan.Fault.Kind]?
     @Option(help: "The seed of the plan, to repeat a run.") var seed: UInt64?
     @Option(help: "The saga deadline the services run with, in seconds.") var sagaDeadline = 300
     @Option(help: "How long to wait for quiescence after the load, in seconds.") var quiescenceTimeout = 600
@@ -37,6 +53,7 @@ struct ChaosCommand: AsyncParsableCommand {
         options.orders = orders
         options.rate = rate
         options.extraFaults = extraFaults
+        options.faults = faults
         if let seed { options.seed = seed }
         options.quiescenceTimeout = .seconds(quiescenceTimeout)
         options.keep = keep

@@ -1,3 +1,4 @@
+import AMQP
 import ArgumentParser
 import Foundation
 
@@ -18,7 +19,9 @@ struct ConnectionOptions: ParsableArguments {
     // The defaults hold the operator's password, so help names where they come from instead of showing them.
     @Option(
         name: .customLong("amqp-url"),
-        help: "The broker, as an amqp:// URL (default: $ORDERLY_AMQP_URL, else the operator's login from ./infra/dev up).")
+        help:
+            "The broker, as an amqp:// URL; a cluster as amqp://USER:PASSWORD@HOST1:PORT1,HOST2:PORT2/ (default: $ORDERLY_AMQP_URL, else the operator's login from ./infra/dev up)."
+    )
     var givenAMQPURL: String?
 
     @Option(
@@ -26,7 +29,10 @@ struct ConnectionOptions: ParsableArguments {
         help: "The database, as a postgresql:// URL (default: $ORDERLY_DATABASE_URL, else the operator's login from ./infra/dev up).")
     var givenDatabaseURL: String?
 
-    var amqpURL: String { givenAMQPURL ?? Environment.value("ORDERLY_AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672/" }
+    /// A list of hosts (a cluster) as one host and a failover list, which provisioning can rewrite.
+    var amqpURL: String {
+        AMQPConfiguration.singleHostURL(givenAMQPURL ?? Environment.value("ORDERLY_AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672/")
+    }
     var databaseURL: String {
         givenDatabaseURL ?? Environment.value("ORDERLY_DATABASE_URL") ?? "postgresql://orderly:orderly@127.0.0.1:5432/orderly"
     }
