@@ -43,7 +43,10 @@ status_line() {
         running) color="$GREEN" ;;
         restarting | crashed) color="$RED" ;;
     esac
-    printf '%-21s %s%-10s%s %s %s\n' "$name" "$color" "$state" "$RESET" "$url" "$detail"
+    # Wide enough for an instance's name (notification-service#2) once there are several.
+    local width=21
+    if ((REPLICAS > 1)); then width=23; fi
+    printf '%-*s %s%-10s%s %s %s\n' "$width" "$name" "$color" "$state" "$RESET" "$url" "$detail"
 }
 
 cmd_status() {
@@ -54,7 +57,7 @@ cmd_status() {
         if [[ -n "$pid" ]]; then
             status_line "$(node_label "$k")" running "$url" "(pid $pid, node $(node_name "$k"))"
         else
-            status_line "$(node_label "$k")" stopped "$url" "(node $(node_name "$k"))"
+            status_line "$(node_label "$k")" stopped "$url" "$(if ((RABBIT_NODES > 1)); then echo "(node $(node_name "$k"))"; fi)"
         fi
     done
     if pg_running; then status_line postgres running "$DATABASE_URL" "(pid $(pg_postmaster_pid))"; else status_line postgres stopped "$DATABASE_URL"; fi
