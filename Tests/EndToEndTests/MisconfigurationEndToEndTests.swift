@@ -9,7 +9,8 @@ import Testing
 /// 78 for a setting, a refused login or a missing grant, 69 for something not there. Never a crash.
 @Suite("EndToEnd misconfiguration", .timeLimit(.minutes(3)))
 struct MisconfigurationEndToEndTests {
-    /// The broker URL as `user` (by default a service's own, with its provisioned password), or with `password`.
+    /// The broker URL as `user` (by default a service's own, with its provisioned password), or with `password`;
+    /// with `port`, the only address of a broker that is not there.
     static func amqpURL(user: String = "inventory-service", password: String? = nil, vhost: String? = nil, port: Int? = nil) throws -> String {
         var url = URLComponents(string: password == nil ? try TestEnvironment.amqpURL(asUser: user) : TestEnvironment.amqpURL)!
         if let password {
@@ -17,7 +18,12 @@ struct MisconfigurationEndToEndTests {
             url.password = password
         }
         if let vhost { url.percentEncodedPath = "/" + vhost }
-        if let port { url.port = port }
+        if let port {
+            // A broker that is not there: on a cluster, without the other nodes to fall back on.
+            url.port = port
+            url.queryItems = url.queryItems?.filter { $0.name != "failover" }
+            if url.queryItems?.isEmpty == true { url.queryItems = nil }
+        }
         return url.string!
     }
 
