@@ -41,7 +41,7 @@ public enum ServiceRuntime {
         build: (ServiceDependencies, Router<BasicRequestContext>) async throws -> [any Service]
     ) async throws {
         try settings.validate()
-        Observability.bootstrap(level: settings.logLevel)
+        Observability.bootstrap(level: settings.logLevel, format: settings.logFormat, service: settings.name)
         let logger = Logger(label: settings.name)
         let deadline = ContinuousClock.now + (try settings.startupTimeout)
 
@@ -72,6 +72,7 @@ public enum ServiceRuntime {
 
         let dependencies = ServiceDependencies(settings: settings, logger: logger, pool: pool, amqp: amqp)
         let router = Router()
+        router.add(middleware: RequestObservabilityMiddleware())
         router.add(middleware: ProblemMiddleware())
         let health = HealthRegistry()
         HealthRoutes.add(to: router, pool: pool, amqp: amqp, components: health)
