@@ -38,7 +38,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     let failures: Counter
     let backlog: Gauge
     let oldestAge: Gauge
-    /// `orderly_messages_published_total{schema, type}`: events the broker confirmed, by type.
+    /// `orderly_messages_published_total{schema, type}`: events that left the outbox for the broker, by type.
     let publishedByType: MetricFamily<Counter>
     private let state = HealthCell(name: "outbox")
 

@@ -13,7 +13,7 @@ import Tracing
 ///   caller's trace.
 /// - **Logs:** the request's logger carries `trace.id` and `span.id`.
 /// - **Metrics:** `orderly_http_request_duration_seconds{route, method, status}`, a histogram whose
-///   route is the matched pattern (`/v1/orders/:id`), or `unmatched`, never the raw path.
+///   route is the matched pattern (`/v1/orders/{id}`), or `unmatched`, never the raw path.
 ///
 /// Add it first, so that it sees the status that the other middleware (``ProblemMiddleware``) makes
 /// of an error.

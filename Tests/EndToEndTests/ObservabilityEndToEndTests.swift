@@ -46,7 +46,7 @@ struct ObservabilityEndToEndTests {
                 .init("orderly_orders_outcome_total", ["status": "COMPLETED"], atLeast: 3),
                 .init("orderly_orders_accepted_total", ["channel": "http"], atLeast: 3),
                 .init("orderly_http_request_duration_seconds_count", ["route": "/v1/orders", "method": "POST", "status": "202"], atLeast: 3),
-                .init("orderly_http_request_duration_seconds_count", ["route": "/v1/orders/:id", "method": "GET", "status": "200"], atLeast: 3),
+                .init("orderly_http_request_duration_seconds_count", ["route": "/v1/orders/{id}", "method": "GET", "status": "200"], atLeast: 3),
                 .init("orderly_outbox_backlog", [:], atLeast: 0),
                 .init("orderly_outbox_oldest_age_seconds", [:], atLeast: 0),
             ],
@@ -61,7 +61,7 @@ struct ObservabilityEndToEndTests {
                 .init("orderly_messages_consumed_total", ["type": "payment.succeeded", "outcome": "handled"], atLeast: 3),
                 .init("orderly_messages_consumed_total", ["type": "stock.adjusted", "outcome": "handled"], atLeast: 1),
                 .init("orderly_messages_published_total", ["type": "stock.reserved"], atLeast: 3),
-                .init("orderly_http_request_duration_seconds_count", ["route": "/v1/stock/:sku", "method": "GET", "status": "200"], atLeast: 1),
+                .init("orderly_http_request_duration_seconds_count", ["route": "/v1/stock/{sku}", "method": "GET", "status": "200"], atLeast: 1),
             ],
             "notification-service": [
                 .init("orderly_messages_consumed_total", ["type": "order.completed", "outcome": "handled"], atLeast: 3),
