@@ -11,6 +11,12 @@ struct JSONLogHandlerTests {
         let lines = Mutex<[[UInt8]]>([])
         var output: LogOutput { LogOutput { line in self.lines.withLock { $0.append(line) } } }
         var text: [String] { lines.withLock { $0.map { String(decoding: $0, as: UTF8.self) } } }
+
+        /// The first line written, as text and as the object it holds.
+        func first() throws -> (line: String, object: [String: Any]) {
+            let line = try #require(text.first)
+            return (line, try JSONLogHandlerTests.object(line))
+        }
     }
 
     static func object(_ line: String) throws -> [String: Any] {
@@ -32,8 +38,7 @@ struct JSONLogHandlerTests {
         var logger = Self.logger(capture, label: "order-service.consumer")
         logger[metadataKey: "order.id"] = "6f1c"
         logger.info("order moved", metadata: ["order.status": "PAID", "attempt": "\(2)"])
-        let line = try #require(capture.text.first)
-        let object = try Self.object(line)
+        let (line, object) = try capture.first()
         #expect(object["level"] as? String == "info")
         #expect(object["service"] as? String == "order-service")
         #expect(object["logger"] as? String == "order-service.consumer")
@@ -67,9 +72,8 @@ struct JSONLogHandlerTests {
         let hostile = "a \"quoted\" \\ back\nslash\r\t\u{08}\u{0C}\u{01}\u{1F}\u{7F} é ∑ 🧾 </script>"
         let capture = Capture()
         Self.logger(capture).error("\(hostile)", metadata: [hostile: "\(hostile)"])
-        let line = try #require(capture.text.first)
+        let (line, object) = try capture.first()
         #expect(line.contains(#"\"quoted\" \\ back\nslash\r\t\b\f\u0001\u001f\u007f"#))
-        let object = try Self.object(line)
         #expect(object["message"] as? String == hostile)
         #expect(object[hostile] as? String == hostile)
     }
@@ -84,7 +88,7 @@ struct JSONLogHandlerTests {
                 "mixed": [["a": "1"], "b"],
                 "empty": [:],
             ])
-        let object = try Self.object(try #require(capture.text.first))
+        let object = try capture.first().object
         #expect(object["http.request.method"] as? String == "POST")
         #expect(object["http.status"] as? String == "202")
         #expect(object["skus"] as? [String] == ["SKU-1", "SKU-2"])
@@ -97,8 +101,7 @@ struct JSONLogHandlerTests {
     @Test func metadataCannotHideAFixedField() throws {
         let capture = Capture()
         Self.logger(capture).info("the real message", metadata: ["message": "forged", "level": "critical", "timestamp": "0"])
-        let line = try #require(capture.text.first)
-        let object = try Self.object(line)
+        let (line, object) = try capture.first()
         #expect(object["message"] as? String == "the real message")
         #expect(object["level"] as? String == "info")
         #expect(object["metadata.message"] as? String == "forged")
@@ -113,7 +116,7 @@ struct JSONLogHandlerTests {
         logger[metadataKey: "order.id"] = "from-logger"
         logger[metadataKey: "kept"] = "k"
         logger.info("one", metadata: ["order.id": "from-call"])
-        let object = try Self.object(try #require(capture.text.first))
+        let object = try capture.first().object
         #expect(object["order.id"] as? String == "from-call")
         #expect(object["provided"] as? String == "yes")
         #expect(object["kept"] as? String == "k")
