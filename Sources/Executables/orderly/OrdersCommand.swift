@@ -1,6 +1,8 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import Messaging
+import Provisioning
 
 /// `orderly orders`: an order and its timeline, read from order-service's API.
 struct OrdersCommand: AsyncParsableCommand {
@@ -41,7 +43,7 @@ struct OrdersCommand: AsyncParsableCommand {
             if let apiKey { return apiKey }
             if let key = Environment.value("ORDERLY_API_KEY") { return key }
             let secrets = Environment.value("ORDERLY_SECRETS_DIR") ?? "\(Environment.value("ORDERLY_DATA_DIR") ?? ".data")/secrets"
-            return (try? String(contentsOfFile: secrets + "/api-key", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            return try? SecretStore(directory: URL(fileURLWithPath: secrets)).existingSecret("api-key")
         }
 
         /// `GET path` on order-service with the API key: the body of a `200`, else a ``Failure`` that says what went wrong.
@@ -152,9 +154,9 @@ struct OrderView: Decodable {
         }
         lines.append("  payment   \(order.paymentID ?? "–")")
         if let reason = order.failureReason { lines.append("  failure   \(reason)") }
-        let start = order.history.first.flatMap { TimelineView.date($0.at) }
+        let start = order.history.first.flatMap { CloudEvent.parse($0.at) }
         for (index, entry) in order.history.enumerated() {
-            let offset = start.flatMap { start in TimelineView.date(entry.at).map { TimelineView.duration($0.timeIntervalSince(start)) } }
+            let offset = start.flatMap { start in CloudEvent.parse(entry.at).map { TimelineView.duration($0.timeIntervalSince(start)) } }
             lines.append("\(index == 0 ? "  history   " : "            ")\(entry.at)  \(entry.status)\(index > 0 ? "  +\(offset ?? "?")" : "")")
         }
         return lines.joined(separator: "\n") + "\n"
@@ -229,10 +231,6 @@ struct TimelineView: Decodable {
     static func clock(_ text: String) -> String {
         guard let t = text.firstIndex(of: "T") else { return text }
         return String(text[text.index(after: t)...].prefix(12))
-    }
-
-    static func date(_ text: String) -> Date? {
-        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
     }
 
     /// `350 ms`, `1.25 s`, `2 min 5 s`.
