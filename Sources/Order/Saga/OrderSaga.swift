@@ -166,7 +166,7 @@ public struct OrderSaga: Sendable {
             OrderStore.JournalEntry(emitted: outcome.event, orderID: order.id.uuidString.lowercased(), status: order.status)
         }
         try await store.journal(journal, in: transaction)
-        try await store.move(moved.map(\.0), in: transaction)
+        store.move(moved.map(\.0), in: transaction)
         try await outbox.enqueue(outcomes.map(\.1), in: transaction)
         for (order, _) in moved where order.status.isTerminal { Self.outcomeCounters[order.status]?.increment() }
         return transitions

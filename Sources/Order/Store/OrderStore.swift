@@ -65,15 +65,16 @@ public struct OrderStore: Sendable, Hashable {
         for row in inserted { created[try row.decode(UUID.self, "id")] = try row.decode(Date.self, "created_at") }
         let stored = orders.filter { created[$0.id] != nil }
         if !stored.isEmpty {
+            // Nothing is read back from these two: they travel with the next round trip.
             let lines = stored.flatMap { order in order.request.items.enumerated().map { (order.id, $0.offset, $0.element) } }
-            try await transaction.execute(
+            transaction.sendWithNext(
                 """
                 INSERT INTO \(identifier: schema).order_lines (order_id, position, sku, quantity, unit_price_cents)
                 SELECT * FROM unnest(\(lines.map(\.0))::uuid[], \(lines.map(\.1))::int[], \(lines.map(\.2.sku))::text[],
                                      \(lines.map(\.2.quantity))::int[], \(lines.map(\.2.unitPriceCents))::bigint[])
                 """
             )
-            try await transaction.execute(
+            transaction.sendWithNext(
                 """
                 INSERT INTO \(identifier: schema).order_history (order_id, status, at)
                 SELECT id, \(OrderStatus.pending.rawValue), at FROM unnest(\(stored.map(\.id))::uuid[], \(stored.map { created[$0.id]! })::timestamptz[]) AS h (id, at)
@@ -221,18 +222,11 @@ public struct OrderStore: Sendable, Hashable {
     /// The terminal statuses as SQL literals.
     static let terminalStatusList = OrderStatus.allCases.filter(\.isTerminal).map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
-    /// Moves a locked order to `status`, with its payment id and failure reason, and records the history entry.
-    public func move(_ order: SagaOrder, to status: OrderStatus, in transaction: PostgresTransaction) async throws {
-        var moved = order
-        moved.status = status
-        try await move([moved], in: transaction)
-    }
-
     /// Moves locked orders to their new `status`, with payment ids and failure reasons, and records the
-    /// history entries, with one statement. An order that ends has no deadline any more.
-    public func move(_ orders: [SagaOrder], in transaction: PostgresTransaction) async throws {
+    /// history entries, with one statement sent with the next round trip. An order that ends has no deadline any more.
+    public func move(_ orders: [SagaOrder], in transaction: PostgresTransaction) {
         guard !orders.isEmpty else { return }
-        try await transaction.execute(
+        transaction.sendWithNext(
             """
             WITH moved AS (
                 UPDATE \(identifier: schema).orders o
@@ -308,7 +302,7 @@ public struct OrderStore: Sendable, Hashable {
             [JournalEntry(orderID: orderID, eventID: eventID, eventType: eventType, from: from, transition: transition)], in: transaction)
     }
 
-    /// Journals several entries with one statement, sent with the transaction's `COMMIT`.
+    /// Journals several entries with one statement, sent with the transaction's next round trip.
     public func journal(_ entries: [JournalEntry], in transaction: PostgresTransaction) async throws {
         guard !entries.isEmpty else { return }
         let columns = entries.map { entry -> (outcome: String, to: String?, reason: String?) in
@@ -318,7 +312,7 @@ public struct OrderStore: Sendable, Hashable {
             case .emitted(let status): ("emitted", status.rawValue, nil)
             }
         }
-        transaction.deferUntilCommit(
+        transaction.sendWithNext(
             """
             INSERT INTO \(identifier: schema).order_events
                 (order_id, event_id, event_type, outcome, from_status, to_status, reason, source, event_time, traceparent)
