@@ -38,30 +38,30 @@ public struct OpsRoutes: Sendable {
         router.get(RouterPath(HTTPRoute.opsPage.routerPath)) { _, _ in OpsPage.response() }
         let admin = router.adminGroup(keys: adminKeys)
         admin.get("services/:service/parked") { request, context in
-            try await pass(request, to: try service(context), path: HTTPRoute.listParked.path, method: .GET)
+            try await pass(request, to: try peer(context), path: HTTPRoute.listParked.path, method: .GET)
         }
         admin.post("services/:service/parked/replay") { request, context in
-            try await pass(request, to: try service(context), path: HTTPRoute.replayParked.path, method: .POST)
+            try await pass(request, to: try peer(context), path: HTTPRoute.replayParked.path, method: .POST)
         }
     }
 
-    /// The service named in the path: one of the catalog's with a parking queue.
-    func service(_ context: some RequestContext) throws -> String {
+    /// The service named in the path, one of the catalog's with a parking queue, and where it serves its API.
+    func peer(_ context: some RequestContext) throws -> (service: String, base: String) {
         let name = context.parameters.get("service") ?? ""
-        guard peers[name] != nil else {
+        guard let base = peers[name] else {
             throw Problem(
                 .notFound,
                 detail: "there is no service '\(name)' with a parking queue: expected one of \(peers.keys.sorted().joined(separator: ", "))")
         }
-        return name
+        return (name, base)
     }
 
     /// Answers for `service`'s `path`: here for order-service's own queue, else by passing the request on.
-    func pass(_ request: Request, to service: String, path: String, method: HTTPMethod) async throws -> Response {
+    func pass(_ request: Request, to peer: (service: String, base: String), path: String, method: HTTPMethod) async throws -> Response {
+        let (service, base) = peer
         if let own, own.service == service {
             return method == .GET ? try await ParkingRoutes.list(request, admin: own) : try await ParkingRoutes.replay(request, admin: own)
         }
-        let base = peers[service]!
         var forwarded = HTTPClientRequest(url: base + path + (request.uri.query.map { "?" + $0 } ?? ""))
         forwarded.method = method
         let key = AccessKeyMiddleware<BasicRequestContext>.admin(keys: adminKeys)
