@@ -13,6 +13,7 @@ import ServiceKit
 /// | `ORDERLY_API_KEYS` | none (comma-separated; none means no key is asked for) |
 /// | `ORDERLY_ADMIN_KEYS` | none (comma-separated; none means administrative routes are refused) |
 /// | `ORDERLY_ORDER_URL`, `ORDERLY_PAYMENT_URL`, `ORDERLY_INVENTORY_URL`, `ORDERLY_NOTIFICATION_URL` | each service's default port on loopback |
+/// | `ORDERLY_MAX_OPEN_ORDERS` | `1000` (0: no limit) |
 public struct OrderServiceConfiguration: Sendable {
     /// The PostgreSQL schema of the service's tables, outbox and inbox.
     public var schema: String = "orders"
@@ -33,6 +34,8 @@ public struct OrderServiceConfiguration: Sendable {
     /// Where each service with a parking queue serves its HTTP API, by name: the operator's page reaches
     /// their administrative routes through order-service.
     public var peers: [String: String] = Dictionary(uniqueKeysWithValues: SystemCatalog.consumers.map { ($0.name, $0.defaultURL) })
+    /// The most orders open at once; past it the intake answers `503` (see ``SagaBacklog``); 0 means no limit.
+    public var maxOpenOrders: Int = 1000
 
     public init() {}
 
@@ -43,6 +46,8 @@ public struct OrderServiceConfiguration: Sendable {
         sagaDeadline = try settings.seconds("ORDERLY_SAGA_DEADLINE_SECONDS", default: .seconds(900))
         maxBodyBytes = try settings.int("ORDERLY_MAX_BODY_BYTES", default: 64 * 1024)
         guard maxBodyBytes > 0 else { throw SettingsError("ORDERLY_MAX_BODY_BYTES must be positive, not \(maxBodyBytes)") }
+        maxOpenOrders = try settings.int("ORDERLY_MAX_OPEN_ORDERS", default: 1000)
+        guard maxOpenOrders >= 0 else { throw SettingsError("ORDERLY_MAX_OPEN_ORDERS must be 0 or more, not \(maxOpenOrders)") }
         apiKeys = Set(
             settings.string("ORDERLY_API_KEYS", default: "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }

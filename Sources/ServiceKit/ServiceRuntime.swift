@@ -83,7 +83,10 @@ public enum ServiceRuntime {
         HealthRoutes.add(to: router, pool: pool, amqp: amqp, components: health)
         AdminRoutes.add(to: router, settings: settings)
         if let parking { ParkingRoutes.add(to: router, admin: parking, keys: settings.adminKeys) }
-        let parts = try await build(dependencies, router)
+        let parts =
+            try await build(dependencies, router) + [
+                InboxPruner(schema: schema, pool: pool, window: try settings.inboxRetention, logger: logger)
+            ]
         health.register(parts.compactMap { $0 as? any HealthReporting })
         let application = Application(
             router: router,

@@ -186,6 +186,13 @@ public struct OrderStore: Sendable, Hashable {
     }
 
     /// The saga state of an order, locked (`FOR UPDATE`) until `transaction` ends; `nil` for an unknown order.
+    /// How many orders are open: accepted, and not yet completed, failed or cancelled.
+    ///
+    /// An open order is one with a saga deadline, so this counts the entries of a small partial index.
+    public func openOrderCount(on pool: PostgresPool) async throws -> Int {
+        try await pool.query("SELECT count(*) AS n FROM \(identifier: schema).orders WHERE deadline IS NOT NULL")[0].decode(Int.self, "n")
+    }
+
     public func lock(id: UUID, in transaction: PostgresTransaction) async throws -> SagaOrder? {
         try await lock(ids: [id], in: transaction)[id]
     }
