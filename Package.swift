@@ -114,8 +114,12 @@ let package = Package(
             dependencies: [
                 "Contracts", "ServiceKit", "Telemetry",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -218,7 +222,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning"]),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning", "Order", "ServiceKit", "AMQP", "Messaging"]),
         // Least privilege, proved against the real broker and database: each user and role refused what is not its own.
         .testTarget(
             name: "AccessTests",

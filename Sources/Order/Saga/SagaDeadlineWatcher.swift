@@ -61,7 +61,8 @@ public final class SagaDeadlineWatcher: Service, Sendable {
                         logger[metadataKey: LogKey.orderID] = "\(id)"
                         if let traceparent { logger.setTrace(traceparent) }
                         return OrderSaga.Application(
-                            event: .deadlineExceeded, orderID: id, eventID: "deadline:\(id)", traceparent: traceparent, logger: logger)
+                            event: .deadlineExceeded, orderID: id, eventID: "deadline:\(id)", traceparent: traceparent,
+                            source: saga.events.source, eventTime: Date(), logger: logger)
                     }, in: transaction)
                 return expired.count
             }
