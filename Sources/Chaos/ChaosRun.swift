@@ -71,6 +71,8 @@ public struct ChaosRun: Sendable {
         let driver = LoadDriver(plan: plan, run: run, system: system, logger: logger)
         let injector = FaultInjector(plan: plan, run: run, system: system, observer: observer, driver: driver, logger: logger)
         try await driver.stock(on: connection)
+        // Bound before the first order: an event published before the observer's queue exists is heard by nobody.
+        try await connection.declare(observer.topology)
 
         return try await withThrowingTaskGroup(of: Void.self) { background in
             background.addTask { try await observer.run(on: connection) }

@@ -8,28 +8,33 @@ import ServiceKit
 import ServiceLifecycle
 
 /// The order-service: HTTP intake, the order state machine driven by the saga's events, the saga
-/// deadline, and the outbox relay that publishes what it emits.
+/// deadline, the outbox relay that publishes what it emits, and the operator's page (``OpsRoutes``).
 public enum OrderService {
     /// Runs the service process until SIGTERM or SIGINT, configured from `settings`.
     public static func run(settings: ServiceSettings) async throws {
         let configuration = try OrderServiceConfiguration(settings: settings)
         let topology = configuration.queues.topology.merging(AMQPTopology(exchanges: [AMQPTopology.Exchange(name: configuration.events.exchange)]))
         try await ServiceRuntime.run(
-            settings: settings, schema: configuration.schema, migrations: OrderMigrations.all(schema: configuration.schema), topology: topology
+            settings: settings, schema: configuration.schema, migrations: OrderMigrations.all(schema: configuration.schema), topology: topology,
+            queues: configuration.queues
         ) {
             dependencies, router in
-            build(configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, router: router, logger: dependencies.logger)
+            OpsRoutes(peers: configuration.peers, adminKeys: configuration.adminKeys, own: dependencies.parking).add(to: router)
+            return build(
+                configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, router: router, logger: dependencies.logger)
         }
     }
 
-    /// Adds the routes to `router` and returns the long-running parts: the consumer, the deadline
-    /// watcher and the outbox relay. The schema must be migrated with ``OrderMigrations/all(schema:)``.
+    /// Adds the routes to `router` and returns the long-running parts: the backlog reading, the consumer,
+    /// the deadline watcher and the outbox relay. The schema must be migrated with ``OrderMigrations/all(schema:)``.
     public static func build<Context: RequestContext>(
         configuration: OrderServiceConfiguration, pool: PostgresPool, connection: AMQPConnection, router: Router<Context>, logger: Logger
     ) -> [any Service] {
         let saga = OrderSaga(schema: configuration.schema, events: configuration.events)
-        OrderAPI(saga: saga, pool: pool, configuration: configuration).addRoutes(to: router)
+        let backlog = SagaBacklog(store: saga.store, pool: pool, limit: configuration.maxOpenOrders, logger: logger)
+        OrderAPI(saga: saga, pool: pool, configuration: configuration, backlog: backlog).addRoutes(to: router)
         return [
+            backlog,
             OutboxRelay(outbox: saga.outbox, pool: pool, connection: connection, exchanges: [configuration.events.exchange], logger: logger),
             MessageConsumer(
                 queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,

@@ -12,7 +12,9 @@ import Logging
 /// | `ORDERLY_HTTP_HOST` | `127.0.0.1` |
 /// | `ORDERLY_HTTP_PORT` | the service's own port (8080 order, 8081 payment, …) |
 /// | `ORDERLY_LOG_LEVEL` | `info` |
+/// | `ORDERLY_LOG_FORMAT` | `json`: one JSON object per line; `text` for lines a person reads |
 /// | `ORDERLY_STARTUP_TIMEOUT_SECONDS` | `30`: how long to wait for the broker and the database at start |
+/// | `ORDERLY_INBOX_RETENTION_SECONDS` | `86400`: how long processed message ids are kept to absorb duplicates |
 public struct ServiceSettings: Sendable {
     /// The service's name, used in logs, metrics, the AMQP connection name and the default schema.
     public var name: String
@@ -21,6 +23,7 @@ public struct ServiceSettings: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var logLevel: Logger.Level
+    public var logFormat: LogFormat
     /// Every variable, for service-specific settings.
     public var environment: [String: String]
 
@@ -44,6 +47,7 @@ public struct ServiceSettings: Sendable {
         httpHost = environment["ORDERLY_HTTP_HOST"] ?? "127.0.0.1"
         httpPort = environment["ORDERLY_HTTP_PORT"].flatMap(Int.init).flatMap { (0...65535).contains($0) ? $0 : nil } ?? defaultPort
         logLevel = environment["ORDERLY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logFormat = environment["ORDERLY_LOG_FORMAT"].flatMap(LogFormat.init(rawValue:)) ?? .json
     }
 
     /// Checks the settings every service reads, so that a typo is an error rather than a default.
@@ -57,12 +61,23 @@ public struct ServiceSettings: Sendable {
             let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
             throw SettingsError("ORDERLY_LOG_LEVEL must be one of \(levels), not '\(text)'")
         }
+        if let text = environment["ORDERLY_LOG_FORMAT"], !text.isEmpty, LogFormat(rawValue: text) == nil {
+            let formats = LogFormat.allCases.map(\.rawValue).joined(separator: ", ")
+            throw SettingsError("ORDERLY_LOG_FORMAT must be one of \(formats), not '\(text)'")
+        }
         _ = try startupTimeout
+        _ = try inboxRetention
     }
 
     /// How long to wait at start for the broker and the database (`ORDERLY_STARTUP_TIMEOUT_SECONDS`, default 30).
     public var startupTimeout: Duration {
         get throws { try seconds("ORDERLY_STARTUP_TIMEOUT_SECONDS", default: .seconds(30)) }
+    }
+
+    /// How long a processed message's id is kept to absorb its duplicates (`ORDERLY_INBOX_RETENTION_SECONDS`,
+    /// default 86400: a day). See `InboxPruner` in Messaging for why a day covers every redelivery.
+    public var inboxRetention: Duration {
+        get throws { try seconds("ORDERLY_INBOX_RETENTION_SECONDS", default: .seconds(86_400)) }
     }
 
     /// A string setting, or `defaultValue` when unset or empty.
@@ -84,7 +99,10 @@ public struct ServiceSettings: Sendable {
     /// - Throws: ``SettingsError`` when it is set but not a positive number.
     public func seconds(_ name: String, default defaultValue: Duration) throws -> Duration {
         guard let text = environment[name], !text.isEmpty else { return defaultValue }
-        guard let value = Double(text), value > 0 else { throw SettingsError("\(name) must be a positive number of seconds, not '\(text)'") }
+        // At most a year: anything longer is a typo, and would not fit a Duration's milliseconds anyway.
+        guard let value = Double(text), value > 0, value <= 31_536_000 else {
+            throw SettingsError("\(name) must be a positive number of seconds, at most a year, not '\(text)'")
+        }
         return .milliseconds(Int64(value * 1000))
     }
 }

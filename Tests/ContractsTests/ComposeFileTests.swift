@@ -25,6 +25,8 @@ struct ComposeFileTests {
         let environment = try #require(service["environment"])
         #expect(environment["ORDERLY_HTTP_HOST"]?.string == "0.0.0.0")
         #expect(environment["ORDERLY_HTTP_PORT"]?.string == "\(process.port)")
+        // JSON log lines unless the operator's .env says otherwise.
+        #expect(environment["ORDERLY_LOG_FORMAT"]?.string == "${ORDERLY_LOG_FORMAT:-json}")
         // Each logs in as itself, with its password from the variable the catalog names.
         let descriptor = try #require(SystemCatalog.service(named: name))
         let amqp = try #require(environment["ORDERLY_AMQP_URL"]?.string)
@@ -46,6 +48,13 @@ struct ComposeFileTests {
         #expect(services[["payment-service", "depends_on", "gateway-sim", "condition"]]?.string == "service_healthy")
         let mailDir = services[["notification-service", "environment", "ORDERLY_MAIL_DIR"]]?.string
         #expect(mailDir != nil && services[["notification-service", "volumes"]]?.strings?.contains { $0.hasSuffix(":\(mailDir!)") } == true)
+    }
+
+    @Test func orderServiceReachesTheOtherServicesAtTheirComposeAddresses() {
+        for peer in SystemCatalog.consumers where peer != SystemCatalog.order {
+            let url = services[["order-service", "environment", peer.urlVariable]]?.string
+            #expect(url == "http://\(peer.name):\(peer.httpPort)", "order-service reaches \(peer.name)'s parking queue at its compose address")
+        }
     }
 
     @Test func theIntakeRequiresAKey() {

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Order
 import Postgres
 import ServiceKit
+import Telemetry
 import TestSupport
 import Testing
 
@@ -102,12 +103,46 @@ struct OrderAPITests {
         let placed = try #require(outbox.first)
         #expect(placed.exchange == harness.configuration.events.exchange)
         #expect(placed.event.subject == order.id.uuidString.lowercased())
-        #expect(placed.event.traceparent == traceparent)
+        // The request's span is the child of the caller's: same trace, a span id of its own.
+        let carried = try #require(placed.event.traceparent.flatMap { TraceParent($0) })
+        #expect(carried.traceIDText == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(carried.parentIDText != "00f067aa0ba902b7")
         #expect(placed.event.source == "/orderly/order-service")
         let payload = try placed.event.decodeData(as: OrderPlaced.self)
         #expect(payload.totalCents == 2500)
         #expect(payload.paymentToken == "tok_ok")
         #expect(payload.items == order.items)
+        try await harness.tearDown()
+    }
+
+    @Test func pastTheBacklogLimitOrdersAreRefusedWith503UntilTheSagaCatchesUp() async throws {
+        let harness = try await OrderHarness.make()
+        let backlog = SagaBacklog(store: harness.saga.store, pool: harness.pool, limit: 2, logger: TestEnvironment.logger(harness.name))
+        try await harness.withAPI(backlog: backlog) { client in
+            for _ in 0..<2 {
+                let accepted = try await client.execute(
+                    uri: "/v1/orders", method: .post, headers: Self.headers(), body: ByteBuffer(string: Self.body))
+                #expect(accepted.status == .accepted)
+            }
+            // Counted as they were accepted, before any reading of the database.
+            let refused = try await client.execute(uri: "/v1/orders", method: .post, headers: Self.headers(), body: ByteBuffer(string: Self.body))
+            let problem = try Self.expectProblem(refused, .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] == "1")
+            #expect(problem.detail?.contains("2 orders") == true)
+            // The reading agrees while they are open; once one ends, the intake admits again.
+            try await backlog.refresh()
+            #expect(
+                try await client.execute(uri: "/v1/orders", method: .post, headers: Self.headers(), body: ByteBuffer(string: Self.body)).status
+                    == .serviceUnavailable)
+            try await harness.pool.execute(
+                "UPDATE \(identifier: harness.schema).orders SET status = 'CANCELLED', deadline = NULL WHERE id = (SELECT id FROM \(identifier: harness.schema).orders LIMIT 1)"
+            )
+            try await backlog.refresh()
+            #expect(
+                try await client.execute(uri: "/v1/orders", method: .post, headers: Self.headers(), body: ByteBuffer(string: Self.body)).status
+                    == .accepted)
+        }
+        #expect(try await harness.count("orders") == 3)
         try await harness.tearDown()
     }
 

@@ -2,14 +2,15 @@ import AMQP
 import ArgumentParser
 import Foundation
 
-/// The operator's command line: provisioning, topology, stock, ingress events, parked messages and benchmarks.
+/// The operator's command line: provisioning, topology, stock, orders, ingress events, parked messages and benchmarks.
 @main
 struct Orderly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orderly",
         abstract: "Operate an Orderly installation.",
         subcommands: [
-            SystemCommand.self, TopologyCommand.self, StockCommand.self, PublishCommand.self, DeadLettersCommand.self, ChaosCommand.self, Bench.self,
+            SystemCommand.self, TopologyCommand.self, StockCommand.self, OrdersCommand.self, PublishCommand.self, DeadLettersCommand.self,
+            ChaosCommand.self, Bench.self,
         ]
     )
 }

@@ -3,33 +3,45 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import Metrics
 import Postgres
 import ServiceKit
+import Telemetry
+import Tracing
 
-/// The HTTP order intake: `POST /v1/orders`, `GET /v1/orders/{id}` and `GET /v1/orders`.
+/// The HTTP order intake: `POST /v1/orders`, `GET /v1/orders/{id}`, `GET /v1/orders/{id}/timeline` and `GET /v1/orders`.
 ///
 /// An order is accepted (`202`) only once it and its `order.placed` event are committed in one
 /// transaction. With an `Idempotency-Key`, the same key and body give the same order (also when
 /// requests race: the key is unique in the database); a different body with a used key is `422`.
-/// Every error is RFC 9457 problem details.
+/// While the saga's backlog is at its limit (``SagaBacklog``), a new order is refused with `503` and
+/// `Retry-After`. Every error is RFC 9457 problem details.
 public struct OrderAPI: Sendable {
     public let saga: OrderSaga
     public let pool: PostgresPool
     public let configuration: OrderServiceConfiguration
+    /// Whether the saga can take another order.
+    public let backlog: SagaBacklog
     /// Concurrent requests' orders stored in one transaction (one commit) together.
     let intake: GroupCommit<NewOrder, OrderSaga.Placement>
+    /// Reads the trace context of the request's span, which the order and its saga carry on.
+    let tracer: any Tracer
 
-    public init(saga: OrderSaga, pool: PostgresPool, configuration: OrderServiceConfiguration) {
+    /// - Parameter tracer: the tracer of the request's span (``RequestObservabilityMiddleware``); a request
+    ///   outside a span starts a trace of its own.
+    public init(
+        saga: OrderSaga, pool: PostgresPool, configuration: OrderServiceConfiguration, backlog: SagaBacklog,
+        tracer: any Tracer = ProcessTracer.current
+    ) {
         self.saga = saga
         self.pool = pool
         self.configuration = configuration
+        self.backlog = backlog
+        self.tracer = tracer
         intake = GroupCommit(maxGroup: 256) { orders in try await pool.transaction { try await saga.place(orders, in: $0) } }
     }
 
     static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
-    static let traceparentHeader = HTTPField.Name("traceparent")!
 
     /// Adds the routes under `/v1/orders`, behind the API key check.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
@@ -37,9 +49,17 @@ public struct OrderAPI: Sendable {
         orders.post { request, context in try await create(request, context: context) }
         orders.get { request, context in try await list(request, context: context) }
         orders.get(":id") { request, context in try await show(request, context: context) }
+        orders.get(":id/timeline") { request, context in try await timeline(request, context: context) }
     }
 
     func create(_ request: Request, context: some RequestContext) async throws -> Response {
+        guard backlog.admits() else {
+            throw Problem(
+                .serviceUnavailable,
+                detail: "\(backlog.limit) orders are being processed, the most accepted at once; try again shortly",
+                headers: [.retryAfter: "1"]
+            )
+        }
         guard Self.isJSON(request.headers[.contentType]) else {
             throw Problem(
                 .unsupportedMediaType, detail: "the body must be application/json, not \(request.headers[.contentType] ?? "unlabelled")",
@@ -69,12 +89,13 @@ public struct OrderAPI: Sendable {
         } catch {
             throw Self.problem(error, detail: "the order is not valid")
         }
-        let traceparent = request.headers[Self.traceparentHeader].flatMap(TraceParent.init) ?? .random()
+        // The request's span continues the caller's `traceparent`, if it sent one (RequestObservabilityMiddleware).
+        let traceparent = tracer.currentTraceParent ?? .random()
         let newOrder = NewOrder(
             request: orderRequest, origin: .http(idempotencyKey: keys.first), traceparent: traceparent, sagaDeadline: configuration.sagaDeadline
         )
         var logger = context.logger
-        logger[metadataKey: "order.id"] = "\(newOrder.id.uuidString.lowercased())"
+        logger[metadataKey: LogKey.orderID] = "\(newOrder.id.uuidString.lowercased())"
         let placement: OrderSaga.Placement
         do {
             placement = try await intake.submit(newOrder)
@@ -89,7 +110,8 @@ public struct OrderAPI: Sendable {
         if case .replayed(let id) = placement { replayedOrder = try await saga.store.order(id: id, on: pool) }
         switch placement {
         case .placed(let order):
-            Counter(label: "orderly_orders_accepted_total", dimensions: [("channel", "http")]).increment()
+            backlog.accepted()
+            OrderMetrics.acceptedOverHTTP.increment()
             logger.info("order accepted", metadata: ["order.total_cents": "\(order.totalCents)", "customer.id": "\(order.customer.id)"])
             return try Self.accepted(order, replayed: false)
         case .replayed:
@@ -111,6 +133,16 @@ public struct OrderAPI: Sendable {
             throw Problem(.notFound, detail: "there is no order \(text)")
         }
         return try Self.json(.ok, order.jsonData())
+    }
+
+    /// `GET /v1/orders/{id}/timeline`: `400` for an id that is not a UUID, `404` for an unknown order.
+    func timeline(_ request: Request, context: some RequestContext) async throws -> Response {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = UUID(uuidString: text) else {
+            throw Problem(.badRequest, detail: "'\(text)' is not an order id: order ids are UUIDs, as in the Location of POST /v1/orders")
+        }
+        guard let timeline = try await saga.store.timeline(of: id, on: pool) else { throw Problem(.notFound, detail: "there is no order \(text)") }
+        return try Self.json(.ok, timeline.jsonData())
     }
 
     func list(_ request: Request, context: some RequestContext) async throws -> Response {
