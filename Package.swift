@@ -155,6 +155,12 @@ let package = Package(
             ]
         ),
 
+        // What the operator's CLI does, as a library: parked messages, topology verification, ingress validation.
+        .target(
+            name: "OperatorKit",
+            dependencies: ["AMQP", "Messaging", "Contracts", "Order"]
+        ),
+
         // Executables.
         .executableTarget(name: "order-service", dependencies: ["Order", "Contracts", "ServiceKit"], path: "Sources/Executables/order-service"),
         .executableTarget(
@@ -168,7 +174,7 @@ let package = Package(
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "LocalRun", "Bench", "Provisioning",
+                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "LocalRun", "Bench", "Provisioning", "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -195,7 +201,9 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"]),
-        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning"]),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning", "OperatorKit", "Order"]),
+        // The operator's work on the real broker: parked messages listed, shown, replayed and purged; the topology verified.
+        .testTarget(name: "OperatorKitTests", dependencies: ["OperatorKit", "AMQP", "Contracts", "Messaging", "TestSupport"]),
         // Least privilege, proved against the real broker and database: each user and role refused what is not its own.
         .testTarget(
             name: "AccessTests",
