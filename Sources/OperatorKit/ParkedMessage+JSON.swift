@@ -1,4 +1,5 @@
 import AMQP
+import Contracts
 import Foundation
 
 extension ParkedMessage {
@@ -29,12 +30,12 @@ extension ParkedMessage {
     /// header, and the body (as JSON when it is JSON, else as text, else in base64).
     public struct Detail: Encodable, Sendable {
         var summary: Summary
-        var properties: [String: HeaderValue]
-        var headers: [String: HeaderValue]
+        var properties: [String: JSONValue]
+        var headers: [String: JSONValue]
         var body: Body
 
         enum Body: Encodable, Sendable {
-            case json(HeaderValue)
+            case json(JSONValue)
             case text(String)
             case base64(String)
 
@@ -67,7 +68,7 @@ extension ParkedMessage {
 
     public var detail: Detail {
         let body: Detail.Body
-        if let value = try? JSONDecoder().decode(HeaderValue.self, from: Data(self.body)) {
+        if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(self.body)) {
             body = .json(value)
         } else if let text {
             body = .text(text)
@@ -75,7 +76,7 @@ extension ParkedMessage {
             body = .base64(Data(self.body).base64EncodedString())
         }
         return Detail(
-            summary: summary, properties: propertyTable.mapValues(HeaderValue.init), headers: properties.headers.mapValues(HeaderValue.init),
+            summary: summary, properties: propertyTable.mapValues(JSONValue.init), headers: properties.headers.mapValues(JSONValue.init),
             body: body)
     }
 
@@ -99,80 +100,23 @@ extension ParkedMessage {
     }
 }
 
-/// An AMQP field value (a header, a property) as JSON: numbers as numbers, tables as objects, arrays
-/// as arrays, timestamps in ISO 8601, bytes as text when they are UTF-8 and base64 otherwise.
-public indirect enum HeaderValue: Codable, Sendable, Hashable, CustomStringConvertible {
-    case null
-    case bool(Bool)
-    case integer(Int64)
-    case unsigned(UInt64)
-    case number(Double)
-    case string(String)
-    case array([HeaderValue])
-    case object([String: HeaderValue])
-
+extension JSONValue {
+    /// An AMQP field value (a header, a property) as JSON: numbers as numbers, tables as objects, arrays
+    /// as arrays, timestamps in ISO 8601, bytes as text when they are UTF-8 and base64 otherwise.
     public init(_ value: AMQPFieldValue) {
         switch value {
         case .bool(let flag): self = .bool(flag)
-        case .uint64(let number): self = .unsigned(number)
+        case .uint64(let number): self = Int(exactly: number).map(JSONValue.integer) ?? .number(Double(number))
         case .float(let number): self = .number(Double(number))
         case .double(let number): self = .number(number)
         case .decimal(let scale, let value): self = .number(Double(value) / pow(10, Double(scale)))
         case .string(let text): self = .string(text)
-        case .bytes(let bytes): self = String(validating: bytes, as: UTF8.self).map(HeaderValue.string) ?? .string(Data(bytes).base64EncodedString())
-        case .array(let values): self = .array(values.map(HeaderValue.init))
-        case .table(let table): self = .object(table.mapValues(HeaderValue.init))
+        case .bytes(let bytes): self = .string(String(validating: bytes, as: UTF8.self) ?? Data(bytes).base64EncodedString())
+        case .array(let values): self = .array(values.map(JSONValue.init))
+        case .table(let table): self = .object(table.mapValues(JSONValue.init))
         case .timestamp(let date): self = .string(date.formatted(.iso8601))
         case .void: self = .null
-        default: self = value.intValue.map(HeaderValue.integer) ?? .null
-        }
-    }
-
-    /// Reads any JSON value (a message body that is JSON).
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let flag = try? container.decode(Bool.self) {
-            self = .bool(flag)
-        } else if let number = try? container.decode(Int64.self) {
-            self = .integer(number)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let text = try? container.decode(String.self) {
-            self = .string(text)
-        } else if let values = try? container.decode([HeaderValue].self) {
-            self = .array(values)
-        } else {
-            self = .object(try container.decode([String: HeaderValue].self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let flag): try container.encode(flag)
-        case .integer(let number): try container.encode(number)
-        case .unsigned(let number): try container.encode(number)
-        case .number(let number): try container.encode(number)
-        case .string(let text): try container.encode(text)
-        case .array(let values): try container.encode(values)
-        case .object(let members): try container.encode(members)
-        }
-    }
-
-    /// Compact, for a terminal: strings as they are, tables as `{key: value, …}` in key order.
-    public var description: String {
-        switch self {
-        case .null: "null"
-        case .bool(let flag): "\(flag)"
-        case .integer(let number): "\(number)"
-        case .unsigned(let number): "\(number)"
-        case .number(let number): "\(number)"
-        case .string(let text): text
-        case .array(let values): "[" + values.map(\.description).joined(separator: ", ") + "]"
-        case .object(let members): "{" + members.keys.sorted().map { "\($0): \(members[$0]!)" }.joined(separator: ", ") + "}"
+        default: self = value.intValue.flatMap { Int(exactly: $0) }.map(JSONValue.integer) ?? .null
         }
     }
 }

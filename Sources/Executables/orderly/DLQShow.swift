@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import OperatorKit
 
@@ -42,13 +43,13 @@ extension ParkedMessage {
     func fullText(in queue: String) -> String {
         var lines = ["\(queue): message \(messageID ?? "-")", "properties:"]
         let table = propertyTable
-        for name in table.keys.sorted() { lines.append("  \(name): \(HeaderValue(table[name]!))") }
+        for name in table.keys.sorted() { lines.append("  \(name): \(JSONValue(table[name]!))") }
         lines.append("headers:")
-        for name in properties.headers.keys.sorted() { lines.append("  \(name): \(HeaderValue(properties.headers[name]!))") }
+        for name in properties.headers.keys.sorted() { lines.append("  \(name): \(JSONValue(properties.headers[name]!))") }
         lines.append("body (\(body.count) bytes):")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        if let json = try? JSONDecoder().decode(HeaderValue.self, from: Data(body)), let pretty = try? encoder.encode(json) {
+        if let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body)), let pretty = try? encoder.encode(json) {
             lines.append(String(decoding: pretty, as: UTF8.self))
         } else {
             lines.append(text ?? Data(body).base64EncodedString())

@@ -1,5 +1,8 @@
 /// Any JSON document, read without a schema so that every wrong field can be named at once.
-enum JSONValue: Decodable, Sendable, Hashable {
+///
+/// Booleans, integers and other numbers stay apart, so that a field that must be a whole number
+/// can be told from one that is `1.5` or `true`. Written back as the same JSON.
+public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible {
     case null
     case bool(Bool)
     case integer(Int)
@@ -15,7 +18,7 @@ enum JSONValue: Decodable, Sendable, Hashable {
         init?(intValue: Int) { nil }
     }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         if let object = try? decoder.container(keyedBy: Key.self) {
             var members: [String: JSONValue] = [:]
             for key in object.allKeys { members[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
@@ -37,6 +40,32 @@ enum JSONValue: Decodable, Sendable, Hashable {
             } else {
                 self = .string(try value.decode(String.self))
             }
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let flag): try container.encode(flag)
+        case .integer(let number): try container.encode(number)
+        case .number(let number): try container.encode(number)
+        case .string(let text): try container.encode(text)
+        case .array(let values): try container.encode(values)
+        case .object(let members): try container.encode(members)
+        }
+    }
+
+    /// Compact, for a terminal: strings as they are, objects as `{key: value, …}` in key order.
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .bool(let flag): "\(flag)"
+        case .integer(let number): "\(number)"
+        case .number(let number): "\(number)"
+        case .string(let text): text
+        case .array(let values): "[" + values.map(\.description).joined(separator: ", ") + "]"
+        case .object(let members): "{" + members.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
         }
     }
 }
