@@ -6,47 +6,51 @@ extension CloudEvent {
     /// The longest attribute read: ids, types and subjects are keys of database indexes, which have a size limit.
     static let maxAttributeBytes = 512
 
-    /// The structured-mode JSON document.
+    /// The structured-mode JSON document: the attributes in name order, then the payload spliced in
+    /// as it is, so that the payload's bytes travel unchanged.
     public func jsonData() -> Data {
-        var attributes: [String: String] = [
-            "specversion": Self.specVersion, "id": id, "source": source, "type": type,
-            "time": Self.format(time), "datacontenttype": Self.dataContentType,
+        var document: [UInt8] = []
+        document.reserveCapacity(data.count + 320)
+        var attributes: [(String, String)] = [
+            ("datacontenttype", Self.dataContentType), ("id", id), ("source", source), ("specversion", Self.specVersion),
         ]
-        attributes["subject"] = subject
-        attributes["traceparent"] = traceparent
-        // The attributes are encoded as an object, then the payload is spliced in as it is, so
-        // that the payload's bytes travel unchanged.
-        var document = try! Self.jsonEncoder.encode(attributes)
-        document.removeLast()
-        document.append(contentsOf: Array(#","data":"#.utf8))
-        document.append(data)
+        if let subject { attributes.append(("subject", subject)) }
+        attributes.append(("time", Self.format(time)))
+        if let traceparent { attributes.append(("traceparent", traceparent)) }
+        attributes.append(("type", type))
+        document.append(UInt8(ascii: "{"))
+        for (name, value) in attributes {
+            JSONEnvelopeText.appendString(name, to: &document)
+            document.append(UInt8(ascii: ":"))
+            JSONEnvelopeText.appendString(value, to: &document)
+            document.append(UInt8(ascii: ","))
+        }
+        document.append(contentsOf: #""data":"#.utf8)
+        document.append(contentsOf: data)
         document.append(UInt8(ascii: "}"))
-        return document
+        return Data(document)
     }
 
     /// Reads a structured-mode JSON document, checking every required attribute.
     ///
+    /// The payload is checked to be JSON and kept as its bytes; the handler that knows its type parses it.
+    ///
     /// - Throws: ``EnvelopeError`` saying precisely what is wrong: not JSON, a missing or empty
     ///   attribute, another spec version, a payload that is not JSON.
     public init(json: Data) throws(EnvelopeError) {
-        let object: [String: Any]
+        let members: [String: JSONEnvelopeText.Value]
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]) as? [String: Any] else {
-                throw EnvelopeError("the body is JSON but not an object")
-            }
-            object = parsed
-        } catch let error as EnvelopeError {
-            throw error
+            members = try JSONEnvelopeText.members(of: Array(json))
         } catch {
-            throw EnvelopeError("the body is not JSON")
+            throw EnvelopeError(error.reason)
         }
         func attribute(_ name: String, required: Bool = true) throws(EnvelopeError) -> String? {
-            switch object[name] {
+            switch members[name] {
             case nil where !required: return nil
             case nil: throw EnvelopeError("missing CloudEvents attribute '\(name)'")
-            case let value as String where value.utf8.count > Self.maxAttributeBytes:
+            case .string(let value) where value.utf8.count > Self.maxAttributeBytes:
                 throw EnvelopeError("CloudEvents attribute '\(name)' is \(value.utf8.count) bytes; at most \(Self.maxAttributeBytes) are read")
-            case let value as String where !value.isEmpty: return value
+            case .string(let value) where !value.isEmpty: return value
             default: throw EnvelopeError("CloudEvents attribute '\(name)' must be a non-empty string")
             }
         }
@@ -65,13 +69,14 @@ extension CloudEvent {
         } else {
             time = Date()
         }
-        guard let payload = object["data"] else { throw EnvelopeError("missing 'data'") }
         let data: Data
-        do {
-            // Numbers JSON allows but Swift cannot hold (1e999) parse, and then refuse to be written.
-            data = try JSONSerialization.data(withJSONObject: payload, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
-        } catch {
-            throw EnvelopeError("'data' cannot be read as JSON: \(error.localizedDescription.truncatedForReason)")
+        switch members["data"] {
+        case nil: throw EnvelopeError("missing 'data'")
+        case .raw(let bytes): data = Data(bytes)
+        case .string(let text):
+            var bytes: [UInt8] = []
+            JSONEnvelopeText.appendString(text, to: &bytes)
+            data = Data(bytes)
         }
         guard let id = try attribute("id"), let source = try attribute("source"), let type = try attribute("type") else {
             throw EnvelopeError("missing CloudEvents attribute")  // attribute(_:) throws first; kept total for the reader.

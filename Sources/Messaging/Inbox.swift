@@ -48,6 +48,21 @@ public struct Inbox: Sendable, Hashable {
             "DELETE FROM \(identifier: schema).inbox WHERE consumer = \(consumer) AND message_id = ANY(\(messageIDs)::text[])")
     }
 
+    /// Deletes at most `limit` records of every consumer in the schema processed more than `window` ago,
+    /// oldest first; returns how many it deleted.
+    ///
+    /// Rows another transaction holds are skipped rather than waited for, so pruning never blocks a handler.
+    public static func prune(schema: String, olderThan window: Duration, limit: Int, on pool: PostgresPool) async throws -> Int {
+        try await pool.execute(
+            """
+            DELETE FROM \(identifier: schema).inbox WHERE ctid = ANY(ARRAY(
+                SELECT ctid FROM \(identifier: schema).inbox
+                WHERE processed_at < now() - make_interval(secs => \(Int(window.components.seconds)))
+                ORDER BY processed_at LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+            """
+        )
+    }
+
     /// Whether `messageID` has been processed.
     public func contains(_ messageID: String, on pool: PostgresPool) async throws -> Bool {
         try await !pool.query(

@@ -36,7 +36,7 @@ public struct Outbox: Sendable, Hashable {
     /// Writes events into the outbox as part of `transaction`.
     ///
     /// Events are published in the order written, per aggregate (the event's subject). The rows travel
-    /// with the transaction's `COMMIT` (``PostgresTransaction/deferUntilCommit(_:)``), in the same round
+    /// with the transaction's next round trip (``PostgresTransaction/sendWithNext(_:)``), in the same round
     /// trip; a failure to write them makes the commit fail.
     public func enqueue(_ events: [OutgoingEvent], in transaction: PostgresTransaction) async throws {
         guard !events.isEmpty else { return }
@@ -47,7 +47,7 @@ public struct Outbox: Sendable, Hashable {
         let envelopes = events.map { String(decoding: $0.event.jsonData(), as: UTF8.self) }
         // What the message's properties need, in columns, so that the relay publishes the envelope as it is
         // without reading it again.
-        transaction.deferUntilCommit(
+        transaction.sendWithNext(
             """
             INSERT INTO \(identifier: schema).outbox
                 (aggregate_id, exchange, routing_key, message_id, envelope, event_type, source, subject, traceparent, event_time)
@@ -56,7 +56,7 @@ public struct Outbox: Sendable, Hashable {
                                  \(events.map(\.event.traceparent))::text[], \(events.map(\.event.time))::timestamptz[])
             """
         )
-        transaction.deferUntilCommit("SELECT pg_notify(\(notificationChannel), '')")
+        transaction.sendWithNext("SELECT pg_notify(\(notificationChannel), '')")
     }
 
     /// Writes one event into the outbox as part of `transaction`.

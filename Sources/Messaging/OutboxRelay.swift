@@ -212,7 +212,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
             // Published rows go at once: the table holds only what is still to be sent, so its cost does
             // not grow with history. The events themselves live on in the consumers and the order timeline.
             if !published.isEmpty {
-                transaction.deferUntilCommit("DELETE FROM \(identifier: outbox.schema).outbox WHERE id = ANY(\(published)::bigint[])")
+                transaction.sendWithNext("DELETE FROM \(identifier: outbox.schema).outbox WHERE id = ANY(\(published)::bigint[])")
             }
             if !unreadable.isEmpty {
                 try await transaction.execute(

@@ -22,14 +22,16 @@ public enum OrderService {
         }
     }
 
-    /// Adds the routes to `router` and returns the long-running parts: the consumer, the deadline
-    /// watcher and the outbox relay. The schema must be migrated with ``OrderMigrations/all(schema:)``.
+    /// Adds the routes to `router` and returns the long-running parts: the backlog reading, the consumer,
+    /// the deadline watcher and the outbox relay. The schema must be migrated with ``OrderMigrations/all(schema:)``.
     public static func build<Context: RequestContext>(
         configuration: OrderServiceConfiguration, pool: PostgresPool, connection: AMQPConnection, router: Router<Context>, logger: Logger
     ) -> [any Service] {
         let saga = OrderSaga(schema: configuration.schema, events: configuration.events)
-        OrderAPI(saga: saga, pool: pool, configuration: configuration).addRoutes(to: router)
+        let backlog = SagaBacklog(store: saga.store, pool: pool, limit: configuration.maxOpenOrders, logger: logger)
+        OrderAPI(saga: saga, pool: pool, configuration: configuration, backlog: backlog).addRoutes(to: router)
         return [
+            backlog,
             OutboxRelay(outbox: saga.outbox, pool: pool, connection: connection, exchanges: [configuration.events.exchange], logger: logger),
             MessageConsumer(
                 queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,

@@ -167,7 +167,8 @@ final class LibPQConnection: @unchecked Sendable {
     /// Sends all statements in one round trip with libpq's pipeline mode and reads their results in order.
     ///
     /// One `PQpipelineSync` ends the batch, so without an explicit transaction the statements form one implicit
-    /// transaction: an error rolls back the statements before it and skips those after it.
+    /// transaction: an error rolls back the statements before it and skips those after it. Statements the
+    /// ``StatementCache`` says to prepare are prepared inside the same round trip.
     func pipeline(_ queries: [PostgresQuery]) throws(PostgresError) -> [QueryResult] {
         guard let first = queries.first else { return [] }
         let connection = try requireOpen(first)
@@ -178,8 +179,30 @@ final class LibPQConnection: @unchecked Sendable {
         // Non-blocking while sending, so a large batch cannot deadlock against the server's results
         // filling the socket in the other direction; `flush` reads while it writes.
         PQsetnonblocking(connection, 1)
-        for query in queries {
-            let name = statements.preparedNameIfAny(query.sql)
+        // What each result coming back answers: a statement of `queries`, or a preparation (with its SQL).
+        var expected: [PipelineStep] = []
+        func send(_ sent: Int32, _ sql: String) throws(PostgresError) {
+            // After a failed send the protocol state is uncertain, so the connection is marked for discarding.
+            guard sent == 1 else {
+                let error = failure(nil, query: sql, fallback: "cannot queue the statement")
+                isPoisoned = true
+                throw error
+            }
+        }
+        for (index, query) in queries.enumerated() {
+            var name: String?
+            switch statements.plan(for: query.sql) {
+            case .unprepared: break
+            case .prepared(let prepared): name = prepared
+            case .prepare(let prepared, let evicting):
+                if let evicting {
+                    try send(PQsendQueryParams(connection, "DEALLOCATE \(evicting)", 0, nil, nil, nil, nil, 0), query.sql)
+                    expected.append(.deallocation)
+                }
+                try send(PQsendPrepare(connection, prepared, query.sql, Int32(query.parameters.count), nil), query.sql)
+                expected.append(.preparation(sql: query.sql))
+                name = prepared
+            }
             let sent = Self.withParameters(query.parameters) { count, values in
                 if let name {
                     PQsendQueryPrepared(connection, name, count, values, nil, nil, 0)
@@ -187,12 +210,8 @@ final class LibPQConnection: @unchecked Sendable {
                     PQsendQueryParams(connection, query.sql, count, nil, values, nil, nil, 0)
                 }
             }
-            // After a failed send the protocol state is uncertain, so the connection is marked for discarding.
-            guard sent == 1 else {
-                let error = failure(nil, query: query.sql, fallback: "cannot queue the statement")
-                isPoisoned = true
-                throw error
-            }
+            try send(sent, query.sql)
+            expected.append(.statement(index))
         }
         guard PQpipelineSync(connection) == 1 else {
             let error = failure(nil, query: first.sql, fallback: "cannot send the pipeline")
@@ -207,27 +226,34 @@ final class LibPQConnection: @unchecked Sendable {
         }
         PQsetnonblocking(connection, 0)
 
-        var results: [QueryResult] = []
+        var results = [QueryResult](repeating: QueryResult(rows: [], affectedRows: 0, commandTag: ""), count: queries.count)
         var firstError: PostgresError?
-        for query in queries {
-            var outcome = QueryResult(rows: [], affectedRows: 0, commandTag: "")
+        for step in expected {
+            let sql: String
+            switch step {
+            case .statement(let index): sql = queries[index].sql
+            case .preparation(let prepared): sql = prepared
+            case .deallocation: sql = "DEALLOCATE"
+            }
             while let result = PQgetResult(connection) {
                 defer { PQclear(result) }
-                switch PQresultStatus(result) {
-                case PGRES_PIPELINE_ABORTED:
+                let status = PQresultStatus(result)
+                if status == PGRES_PIPELINE_ABORTED {
+                    // Skipped after an earlier error: a preparation that never ran must not be taken as done.
+                    if case .preparation(let prepared) = step { statements.forget(prepared) }
                     continue
-                default:
-                    do {
-                        outcome = try interpret(result, query: query.sql)
-                    } catch {
-                        if firstError == nil { firstError = error }
-                    }
+                }
+                do {
+                    let outcome = try interpret(result, query: sql)
+                    if case .statement(let index) = step { results[index] = outcome }
+                } catch {
+                    if case .preparation(let prepared) = step { statements.forget(prepared) }
+                    if firstError == nil { firstError = error }
                 }
             }
             guard PQstatus(connection) == CONNECTION_OK else {
-                throw firstError ?? failure(nil, query: query.sql, fallback: "connection lost during the pipeline")
+                throw firstError ?? failure(nil, query: sql, fallback: "connection lost during the pipeline")
             }
-            results.append(outcome)
         }
         // The sync point's own result, then leave pipeline mode.
         while PQpipelineStatus(connection) != PQ_PIPELINE_OFF {
@@ -242,6 +268,13 @@ final class LibPQConnection: @unchecked Sendable {
         }
         if let firstError { throw firstError }
         return results
+    }
+
+    /// What a result read back from a pipeline answers.
+    private enum PipelineStep {
+        case statement(Int)
+        case preparation(sql: String)
+        case deallocation
     }
 
     // MARK: - Notifications

@@ -2,21 +2,27 @@
 enum PostgresArrayLiteral {
     /// Writes `{"…","…",NULL}`: every element double-quoted with `"` and `\` escaped, `nil` as an unquoted `NULL`.
     static func encode(_ elements: [String?]) -> String {
-        var text = "{"
+        // Byte by byte: batches send arrays of whole event envelopes, so this runs over kilobytes per statement.
+        var capacity = 2
+        for element in elements { capacity += (element?.utf8.count ?? 4) + 3 }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(capacity + capacity / 8)
+        bytes.append(UInt8(ascii: "{"))
         for (offset, element) in elements.enumerated() {
-            if offset > 0 { text += "," }
+            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
             guard let element else {
-                text += "NULL"
+                bytes.append(contentsOf: "NULL".utf8)
                 continue
             }
-            text += "\""
-            for character in element.unicodeScalars {
-                if character == "\"" || character == "\\" { text += "\\" }
-                text.unicodeScalars.append(character)
+            bytes.append(UInt8(ascii: "\""))
+            for byte in element.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
             }
-            text += "\""
+            bytes.append(UInt8(ascii: "\""))
         }
-        return text + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads a one-dimensional array literal as PostgreSQL prints it; `NULL` elements become `nil`.

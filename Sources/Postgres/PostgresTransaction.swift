@@ -5,9 +5,9 @@ import Synchronization
 /// Given to the closure of ``PostgresPool/transaction(isolation:maxAttempts:callerIsolation:_:)``. It is only valid
 /// inside that closure; the transaction commits when the closure returns and rolls back when it throws.
 ///
-/// Round trips to the connection's thread are what a busy service pays most for, so a transaction spends as few
-/// as it can: `BEGIN` travels with the first statement, statements whose results nobody reads can travel with the
-/// `COMMIT` (``deferUntilCommit(_:)``), and a transaction that ran nothing sends nothing.
+/// Round trips are what a busy service pays most for, so a transaction spends as few as it can: `BEGIN` travels
+/// with the first statement, a statement whose result nobody reads travels with whichever goes out next, another
+/// statement or the `COMMIT` (``sendWithNext(_:)``), and a transaction that ran nothing sends nothing.
 public struct PostgresTransaction: Sendable {
     /// The connection the transaction runs on.
     public let connection: PostgresConnection
@@ -32,54 +32,63 @@ public struct PostgresTransaction: Sendable {
 
     /// Runs a statement in the transaction and returns its rows; see ``PostgresConnection/query(_:)``.
     public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await connection.run(query.sql) { [begin = state.takeBegin()] connection throws(PostgresError) in
-            if let begin { try connection.executeScript(begin) }
-            return try connection.execute(query).rows
-        }
+        try await run([query]).last.rows
     }
 
     /// Runs a statement in the transaction and returns the affected row count; see ``PostgresConnection/execute(_:)``.
     @discardableResult
     public func execute(_ query: PostgresQuery) async throws -> Int {
-        try await connection.run(query.sql) { [begin = state.takeBegin()] connection throws(PostgresError) in
-            if let begin { try connection.executeScript(begin) }
-            return try connection.execute(query).affectedRows
-        }
+        try await run([query]).last.affectedRows
     }
 
     /// Sends several statements of the transaction in one round trip; see ``PostgresConnection/pipeline(_:)``.
     /// A failure aborts the transaction, which then rolls back.
     public func pipeline(_ queries: [PostgresQuery]) async throws -> [[PostgresRow]] {
-        let description = queries.map(\.sql).joined(separator: "; ")
-        return try await connection.run(description) { [begin = state.takeBegin()] connection throws(PostgresError) in
-            if let begin { try connection.executeScript(begin) }
-            return try connection.pipeline(queries).map(\.rows)
-        }
+        guard !queries.isEmpty else { return [] }
+        return try await run(queries, all: true).all.map(\.rows)
     }
 
-    /// Runs `query` just before `COMMIT`, in the same round trip: for a write whose result nobody needs (an
-    /// outbox insert, a delete). If it fails, the transaction rolls back and the commit throws its error.
-    public func deferUntilCommit(_ query: PostgresQuery) { state.defer(query) }
+    /// Sends `query` together with whatever the transaction sends next, another statement or the `COMMIT`, in
+    /// one round trip: for a write whose result nobody needs (an outbox insert, a history row, a delete).
+    /// Statements run in the order they were written, so one that comes after sees what this one did. If it
+    /// fails, the statement it travelled with throws its error and the transaction rolls back.
+    public func sendWithNext(_ query: PostgresQuery) { state.hold(query) }
+
+    /// Runs `queries` after `BEGIN` and the held statements, if any, in one round trip.
+    private func run(_ queries: [PostgresQuery], all: Bool = false) async throws -> (
+        last: LibPQConnection.QueryResult, all: [LibPQConnection.QueryResult]
+    ) {
+        let (begin, held) = state.takeUnsent()
+        let statements = (begin.map { [PostgresQuery(unsafeSQL: $0)] } ?? []) + held + queries
+        return try await connection.run(queries.map(\.sql).joined(separator: "; ")) { connection throws(PostgresError) in
+            if statements.count == 1 {
+                let result = try connection.execute(statements[0])
+                return (result, [result])
+            }
+            let results = try connection.pipeline(statements)
+            return (results[results.count - 1], all ? Array(results.suffix(queries.count)) : [])
+        }
+    }
 }
 
-/// What a transaction has sent and what waits for its commit.
+/// What a transaction has not sent yet: `BEGIN`, until the first round trip, and the statements held for the next one.
 final class TransactionState: Sendable {
-    private let state: Mutex<(begin: String?, deferred: [PostgresQuery])>
+    private let state: Mutex<(begin: String?, held: [PostgresQuery])>
 
     init(begin: String) { state = Mutex((begin, [])) }
 
-    /// The `BEGIN` to send with the next statement, once.
-    func takeBegin() -> String? {
+    func hold(_ query: PostgresQuery) { state.withLock { $0.held.append(query) } }
+
+    /// `BEGIN` (the first time) and the held statements, to go out now.
+    func takeUnsent() -> (begin: String?, held: [PostgresQuery]) {
         state.withLock { state in
-            defer { state.begin = nil }
-            return state.begin
+            defer { (state.begin, state.held) = (nil, []) }
+            return (state.begin, state.held)
         }
     }
 
-    func `defer`(_ query: PostgresQuery) { state.withLock { $0.deferred.append(query) } }
-
-    /// Whether `BEGIN` went out, and the statements left for the commit.
-    var pending: (begun: Bool, deferred: [PostgresQuery]) { state.withLock { ($0.begin == nil, $0.deferred) } }
+    /// Whether `BEGIN` went out.
+    var begun: Bool { state.withLock { $0.begin == nil } }
 }
 
 extension PostgresConnection {
@@ -111,20 +120,21 @@ extension PostgresConnection {
         do {
             value = try await body(PostgresTransaction(connection: self, attempt: attempt, isolation: isolation, state: state))
         } catch {
-            if state.pending.begun { await rollback() }
+            if state.begun { await rollback() }
             throw error
         }
-        let (begun, deferred) = state.pending
+        let (begin, held) = state.takeUnsent()
         // Nothing sent and nothing to send: there is nothing to commit.
-        guard begun || !deferred.isEmpty else { return value }
-        try await commit(begin: begun ? nil : isolation.begin, deferred: deferred)
+        guard begin == nil || !held.isEmpty else { return value }
+        try await commit(begin: begin, held: held)
         return value
     }
 
-    /// Sends the deferred statements and `COMMIT` in one job (with `BEGIN` first if nothing went out before), turning a
-    /// connection lost in flight into ``PostgresError/Code/commitOutcomeUnknown`` and a `COMMIT` that the server
-    /// answered with `ROLLBACK` (the transaction had failed) into an error.
-    private func commit(begin: String?, deferred: [PostgresQuery]) async throws {
+    /// Sends the held statements and `COMMIT` in one round trip (libpq's pipeline mode, with `BEGIN` first if
+    /// nothing went out before), turning a connection lost in flight into
+    /// ``PostgresError/Code/commitOutcomeUnknown`` and a `COMMIT` that the server answered with `ROLLBACK` (the
+    /// transaction had failed) into an error.
+    private func commit(begin: String?, held: [PostgresQuery]) async throws {
         let tag = try await run("COMMIT", cancellable: false) { connection throws(PostgresError) in
             // A connection known to be dead before COMMIT is sent cannot have committed: the server rolls back the
             // transaction of a session it ends. The non-blocking check notices a session the server already closed
@@ -132,22 +142,22 @@ extension PostgresConnection {
             guard connection.checkAlive() else {
                 throw PostgresError(code: .connectionLost, message: "the connection broke before COMMIT", query: "COMMIT")
             }
+            let statements = (begin.map { [PostgresQuery(unsafeSQL: $0)] } ?? []) + held + [PostgresQuery(unsafeSQL: "COMMIT")]
             do throws(PostgresError) {
-                if let begin { try connection.executeScript(begin) }
-                for query in deferred { _ = try connection.execute(query) }
-            } catch {
-                if connection.isOK { _ = try? connection.execute("ROLLBACK") }
-                throw error
-            }
-            do throws(PostgresError) {
-                return try connection.execute("COMMIT").commandTag
+                return try statements.count == 1 ? connection.execute(statements[0]).commandTag : connection.pipeline(statements).last!.commandTag
             } catch  where error.code == .connectionLost {
+                // COMMIT went out with the statements before it, so the server may have run it.
                 throw PostgresError(
                     code: .commitOutcomeUnknown,
                     message: "the connection broke while COMMIT was in flight; the transaction may or may not have committed (\(error.message))",
                     sqlState: error.sqlState,
                     query: "COMMIT"
                 )
+            } catch {
+                // A held statement failed and the rest, COMMIT included, were skipped: the transaction is
+                // open and aborted until rolled back.
+                if connection.isOK { _ = try? connection.execute("ROLLBACK") }
+                throw error
             }
         }
         guard tag != "ROLLBACK" else {

@@ -51,9 +51,6 @@ struct StatementCache {
         return .prepare(name: name, evicting: evicted)
     }
 
-    /// The name of a statement already prepared, without counting a use (for a pipeline, which cannot prepare).
-    func preparedNameIfAny(_ sql: String) -> String? { names[sql] }
-
     /// Forgets a statement whose preparation failed, so that it runs unprepared.
     mutating func forget(_ sql: String) {
         names[sql] = nil

@@ -76,7 +76,10 @@ public enum ServiceRuntime {
         let health = HealthRegistry()
         HealthRoutes.add(to: router, pool: pool, amqp: amqp, components: health)
         AdminRoutes.add(to: router, settings: settings)
-        let parts = try await build(dependencies, router)
+        let parts =
+            try await build(dependencies, router) + [
+                InboxPruner(schema: schema, pool: pool, window: try settings.inboxRetention, logger: logger)
+            ]
         health.register(parts.compactMap { $0 as? any HealthReporting })
         let application = Application(
             router: router,

@@ -12,6 +12,7 @@ import Logging
 /// | `ORDERLY_HTTP_PORT` | the service's own port (8080 order, 8081 payment, …) |
 /// | `ORDERLY_LOG_LEVEL` | `info` |
 /// | `ORDERLY_STARTUP_TIMEOUT_SECONDS` | `30`: how long to wait for the broker and the database at start |
+/// | `ORDERLY_INBOX_RETENTION_SECONDS` | `86400`: how long processed message ids are kept to absorb duplicates |
 public struct ServiceSettings: Sendable {
     /// The service's name, used in logs, metrics, the AMQP connection name and the default schema.
     public var name: String
@@ -56,11 +57,18 @@ public struct ServiceSettings: Sendable {
             throw SettingsError("ORDERLY_LOG_LEVEL must be one of \(levels), not '\(text)'")
         }
         _ = try startupTimeout
+        _ = try inboxRetention
     }
 
     /// How long to wait at start for the broker and the database (`ORDERLY_STARTUP_TIMEOUT_SECONDS`, default 30).
     public var startupTimeout: Duration {
         get throws { try seconds("ORDERLY_STARTUP_TIMEOUT_SECONDS", default: .seconds(30)) }
+    }
+
+    /// How long a processed message's id is kept to absorb its duplicates (`ORDERLY_INBOX_RETENTION_SECONDS`,
+    /// default 86400: a day). See `InboxPruner` in Messaging for why a day covers every redelivery.
+    public var inboxRetention: Duration {
+        get throws { try seconds("ORDERLY_INBOX_RETENTION_SECONDS", default: .seconds(86_400)) }
     }
 
     /// A string setting, or `defaultValue` when unset or empty.
@@ -82,7 +90,10 @@ public struct ServiceSettings: Sendable {
     /// - Throws: ``SettingsError`` when it is set but not a positive number.
     public func seconds(_ name: String, default defaultValue: Duration) throws -> Duration {
         guard let text = environment[name], !text.isEmpty else { return defaultValue }
-        guard let value = Double(text), value > 0 else { throw SettingsError("\(name) must be a positive number of seconds, not '\(text)'") }
+        // At most a year: anything longer is a typo, and would not fit a Duration's milliseconds anyway.
+        guard let value = Double(text), value > 0, value <= 31_536_000 else {
+            throw SettingsError("\(name) must be a positive number of seconds, at most a year, not '\(text)'")
+        }
         return .milliseconds(Int64(value * 1000))
     }
 }

@@ -2,23 +2,23 @@ import Testing
 
 @testable import Messaging
 
-@Suite struct DoorbellTests {
+/// A wait that a ring does not end lasts ten minutes, far past the suite's time limit: these tests
+/// fail by timing out, not by a stopwatch that a busy machine could trip.
+@Suite(.timeLimit(.minutes(1))) struct DoorbellTests {
+    static let forever: Duration = .seconds(600)
+
     @Test func aRingWakesTheWaiterAtOnce() async {
         let doorbell = Doorbell()
-        let start = ContinuousClock.now
-        async let waited: Void = doorbell.wait(upTo: .seconds(10))
+        async let waited: Void = doorbell.wait(upTo: Self.forever)
         try? await Task.sleep(for: .milliseconds(50))
         doorbell.ring()
         await waited
-        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test func aRingWithNobodyWaitingIsKeptForTheNextWait() async {
         let doorbell = Doorbell()
         doorbell.ring()
-        let start = ContinuousClock.now
-        await doorbell.wait(upTo: .seconds(10))
-        #expect(ContinuousClock.now - start < .seconds(5))
+        await doorbell.wait(upTo: Self.forever)
     }
 
     @Test func aWaitWokenByARingLeavesNothingBehind() async {

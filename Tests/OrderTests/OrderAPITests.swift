@@ -111,6 +111,37 @@ struct OrderAPITests {
         try await harness.tearDown()
     }
 
+    @Test func pastTheBacklogLimitOrdersAreRefusedWith503UntilTheSagaCatchesUp() async throws {
+        let harness = try await OrderHarness.make()
+        let backlog = SagaBacklog(store: harness.saga.store, pool: harness.pool, limit: 2, logger: TestEnvironment.logger(harness.name))
+        try await harness.withAPI(backlog: backlog) { client in
+            for _ in 0..<2 {
+                let accepted = try await client.execute(
+                    uri: "/v1/orders", method: .post, headers: Self.headers(), body: ByteBuffer(string: Self.body))
+                #expect(accepted.status == .accepted)
+            }
+            // Counted as they were accepted, before any reading of the database.
+            let refused = try await client.execute(uri: "/v1/orders", method: .post, headers: Self.headers(), body: ByteBuffer(string: Self.body))
+            let problem = try Self.expectProblem(refused, .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] == "1")
+            #expect(problem.detail?.contains("2 orders") == true)
+            // The reading agrees while they are open; once one ends, the intake admits again.
+            try await backlog.refresh()
+            #expect(
+                try await client.execute(uri: "/v1/orders", method: .post, headers: Self.headers(), body: ByteBuffer(string: Self.body)).status
+                    == .serviceUnavailable)
+            try await harness.pool.execute(
+                "UPDATE \(identifier: harness.schema).orders SET status = 'CANCELLED', deadline = NULL WHERE id = (SELECT id FROM \(identifier: harness.schema).orders LIMIT 1)"
+            )
+            try await backlog.refresh()
+            #expect(
+                try await client.execute(uri: "/v1/orders", method: .post, headers: Self.headers(), body: ByteBuffer(string: Self.body)).status
+                    == .accepted)
+        }
+        #expect(try await harness.count("orders") == 3)
+        try await harness.tearDown()
+    }
+
     @Test func theSameKeyAndBodyReplaysTheSameOrder() async throws {
         let harness = try await OrderHarness.make()
         let (first, second) = try await harness.withAPI { client in

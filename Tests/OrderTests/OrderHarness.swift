@@ -54,10 +54,13 @@ struct OrderHarness {
     // MARK: HTTP
 
     /// Runs `body` against the service's routes (with the problem middleware, as in production), without a socket.
-    func withAPI<T: Sendable>(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> T) async throws -> T {
+    func withAPI<T: Sendable>(
+        backlog: SagaBacklog? = nil, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
-        OrderAPI(saga: saga, pool: pool, configuration: configuration).addRoutes(to: router)
+        let backlog = backlog ?? SagaBacklog(store: saga.store, pool: pool, limit: 0, logger: TestEnvironment.logger(name))
+        OrderAPI(saga: saga, pool: pool, configuration: configuration, backlog: backlog).addRoutes(to: router)
         return try await Application(router: router, logger: TestEnvironment.logger(name)).test(.router) { client in try await body(client) }
     }
 

@@ -176,6 +176,17 @@ struct PostgresConnectionTests {
         }
     }
 
+    @Test func statementsRunAgainInPipelinesArePreparedWithinThem() async throws {
+        let pool = try TestDatabase.makePool(size: 1)
+        defer { Task { await pool.close() } }
+        for round in 1...3 {
+            let results = try await pool.pipeline(["SELECT \(round)::int + 1 AS n", "SELECT count(*) AS prepared FROM pg_prepared_statements"])
+            #expect(try results[0].first?.decode(Int.self, "n") == round + 1)
+            // Seen once in round 1; prepared inside the pipeline of round 2, before both statements ran.
+            #expect(try results[1].first?.decode(Int.self, "prepared") == (round == 1 ? 0 : 2))
+        }
+    }
+
     @Test func pipelinedStatementsShareOneImplicitTransaction() async throws {
         // Sent as separate round trips outside a transaction, each statement would get its own transaction id.
         let pool = try TestDatabase.makePool(size: 1)

@@ -93,6 +93,36 @@ struct PostgresPoolTests {
         }
     }
 
+    @Test func heldStatementsGoWithTheNextRoundTripInOrderAndAFailingOneUndoesTheWholeTransaction() async throws {
+        try await TestDatabase.withSchema { pool, schema in
+            try await pool.execute("CREATE TABLE \(identifier: schema).t (id int PRIMARY KEY)")
+            for round in 0..<3 {
+                // Several rounds, so that the held statements are also prepared inside the pipelines.
+                try await pool.transaction { transaction in
+                    transaction.sendWithNext("INSERT INTO \(identifier: schema).t VALUES (\(round * 10))")
+                    transaction.sendWithNext("INSERT INTO \(identifier: schema).t VALUES (\(round * 10 + 1))")
+                    // A statement after them sees what they did: they went out first, with it.
+                    let seen = try await transaction.query("SELECT count(*) AS n FROM \(identifier: schema).t")[0].decode(Int.self, "n")
+                    #expect(seen == round * 3 + 2)
+                    transaction.sendWithNext("INSERT INTO \(identifier: schema).t VALUES (\(round * 10 + 2))")
+                }
+            }
+            // Only held statements: BEGIN travels with them and the COMMIT.
+            try await pool.transaction { transaction in transaction.sendWithNext("INSERT INTO \(identifier: schema).t VALUES (\(100))") }
+            let error = try await #require(throws: PostgresError.self) {
+                try await pool.transaction { transaction in
+                    try await transaction.execute("INSERT INTO \(identifier: schema).t VALUES (\(200))")
+                    transaction.sendWithNext("INSERT INTO \(identifier: schema).t VALUES (\(0)) -- taken")
+                    transaction.sendWithNext("INSERT INTO \(identifier: schema).t VALUES (\(201))")
+                }
+            }
+            #expect(error.sqlState == "23505")
+            #expect(error.query?.hasSuffix("-- taken") == true)
+            let ids = try await pool.query("SELECT id FROM \(identifier: schema).t ORDER BY id").map { try $0.decode(Int.self, "id") }
+            #expect(ids == [0, 1, 2, 10, 11, 12, 20, 21, 22, 100])
+        }
+    }
+
     @Test func swallowedErrorInsideTransactionIsNotReportedAsCommitted() async throws {
         try await TestDatabase.withSchema { pool, schema in
             try await pool.execute("CREATE TABLE \(identifier: schema).t (id int PRIMARY KEY)")

@@ -12,8 +12,7 @@ struct StatementCacheTests {
             return
         }
         #expect(cache.plan(for: "SELECT 1") == .prepared(name: name))
-        #expect(cache.preparedNameIfAny("SELECT 1") == name)
-        #expect(cache.preparedNameIfAny("SELECT 2") == nil)
+        #expect(cache.plan(for: "SELECT 2") == .unprepared)
     }
 
     @Test func theLeastRecentlyUsedIsLetGoWhenFull() {
@@ -39,7 +38,6 @@ struct StatementCacheTests {
         _ = cache.plan(for: "SELECT broken")
         _ = cache.plan(for: "SELECT broken")
         cache.forget("SELECT broken")
-        #expect(cache.preparedNameIfAny("SELECT broken") == nil)
         #expect(cache.plan(for: "SELECT broken") == .unprepared)
     }
 }

@@ -30,7 +30,7 @@ public struct InventoryHandlers: Sendable {
     ///
     /// A batch locks its orders with one statement and every SKU they ask for with another, decides
     /// the reservations in delivery order against that stock (``ReservationDecision/decideInTurn(_:available:)``),
-    /// and records them with the commit. Does nothing for an order already cancelled or already decided.
+    /// and records them with the next round trip. Does nothing for an order already cancelled or already decided.
     /// Emits `stock.reserved`, or `stock.reservation_failed` together with the compensation
     /// `payment.refund_requested`.
     public func paymentsSucceeded(_ contexts: [EventContext<PaymentSucceeded>]) async throws {

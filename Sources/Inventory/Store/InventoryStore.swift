@@ -70,7 +70,7 @@ public struct InventoryStore: Sendable, Hashable {
         return available
     }
 
-    /// Applies decided reservations with three statements sent with the commit: the held quantities
+    /// Applies decided reservations with three statements sent with the next round trip: the held quantities
     /// move from available to reserved, the holds are recorded against their orders, and every order
     /// remembers its decision (a rejection with what was missing and why).
     ///
@@ -90,7 +90,7 @@ public struct InventoryStore: Sendable, Hashable {
         }
         if !held.isEmpty {
             let skus = held.keys.sorted()
-            transaction.deferUntilCommit(
+            transaction.sendWithNext(
                 """
                 UPDATE \(identifier: schema).stock s
                 SET available = s.available - h.quantity, reserved = s.reserved + h.quantity, updated_at = now()
@@ -98,7 +98,7 @@ public struct InventoryStore: Sendable, Hashable {
                 WHERE s.sku = h.sku
                 """
             )
-            transaction.deferUntilCommit(
+            transaction.sendWithNext(
                 """
                 INSERT INTO \(identifier: schema).reservations (order_id, sku, quantity)
                 SELECT * FROM unnest(\(holds.map(\.orderID))::text[], \(holds.map(\.hold.sku))::text[], \(holds.map(\.hold.quantity))::bigint[])
@@ -109,7 +109,7 @@ public struct InventoryStore: Sendable, Hashable {
             guard case .reject(let missing, _) = record.decision else { return [] }
             return missing.map { (record.orderID, $0) }
         }
-        transaction.deferUntilCommit(
+        transaction.sendWithNext(
             """
             UPDATE \(identifier: schema).orders o
             SET reservation = d.reservation, payment_id = d.payment_id, decided_at = now(), reason = d.reason,

@@ -52,7 +52,7 @@ public struct NotificationStore: Sendable, Hashable {
         guard !outcomes.isEmpty else { return }
         let encoder = JSONEncoder()
         let json = try outcomes.map { String(decoding: try encoder.encode($0.results), as: UTF8.self) }
-        transaction.deferUntilCommit(
+        transaction.sendWithNext(
             """
             UPDATE \(identifier: schema).notifications n
             SET status = c.status, channel_results = c.results::jsonb, completed_at = now()

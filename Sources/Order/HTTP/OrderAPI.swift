@@ -12,18 +12,22 @@ import ServiceKit
 /// An order is accepted (`202`) only once it and its `order.placed` event are committed in one
 /// transaction. With an `Idempotency-Key`, the same key and body give the same order (also when
 /// requests race: the key is unique in the database); a different body with a used key is `422`.
-/// Every error is RFC 9457 problem details.
+/// While the saga's backlog is at its limit (``SagaBacklog``), a new order is refused with `503` and
+/// `Retry-After`. Every error is RFC 9457 problem details.
 public struct OrderAPI: Sendable {
     public let saga: OrderSaga
     public let pool: PostgresPool
     public let configuration: OrderServiceConfiguration
+    /// Whether the saga can take another order.
+    public let backlog: SagaBacklog
     /// Concurrent requests' orders stored in one transaction (one commit) together.
     let intake: GroupCommit<NewOrder, OrderSaga.Placement>
 
-    public init(saga: OrderSaga, pool: PostgresPool, configuration: OrderServiceConfiguration) {
+    public init(saga: OrderSaga, pool: PostgresPool, configuration: OrderServiceConfiguration, backlog: SagaBacklog) {
         self.saga = saga
         self.pool = pool
         self.configuration = configuration
+        self.backlog = backlog
         intake = GroupCommit(maxGroup: 256) { orders in try await pool.transaction { try await saga.place(orders, in: $0) } }
     }
 
@@ -40,6 +44,13 @@ public struct OrderAPI: Sendable {
     }
 
     func create(_ request: Request, context: some RequestContext) async throws -> Response {
+        guard backlog.admits() else {
+            throw Problem(
+                .serviceUnavailable,
+                detail: "\(backlog.limit) orders are being processed, the most accepted at once; try again shortly",
+                headers: [.retryAfter: "1"]
+            )
+        }
         guard Self.isJSON(request.headers[.contentType]) else {
             throw Problem(
                 .unsupportedMediaType, detail: "the body must be application/json, not \(request.headers[.contentType] ?? "unlabelled")",
@@ -89,6 +100,7 @@ public struct OrderAPI: Sendable {
         if case .replayed(let id) = placement { replayedOrder = try await saga.store.order(id: id, on: pool) }
         switch placement {
         case .placed(let order):
+            backlog.accepted()
             Counter(label: "orderly_orders_accepted_total", dimensions: [("channel", "http")]).increment()
             logger.info("order accepted", metadata: ["order.total_cents": "\(order.totalCents)", "customer.id": "\(order.customer.id)"])
             return try Self.accepted(order, replayed: false)

@@ -138,7 +138,7 @@ public struct OrderSaga: Sendable {
             return transition
         }
         try await store.journal(journal, in: transaction)
-        try await store.move(moved.map(\.0), in: transaction)
+        store.move(moved.map(\.0), in: transaction)
         let outcomes = try moved.compactMap { order, application in try events.outcome(of: order, traceparent: application.traceparent) }
         try await outbox.enqueue(outcomes, in: transaction)
         for (order, _) in moved where order.status.isTerminal { Self.outcomeCounters[order.status]?.increment() }

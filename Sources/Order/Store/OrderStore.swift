@@ -64,15 +64,16 @@ public struct OrderStore: Sendable, Hashable {
         for row in inserted { created[try row.decode(UUID.self, "id")] = try row.decode(Date.self, "created_at") }
         let stored = orders.filter { created[$0.id] != nil }
         if !stored.isEmpty {
+            // Nothing is read back from these two: they travel with the next round trip.
             let lines = stored.flatMap { order in order.request.items.enumerated().map { (order.id, $0.offset, $0.element) } }
-            try await transaction.execute(
+            transaction.sendWithNext(
                 """
                 INSERT INTO \(identifier: schema).order_lines (order_id, position, sku, quantity, unit_price_cents)
                 SELECT * FROM unnest(\(lines.map(\.0))::uuid[], \(lines.map(\.1))::int[], \(lines.map(\.2.sku))::text[],
                                      \(lines.map(\.2.quantity))::int[], \(lines.map(\.2.unitPriceCents))::bigint[])
                 """
             )
-            try await transaction.execute(
+            transaction.sendWithNext(
                 """
                 INSERT INTO \(identifier: schema).order_history (order_id, status, at)
                 SELECT id, \(OrderStatus.pending.rawValue), at FROM unnest(\(stored.map(\.id))::uuid[], \(stored.map { created[$0.id]! })::timestamptz[]) AS h (id, at)
@@ -184,6 +185,13 @@ public struct OrderStore: Sendable, Hashable {
     }
 
     /// The saga state of an order, locked (`FOR UPDATE`) until `transaction` ends; `nil` for an unknown order.
+    /// How many orders are open: accepted, and not yet completed, failed or cancelled.
+    ///
+    /// An open order is one with a saga deadline, so this counts the entries of a small partial index.
+    public func openOrderCount(on pool: PostgresPool) async throws -> Int {
+        try await pool.query("SELECT count(*) AS n FROM \(identifier: schema).orders WHERE deadline IS NOT NULL")[0].decode(Int.self, "n")
+    }
+
     public func lock(id: UUID, in transaction: PostgresTransaction) async throws -> SagaOrder? {
         try await lock(ids: [id], in: transaction)[id]
     }
@@ -220,18 +228,11 @@ public struct OrderStore: Sendable, Hashable {
     /// The terminal statuses as SQL literals.
     static let terminalStatusList = OrderStatus.allCases.filter(\.isTerminal).map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
-    /// Moves a locked order to `status`, with its payment id and failure reason, and records the history entry.
-    public func move(_ order: SagaOrder, to status: OrderStatus, in transaction: PostgresTransaction) async throws {
-        var moved = order
-        moved.status = status
-        try await move([moved], in: transaction)
-    }
-
     /// Moves locked orders to their new `status`, with payment ids and failure reasons, and records the
-    /// history entries, with one statement. An order that ends has no deadline any more.
-    public func move(_ orders: [SagaOrder], in transaction: PostgresTransaction) async throws {
+    /// history entries, with one statement sent with the next round trip. An order that ends has no deadline any more.
+    public func move(_ orders: [SagaOrder], in transaction: PostgresTransaction) {
         guard !orders.isEmpty else { return }
-        try await transaction.execute(
+        transaction.sendWithNext(
             """
             WITH moved AS (
                 UPDATE \(identifier: schema).orders o
@@ -282,7 +283,7 @@ public struct OrderStore: Sendable, Hashable {
             case .ignored(let reason), .deferred(let reason): ("ignored", nil, reason)
             }
         }
-        transaction.deferUntilCommit(
+        transaction.sendWithNext(
             """
             INSERT INTO \(identifier: schema).order_events (order_id, event_id, event_type, outcome, from_status, to_status, reason)
             SELECT * FROM unnest(\(entries.map(\.orderID))::text[], \(entries.map(\.eventID))::text[], \(entries.map(\.eventType))::text[],

@@ -115,7 +115,7 @@ public struct PaymentHandlers: Sendable {
                 context.reject(PermanentFailure("the gateway refused to charge order \(placed.orderID): \(reason)"))
             }
         }
-        try await store.recordCharges(succeeded, in: transaction)
+        store.recordCharges(succeeded, in: transaction)
     }
 
     /// Records a decline (or an order that cannot be charged) and emits `payment.failed`.

@@ -71,26 +71,29 @@ public struct PaymentStore: Sendable {
         }
     }
 
-    /// Records several decided charges with one statement.
-    public func recordCharges(_ charges: [ChargeRecord], in transaction: PostgresTransaction) async throws {
+    /// Records several decided charges with one statement, sent with the transaction's next round trip.
+    public func recordCharges(_ charges: [ChargeRecord], in transaction: PostgresTransaction) {
         guard !charges.isEmpty else { return }
-        try await transaction.execute(
-            """
-            INSERT INTO \(identifier: schema).charges (order_id, charge_id, status, amount_cents, currency, reason)
-            SELECT * FROM unnest(\(charges.map(\.orderID))::text[], \(charges.map(\.chargeID))::text[], \(charges.map(\.status))::text[],
-                                 \(charges.map(\.amountCents))::bigint[], \(charges.map(\.currency))::text[], \(charges.map(\.reason))::text[])
-            """
-        )
+        transaction.sendWithNext(insert(charges))
     }
 
-    /// Records the decided charge of an order.
+    /// Records the decided charge of an order now, so that a refund recorded after it in the same
+    /// transaction finds it.
     public func recordCharge(
         orderID: String, chargeID: String?, status: String, amountCents: Int, currency: String, reason: String?,
         in transaction: PostgresTransaction
     ) async throws {
-        try await recordCharges(
-            [ChargeRecord(orderID: orderID, chargeID: chargeID, status: status, amountCents: amountCents, currency: currency, reason: reason)],
-            in: transaction)
+        try await transaction.execute(
+            insert([ChargeRecord(orderID: orderID, chargeID: chargeID, status: status, amountCents: amountCents, currency: currency, reason: reason)])
+        )
+    }
+
+    private func insert(_ charges: [ChargeRecord]) -> PostgresQuery {
+        """
+        INSERT INTO \(identifier: schema).charges (order_id, charge_id, status, amount_cents, currency, reason)
+        SELECT * FROM unnest(\(charges.map(\.orderID))::text[], \(charges.map(\.chargeID))::text[], \(charges.map(\.status))::text[],
+                             \(charges.map(\.amountCents))::bigint[], \(charges.map(\.currency))::text[], \(charges.map(\.reason))::text[])
+        """
     }
 
     /// Records the refund of a charge; false when the charge had one already.
