@@ -155,10 +155,16 @@ let package = Package(
             ]
         ),
 
-        // What the operator's CLI does, as a library: parked messages, topology verification, ingress validation.
+        // The operator's work on the broker, as a library: parked messages listed, shown, replayed and purged;
+        // the topology verified. No service library below it, so that a service's own API can offer the same.
         .target(
             name: "OperatorKit",
-            dependencies: ["AMQP", "Messaging", "Contracts", "Order"]
+            dependencies: ["AMQP", "Messaging", "Contracts"]
+        ),
+        // What other systems may publish on orderly.ingress, checked with the consuming services' own rules.
+        .target(
+            name: "Ingress",
+            dependencies: ["Contracts", "Order"]
         ),
 
         // Executables.
@@ -174,7 +180,7 @@ let package = Package(
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "LocalRun", "Bench", "Provisioning", "OperatorKit",
+                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "LocalRun", "Bench", "Provisioning", "OperatorKit", "Ingress",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -201,7 +207,7 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"]),
-        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning", "OperatorKit", "Order"]),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning", "Ingress", "Order"]),
         // The operator's work on the real broker: parked messages listed, shown, replayed and purged; the topology verified.
         .testTarget(name: "OperatorKitTests", dependencies: ["OperatorKit", "AMQP", "Contracts", "Messaging", "TestSupport"]),
         // Least privilege, proved against the real broker and database: each user and role refused what is not its own.

@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import OperatorKit
+import Ingress
 import Testing
 
 /// The rules `orderly publish` checks ingress events with (``IngressValidation``, the consuming services'

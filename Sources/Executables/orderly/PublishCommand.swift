@@ -2,8 +2,8 @@ import AMQP
 import ArgumentParser
 import Contracts
 import Foundation
+import Ingress
 import Messaging
-import OperatorKit
 
 /// `orderly publish`: publish an ingress event as another system would, checked against its schema first.
 struct PublishCommand: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Contracts
+import Ingress
 import Messaging
-import OperatorKit
 
 /// `orderly stock set SKU AVAILABLE`: the difference published as `stock.adjusted`.
 struct StockSet: AsyncParsableCommand {

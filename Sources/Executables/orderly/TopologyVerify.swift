@@ -62,7 +62,7 @@ struct TopologyVerify: AsyncParsableCommand {
         if !report.matches {
             let differences = report.problems.filter { $0.status != .unchecked }
             let named = differences.prefix(3).map { "\($0.kind.rawValue) \($0.name) \($0.status.rawValue)" }
-            let more = differences.count > named.count ? ", and \(differences.count - named.count) more above" : ""
+            let more = differences.count > named.count ? "; and \(differences.count - named.count) more, each on standard output" : ""
             throw Failure(.failure, "the broker differs from the catalog in \(differences.count) place(s): \(named.joined(separator: "; "))\(more)")
         }
         if !skipBindings, report.items.contains(where: { $0.status == .unchecked }) {
