@@ -77,7 +77,7 @@ struct BrokerPermissionTests {
             }
         }
         #expect(try await consumeRefusal(as: descriptor.brokerUser, queue: queues.workQueue) == nil)
-        // Its own parking queue is the operator's to read (orderly dead), not the service's.
+        // Its own parking queue is the operator's to read (orderly dlq), not the service's.
         #expect(try await consumeRefusal(as: descriptor.brokerUser, queue: queues.parkingQueue) == 403)
     }
 
