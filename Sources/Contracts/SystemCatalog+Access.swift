@@ -99,7 +99,8 @@ extension ServiceDescriptor {
     /// - write: the exchange it writes, the default exchange (failed messages go to
     ///   `<service>.retry.<tier>` and `<service>.dead` through it), and its own queues (binding a
     ///   queue is a write on the queue);
-    /// - read: its work queue, and the exchanges it binds it to (binding is a read on the exchange).
+    /// - read: its work queue and its parking queue (its administrative routes list and replay what is
+    ///   parked there), and the exchanges it binds its work queue to (binding is a read on the exchange).
     ///
     /// A process that neither consumes nor emits (the gateway simulator, which connects only for its
     /// health check) gets ``BrokerPermissions/none``.
@@ -111,7 +112,7 @@ extension ServiceDescriptor {
         return BrokerPermissions(
             configure: ownQueues + written + boundExchanges,
             write: written + (queues == nil ? [] : [BrokerPermissions.defaultExchange]) + ownQueues,
-            read: (queues.map { [$0.workQueue] } ?? []) + boundExchanges
+            read: (queues.map { [$0.workQueue, $0.parkingQueue] } ?? []) + boundExchanges
         )
     }
 }

@@ -28,6 +28,17 @@ public struct ServiceDescriptor: Sendable, Hashable {
 
     /// The RabbitMQ user it logs in as: its own name.
     public var brokerUser: String { name }
+
+    /// The variable that tells other processes where its HTTP API is: `ORDERLY_PAYMENT_URL` for
+    /// `payment-service` (the name without `-service`). The operator's CLI reads it, and order-service
+    /// reaches the other services' administrative routes through it.
+    public var urlVariable: String {
+        let short = name.hasSuffix("-service") ? String(name.dropLast("-service".count)) : name
+        return "ORDERLY_" + SystemCatalog.variableSuffix(short) + "_URL"
+    }
+
+    /// Where its HTTP API is on this machine when nothing says otherwise: its default port on loopback.
+    public var defaultURL: String { "http://127.0.0.1:\(httpPort)" }
 }
 
 /// The processes of the system, in one table that the services' defaults, the provisioning
@@ -50,6 +61,9 @@ public enum SystemCatalog {
 
     /// Every process, in start order: the gateway first, since payment-service calls it.
     public static let all = [gatewaySim, order, payment, inventory, notification]
+
+    /// The processes that consume a work queue, and so have a parking queue: the four services of the saga.
+    public static var consumers: [ServiceDescriptor] { all.filter { $0.queues != nil } }
 
     /// The process called `name`, if there is one.
     public static func service(named name: String) -> ServiceDescriptor? { all.first { $0.name == name } }

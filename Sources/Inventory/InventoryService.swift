@@ -45,7 +45,7 @@ public struct InventoryService: EventDrivenService {
         let configuration = InventoryConfiguration()
         try await ServiceRuntime.run(
             settings: settings, schema: configuration.schema, migrations: InventoryMigrations.all(schema: configuration.schema),
-            topology: configuration.topology
+            topology: configuration.topology, queues: configuration.queues
         ) {
             dependencies, router in
             let service = InventoryService(

@@ -191,6 +191,7 @@ public final class LocalSystem: Sendable {
         environment["ORDERLY_DATABASE_URL"] = login.database
         environment["ORDERLY_HTTP_PORT"] = "\(port(of: instance))"
         environment["ORDERLY_GATEWAY_URL"] = "http://127.0.0.1:\(port(of: Instance(SystemCatalog.gatewaySim.name)))"
+        for service in SystemCatalog.consumers { environment[service.urlVariable] = url(Instance(service.name)) }
         environment["ORDERLY_MAIL_DIR"] = mailDirectory.path
         environment["ORDERLY_API_KEYS"] = configuration.apiKey
         environment["ORDERLY_ADMIN_KEYS"] = configuration.adminKey

@@ -47,7 +47,7 @@ public struct NotificationService: EventDrivenService {
         let configuration = try NotificationConfiguration(settings: settings)
         try await ServiceRuntime.run(
             settings: settings, schema: configuration.schema, migrations: NotificationMigrations.all(schema: configuration.schema),
-            topology: configuration.topology
+            topology: configuration.topology, queues: configuration.queues
         ) { dependencies, _ in
             var logger = dependencies.logger
             logger[metadataKey: "mail.dir"] = "\(configuration.mailDirectory.path)"

@@ -8,17 +8,20 @@ import ServiceKit
 import ServiceLifecycle
 
 /// The order-service: HTTP intake, the order state machine driven by the saga's events, the saga
-/// deadline, and the outbox relay that publishes what it emits.
+/// deadline, the outbox relay that publishes what it emits, and the operator's page (``OpsRoutes``).
 public enum OrderService {
     /// Runs the service process until SIGTERM or SIGINT, configured from `settings`.
     public static func run(settings: ServiceSettings) async throws {
         let configuration = try OrderServiceConfiguration(settings: settings)
         let topology = configuration.queues.topology.merging(AMQPTopology(exchanges: [AMQPTopology.Exchange(name: configuration.events.exchange)]))
         try await ServiceRuntime.run(
-            settings: settings, schema: configuration.schema, migrations: OrderMigrations.all(schema: configuration.schema), topology: topology
+            settings: settings, schema: configuration.schema, migrations: OrderMigrations.all(schema: configuration.schema), topology: topology,
+            queues: configuration.queues
         ) {
             dependencies, router in
-            build(configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, router: router, logger: dependencies.logger)
+            OpsRoutes(peers: configuration.peers, adminKeys: configuration.adminKeys, own: dependencies.parking).add(to: router)
+            return build(
+                configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, router: router, logger: dependencies.logger)
         }
     }
 

@@ -11,6 +11,8 @@ import ServiceKit
 /// | `ORDERLY_SAGA_DEADLINE_SECONDS` | `900` |
 /// | `ORDERLY_MAX_BODY_BYTES` | `65536` |
 /// | `ORDERLY_API_KEYS` | none (comma-separated; none means no key is asked for) |
+/// | `ORDERLY_ADMIN_KEYS` | none (comma-separated; none means administrative routes are refused) |
+/// | `ORDERLY_ORDER_URL`, `ORDERLY_PAYMENT_URL`, `ORDERLY_INVENTORY_URL`, `ORDERLY_NOTIFICATION_URL` | each service's default port on loopback |
 /// | `ORDERLY_MAX_OPEN_ORDERS` | `1000` (0: no limit) |
 public struct OrderServiceConfiguration: Sendable {
     /// The PostgreSQL schema of the service's tables, outbox and inbox.
@@ -27,6 +29,11 @@ public struct OrderServiceConfiguration: Sendable {
     public var maxBodyBytes: Int = 64 * 1024
     /// The API keys `/v1` asks for; empty means open.
     public var apiKeys: Set<String> = []
+    /// The keys of the administrative routes (`/v1/admin`); empty means they are refused.
+    public var adminKeys = AccessKeys([])
+    /// Where each service with a parking queue serves its HTTP API, by name: the operator's page reaches
+    /// their administrative routes through order-service.
+    public var peers: [String: String] = Dictionary(uniqueKeysWithValues: SystemCatalog.consumers.map { ($0.name, $0.defaultURL) })
     /// The most orders open at once; past it the intake answers `503` (see ``SagaBacklog``); 0 means no limit.
     public var maxOpenOrders: Int = 1000
 
@@ -45,5 +52,12 @@ public struct OrderServiceConfiguration: Sendable {
             settings.string("ORDERLY_API_KEYS", default: "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
         )
+        adminKeys = settings.adminKeys
+        for service in SystemCatalog.consumers {
+            let url = settings.string(service.urlVariable, default: service.defaultURL)
+            guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme), components.host?.isEmpty == false
+            else { throw SettingsError("\(service.urlVariable) must be an http:// or https:// URL, not '\(url)'") }
+            peers[service.name] = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
     }
 }

@@ -45,7 +45,7 @@ public struct PaymentService: EventDrivenService {
         let configuration = try PaymentConfiguration(settings: settings)
         try await ServiceRuntime.run(
             settings: settings, schema: configuration.schema, migrations: PaymentMigrations.all(schema: configuration.schema),
-            topology: configuration.topology
+            topology: configuration.topology, queues: configuration.queues
         ) { dependencies, _ in
             PaymentService(configuration: configuration, pool: dependencies.pool, connection: dependencies.amqp, logger: dependencies.logger)
                 .services()

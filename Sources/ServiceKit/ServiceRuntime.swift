@@ -13,6 +13,8 @@ public struct ServiceDependencies: Sendable {
     public let logger: Logger
     public let pool: PostgresPool
     public let amqp: AMQPConnection
+    /// The service's parking queue for its administrative routes; `nil` for a service without a work queue.
+    public let parking: ParkingAdmin?
 }
 
 /// Starts a service process: connections, migrations, topology, HTTP with health and metrics, and
@@ -30,6 +32,8 @@ public enum ServiceRuntime {
     /// - Parameters:
     ///   - schema: the service's PostgreSQL schema; `migrations` are applied to it at start.
     ///   - topology: the exchanges, queues and bindings the service needs, declared at start.
+    ///   - queues: the service's work queue and tiers, for a service that consumes one: its parking queue
+    ///     gets the administrative routes of ``ParkingRoutes``.
     ///   - build: adds the service's routes to the router and returns its long-running parts
     ///     (consumers, relays, timers); those that are ``HealthReporting`` join `/health/ready`.
     /// - Throws: ``StartupError`` when the service cannot start; whatever a part throws later.
@@ -38,6 +42,7 @@ public enum ServiceRuntime {
         schema: String,
         migrations: [PostgresMigration],
         topology: AMQPTopology = AMQPTopology(),
+        queues: ServiceQueues? = nil,
         build: (ServiceDependencies, Router<BasicRequestContext>) async throws -> [any Service]
     ) async throws {
         try settings.validate()
@@ -70,12 +75,14 @@ public enum ServiceRuntime {
             throw error
         }
 
-        let dependencies = ServiceDependencies(settings: settings, logger: logger, pool: pool, amqp: amqp)
+        let parking = queues.map { ParkingAdmin(service: settings.name, queues: $0, amqp: amqpConfiguration, logger: logger) }
+        let dependencies = ServiceDependencies(settings: settings, logger: logger, pool: pool, amqp: amqp, parking: parking)
         let router = Router()
         router.add(middleware: ProblemMiddleware())
         let health = HealthRegistry()
         HealthRoutes.add(to: router, pool: pool, amqp: amqp, components: health)
         AdminRoutes.add(to: router, settings: settings)
+        if let parking { ParkingRoutes.add(to: router, admin: parking, keys: settings.adminKeys) }
         let parts =
             try await build(dependencies, router) + [
                 InboxPruner(schema: schema, pool: pool, window: try settings.inboxRetention, logger: logger)

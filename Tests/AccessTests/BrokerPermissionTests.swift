@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 /// Each service's RabbitMQ user, logged in for real on the broker `./infra/dev test` provisioned:
-/// refused a publish to any exchange but its own, a consume from any queue but its own; the ingress
+/// refused a publish to any exchange but its own, a consume from any queue but its own work and parking queues; the ingress
 /// user refused everything but a publish to `orderly.ingress`; `guest` gone.
 @Suite(.timeLimit(.minutes(2)))
 struct BrokerPermissionTests {
@@ -77,8 +77,9 @@ struct BrokerPermissionTests {
             }
         }
         #expect(try await consumeRefusal(as: descriptor.brokerUser, queue: queues.workQueue) == nil)
-        // Its own parking queue is the operator's to read (orderly dlq), not the service's.
-        #expect(try await consumeRefusal(as: descriptor.brokerUser, queue: queues.parkingQueue) == 403)
+        // Its own parking queue it reads for its administrative routes (GET /v1/admin/parked); its retry tiers it only writes.
+        #expect(try await consumeRefusal(as: descriptor.brokerUser, queue: queues.parkingQueue) == nil)
+        #expect(try await consumeRefusal(as: descriptor.brokerUser, queue: queues.retryQueue(tier: 0)) == 403)
     }
 
     @Test func theIngressUserMayOnlyPublishToTheIngressExchange() async throws {

@@ -38,6 +38,10 @@ import Testing
         }
         let queues = try #require(descriptor.queues)
         #expect(matches(permissions.read, queues.workQueue), "consume \(queues.workQueue)")
+        #expect(matches(permissions.read, queues.parkingQueue), "list and replay \(queues.parkingQueue)")
+        for tier in queues.retryPolicy.tiers.indices {
+            #expect(!matches(permissions.read, queues.retryQueue(tier: tier)), "the broker alone takes from \(queues.retryQueue(tier: tier))")
+        }
         #expect(matches(permissions.write, try #require(descriptor.exchange)), "publish its events")
         #expect(matches(permissions.write, BrokerPermissions.defaultExchange), "forward to its retry tiers and parking queue")
     }

@@ -48,6 +48,13 @@ struct ComposeFileTests {
         #expect(mailDir != nil && services[["notification-service", "volumes"]]?.strings?.contains { $0.hasSuffix(":\(mailDir!)") } == true)
     }
 
+    @Test func orderServiceReachesTheOtherServicesAtTheirComposeAddresses() {
+        for peer in SystemCatalog.consumers where peer != SystemCatalog.order {
+            let url = services[["order-service", "environment", peer.urlVariable]]?.string
+            #expect(url == "http://\(peer.name):\(peer.httpPort)", "order-service reaches \(peer.name)'s parking queue at its compose address")
+        }
+    }
+
     @Test func theIntakeRequiresAKey() {
         #expect(services[["order-service", "environment", "ORDERLY_API_KEYS"]]?.string?.hasPrefix("${ORDERLY_API_KEYS:?") == true)
     }

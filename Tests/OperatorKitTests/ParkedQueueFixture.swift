@@ -63,7 +63,7 @@ struct ParkedQueueFixture {
         return deliveries
     }
 
-    var parkingQueue: ParkingQueue { ParkingQueue(queues, on: connection) }
+    var parkingQueue: ParkingQueue { ParkingQueue(queues: queues) }
 
     /// Ready messages in the parking queue, by the broker's count.
     func parkedCount() async throws -> UInt32 { try await connection.status(ofQueue: queues.parkingQueue).messageCount }

@@ -62,7 +62,7 @@ provision() {
 }
 
 # What the operator's CLI reads when its variables are not set (see README): the operator's URLs,
-# inventory's URL and the two HTTP keys. Mode 0600, like every secret.
+# each service's URL and the two HTTP keys. Mode 0600, like every secret.
 write_operator_env() {
     local file="$SECRETS_DIR/operator.env" tmp
     tmp="$(umask 077 && mktemp "$file.XXXXXX")"
@@ -70,7 +70,7 @@ write_operator_env() {
         echo "# Written by infra/dev up: the operator's logins to this checkout's brokers, and the HTTP keys."
         echo "ORDERLY_AMQP_URL=$(operator_amqp_url)"
         echo "ORDERLY_DATABASE_URL=$(operator_database_url)"
-        echo "ORDERLY_INVENTORY_URL=http://127.0.0.1:$(service_port inventory-service)"
+        service_url_variables
         echo "ORDERLY_API_KEY=$(secret api-key)"
         echo "ORDERLY_ADMIN_KEY=$(secret admin-key)"
     } >"$tmp"

@@ -50,6 +50,17 @@ adopt_http_port_base() {
     done
 }
 
+# ORDERLY_ORDER_URL=http://127.0.0.1:8080 and the like, one line per service with a parking queue
+# (not the gateway simulator): what the catalog calls each service's urlVariable.
+service_url_variables() {
+    local name short
+    for name in "${SERVICE_NAMES[@]}"; do
+        [[ "$name" == *-service ]] || continue
+        short="${name%-service}"
+        echo "ORDERLY_${short^^}_URL=http://127.0.0.1:$(service_port "$name")"
+    done
+}
+
 service_role() {
     local i
     for i in "${!SERVICE_NAMES[@]}"; do [[ "${SERVICE_NAMES[i]}" == "$1" ]] && echo "${SERVICE_ROLES[i]}"; done
@@ -175,11 +186,14 @@ start_service() {
     # test process that ran it. CLEAN_SIGNALS twice: the supervisor must take SIGTERM, and
     # bash starts its background children (the service) with SIGINT and SIGQUIT ignored.
     # ORDERLY_HTTP_PORT is how infra/dev tells a service its port. The intake asks for the API key,
-    # administrative routes for the admin key (both under $SECRETS_DIR).
+    # administrative routes for the admin key (both under $SECRETS_DIR). ORDERLY_<SERVICE>_URL tell
+    # order-service where the others are (its operator's page reaches their parking queues through it).
+    local peers
+    mapfile -t peers < <(service_url_variables)
     setsid "${CLEAN_SIGNALS[@]}" bash "$SUPERVISE" "$name" "$SVC_DIR" -- \
         "${CLEAN_SIGNALS[@]}" env ORDERLY_AMQP_URL="$amqp_url" ORDERLY_HTTP_PORT="$port" \
         ORDERLY_DATABASE_URL="$database_url" ORDERLY_API_KEYS="$(secret api-key)" ORDERLY_ADMIN_KEYS="$(secret admin-key)" \
-        ORDERLY_GATEWAY_URL="http://127.0.0.1:$(service_port gateway-sim)" ORDERLY_MAIL_DIR="$DATA/mail" \
+        ORDERLY_GATEWAY_URL="http://127.0.0.1:$(service_port gateway-sim)" ORDERLY_MAIL_DIR="$DATA/mail" "${peers[@]}" \
         "$bin/$name" >>"$log" 2>&1 </dev/null 9>&- &
     sup=$!
     disown "$sup"

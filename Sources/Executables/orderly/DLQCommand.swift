@@ -45,7 +45,8 @@ struct DLQCommand: AsyncParsableCommand {
             guard (messageID != nil) != all else { throw ValidationError("say which messages: --message-id ID or --all") }
         }
 
-        var selection: ParkingQueue.Selection { messageID.map { .messageID($0) } ?? .all }
+        /// The message ids chosen, or `nil` for every message.
+        var ids: Set<String>? { messageID.map { [$0] } }
     }
 }
 
@@ -58,11 +59,11 @@ struct DeadLettersAlias: AsyncParsableCommand {
 
 extension ConnectionOptions {
     /// Runs `body` on the parking queue of `target`'s service, over the operator's connection.
-    func withParkingQueue<T>(_ target: DLQCommand.Target, _ body: (ParkingQueue) async throws -> T) async throws -> T {
+    func withParkingQueue<T>(_ target: DLQCommand.Target, _ body: (ParkingQueue, AMQPConnection) async throws -> T) async throws -> T {
         let queues = try target.queues
         return try await withBroker { broker in
             do {
-                return try await body(ParkingQueue(queues, on: broker))
+                return try await body(ParkingQueue(queues: queues), broker)
             } catch let error as AMQPError where error.replyCode == 404 {
                 throw Failure(
                     .failure, "\(queues.parkingQueue) does not exist on the broker: run 'orderly topology declare' (or check the virtual host)")

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OperatorKit
+import Messaging
 
 /// `orderly dlq list SERVICE`: how many messages are parked, and a line or two about each.
 struct DLQList: AsyncParsableCommand {
@@ -11,19 +11,19 @@ struct DLQList: AsyncParsableCommand {
     @OptionGroup var target: DLQCommand.Target
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Summarise at most this many (the count is always the whole queue's).")
-    var limit: Int?
+    @Option(help: "Summarise at most this many (the count is always the whole queue's; at most \(ParkingQueue.maxMessages)).")
+    var limit = ParkingQueue.maxMessages
 
     struct Report: Encodable {
         var queue: String
         var count: Int
-        var messages: [ParkedMessage.Summary]
+        var messages: [ParkedMessage]
     }
 
     func run() async throws {
-        let (queue, listing) = try await connection.withParkingQueue(target) { parking in (parking.name, try await parking.list(limit: limit)) }
-        try output.print(Report(queue: queue, count: listing.count, messages: listing.messages.map(\.summary))) {
-            print("\(queue): \(listing.count) parked")
+        let listing = try await connection.withParkingQueue(target) { parking, broker in try await parking.peek(limit: limit, on: broker) }
+        try output.print(Report(queue: listing.queue, count: listing.count, messages: listing.messages)) {
+            print("\(listing.queue): \(listing.count) parked")
             for message in listing.messages { print(message.summaryText) }
             if listing.messages.count < listing.count { print("… and \(listing.count - listing.messages.count) more (--limit)") }
         }

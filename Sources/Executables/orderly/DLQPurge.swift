@@ -1,4 +1,5 @@
 import ArgumentParser
+import Messaging
 import OperatorKit
 
 /// `orderly dlq purge SERVICE --message-id ID | --all --yes`: parked messages removed for good.
@@ -19,12 +20,13 @@ struct DLQPurge: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (queue, removed) = try await connection.withParkingQueue(target) { parking in (parking.name, try await parking.purge(selection.selection))
+        let (queue, removed) = try await connection.withParkingQueue(target) { parking, broker in
+            (parking.queues.parkingQueue, try await parking.purge(ids: selection.ids, on: broker))
         }
         if removed.count == 0, let id = selection.messageID {
             throw Failure(.failure, "no parked message with id '\(id)' in \(queue)")
         }
         print("removed \(removed.count) message(s) from \(queue)")
-        for message in removed.messages { print("- id: \(message.messageID ?? "-")  type: \(message.type ?? "-")") }
+        for message in removed.removed { print("- id: \(message.messageID ?? "-")  type: \(message.type ?? "-")") }
     }
 }

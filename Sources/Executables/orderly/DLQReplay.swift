@@ -1,5 +1,5 @@
 import ArgumentParser
-import OperatorKit
+import Messaging
 
 /// `orderly dlq replay SERVICE --message-id ID | --all`: parked messages back to work, with their history.
 struct DLQReplay: AsyncParsableCommand {
@@ -9,7 +9,7 @@ struct DLQReplay: AsyncParsableCommand {
         discussion: """
             Every x-orderly-* header of the parking (reason, time, last error, failure kind, original exchange and routing key) \
             and the broker's x-death stay; x-orderly-replays counts the replays and x-orderly-replayed-at says when. The \
-            retries start again: x-orderly-attempts moves to x-orderly-attempts-before-replay. A message that fails again \
+            retries start again: x-orderly-attempts moves to x-orderly-previous-attempts. A message that fails again \
             goes through the retry tiers, or is parked again.
             """)
     @OptionGroup var connection: ConnectionOptions
@@ -17,13 +17,13 @@ struct DLQReplay: AsyncParsableCommand {
     @OptionGroup var selection: DLQCommand.Selection
 
     func run() async throws {
-        let (queues, replayed) = try await connection.withParkingQueue(target) { parking in
-            (parking.queues, try await parking.replay(selection.selection))
+        let (queues, replayed) = try await connection.withParkingQueue(target) { parking, broker in
+            (parking.queues, try await parking.replay(ids: selection.ids, limit: ParkingQueue.maxMessages, on: broker))
         }
         if replayed.isEmpty, let id = selection.messageID {
             throw Failure(.failure, "no parked message with id '\(id)' in \(queues.parkingQueue)")
         }
         print("replayed \(replayed.count) message(s) from \(queues.parkingQueue) to \(queues.workQueue)")
-        for message in replayed { print("- id: \(message.messageID ?? "-")  type: \(message.type ?? "-")") }
+        for id in replayed { print("- id: \(id.isEmpty ? "-" : id)") }
     }
 }

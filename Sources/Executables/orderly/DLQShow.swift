@@ -1,6 +1,7 @@
 import ArgumentParser
 import Contracts
 import Foundation
+import Messaging
 import OperatorKit
 
 /// `orderly dlq show SERVICE [--message-id ID]`: parked messages in full.
@@ -14,21 +15,24 @@ struct DLQShow: AsyncParsableCommand {
     @Option(help: "Only the parked message(s) with this message id (the event id); without it, every parked message.")
     var messageID: String?
 
-    @Option(help: "Read at most this many parked messages.")
-    var limit: Int?
+    @Option(help: "Read at most this many parked messages (at most \(ParkingQueue.maxMessages)).")
+    var limit = ParkingQueue.maxMessages
 
     struct Report: Encodable {
         var queue: String
-        var messages: [ParkedMessage.Detail]
+        var messages: [ParkedMessageDetail]
     }
 
     func run() async throws {
-        let (queue, listing) = try await connection.withParkingQueue(target) { parking in (parking.name, try await parking.list(limit: limit)) }
-        let shown = listing.messages.filter { message in messageID.map { message.messageID == $0 } ?? true }
-        if let messageID, shown.isEmpty {
-            throw Failure(.failure, "no parked message with id '\(messageID)' in \(queue) (\(listing.count) parked)")
+        let (queue, count, messages) = try await connection.withParkingQueue(target) { parking, broker in
+            let (count, messages) = try await parking.details(limit: limit, on: broker)
+            return (parking.queues.parkingQueue, count, messages)
         }
-        try output.print(Report(queue: queue, messages: shown.map(\.detail))) {
+        let shown = messages.filter { message in messageID.map { message.summary.messageID == $0 } ?? true }
+        if let messageID, shown.isEmpty {
+            throw Failure(.failure, "no parked message with id '\(messageID)' in \(queue) (\(count) parked)")
+        }
+        try output.print(Report(queue: queue, messages: shown)) {
             if shown.isEmpty { print("\(queue): nothing parked") }
             for (index, message) in shown.enumerated() {
                 if index > 0 { print("") }
@@ -38,21 +42,21 @@ struct DLQShow: AsyncParsableCommand {
     }
 }
 
-extension ParkedMessage {
+extension ParkedMessageDetail {
     /// Everything about the message, for a terminal: properties, headers in name order, the body (pretty when it is JSON).
     func fullText(in queue: String) -> String {
-        var lines = ["\(queue): message \(messageID ?? "-")", "properties:"]
-        let table = propertyTable
-        for name in table.keys.sorted() { lines.append("  \(name): \(JSONValue(table[name]!))") }
+        var lines = ["\(queue): message \(summary.messageID ?? "-")", "properties:"]
+        for name in properties.keys.sorted() { lines.append("  \(name): \(properties[name]!)") }
         lines.append("headers:")
-        for name in properties.headers.keys.sorted() { lines.append("  \(name): \(JSONValue(properties.headers[name]!))") }
-        lines.append("body (\(body.count) bytes):")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        if let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body)), let pretty = try? encoder.encode(json) {
-            lines.append(String(decoding: pretty, as: UTF8.self))
-        } else {
-            lines.append(text ?? Data(body).base64EncodedString())
+        for name in headers.keys.sorted() { lines.append("  \(name): \(headers[name]!)") }
+        lines.append("body (\(summary.bodyBytes) bytes):")
+        switch body {
+        case .json(let value):
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            lines.append((try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? value.description)
+        case .text(let text), .base64(let text):
+            lines.append(text)
         }
         return lines.joined(separator: "\n")
     }

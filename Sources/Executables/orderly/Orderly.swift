@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// The operator's command line: provisioning, topology, stock, ingress events, parked messages and benchmarks.
+/// The operator's command line: provisioning, topology, stock, orders, ingress events, parked messages and benchmarks.
 @main
 struct Orderly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +13,8 @@ struct Orderly: AsyncParsableCommand {
             Read commands print JSON with --json. \(ExitStatus.table)
             """,
         subcommands: [
-            SystemCommand.self, TopologyCommand.self, StockCommand.self, PublishCommand.self, DLQCommand.self, DeadLettersAlias.self,
+            SystemCommand.self, TopologyCommand.self, StockCommand.self, OrdersCommand.self, PublishCommand.self, DLQCommand.self,
+            DeadLettersAlias.self,
             ChaosCommand.self, Bench.self,
         ]
     )

@@ -18,6 +18,9 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
         description = text
     }
 
+    /// The trace id: the 32 hex digits every span of the trace shares.
+    public var traceID: String { String(description.split(separator: "-")[1]) }
+
     /// A new trace: random trace and parent ids, sampled.
     public static func random() -> TraceParent {
         var generator = SystemRandomNumberGenerator()

@@ -7,7 +7,7 @@ import Metrics
 import Postgres
 import ServiceKit
 
-/// The HTTP order intake: `POST /v1/orders`, `GET /v1/orders/{id}` and `GET /v1/orders`.
+/// The HTTP order intake: `POST /v1/orders`, `GET /v1/orders/{id}`, `GET /v1/orders/{id}/timeline` and `GET /v1/orders`.
 ///
 /// An order is accepted (`202`) only once it and its `order.placed` event are committed in one
 /// transaction. With an `Idempotency-Key`, the same key and body give the same order (also when
@@ -41,6 +41,7 @@ public struct OrderAPI: Sendable {
         orders.post { request, context in try await create(request, context: context) }
         orders.get { request, context in try await list(request, context: context) }
         orders.get(":id") { request, context in try await show(request, context: context) }
+        orders.get(":id/timeline") { request, context in try await timeline(request, context: context) }
     }
 
     func create(_ request: Request, context: some RequestContext) async throws -> Response {
@@ -123,6 +124,16 @@ public struct OrderAPI: Sendable {
             throw Problem(.notFound, detail: "there is no order \(text)")
         }
         return try Self.json(.ok, order.jsonData())
+    }
+
+    /// `GET /v1/orders/{id}/timeline`: `400` for an id that is not a UUID, `404` for an unknown order.
+    func timeline(_ request: Request, context: some RequestContext) async throws -> Response {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = UUID(uuidString: text) else {
+            throw Problem(.badRequest, detail: "'\(text)' is not an order id: order ids are UUIDs, as in the Location of POST /v1/orders")
+        }
+        guard let timeline = try await saga.store.timeline(of: id, on: pool) else { throw Problem(.notFound, detail: "there is no order \(text)") }
+        return try Self.json(.ok, timeline.jsonData())
     }
 
     func list(_ request: Request, context: some RequestContext) async throws -> Response {

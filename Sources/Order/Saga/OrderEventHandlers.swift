@@ -22,7 +22,7 @@ public enum OrderEventHandlers {
                     let (orderID, event) = decide(context.payload)
                     return OrderSaga.Application(
                         event: event, orderID: orderID, eventID: context.event.id, traceparent: context.event.traceparent,
-                        logger: context.logger(for: orderID))
+                        source: context.event.source, eventTime: context.event.time, logger: context.logger(for: orderID))
                 }
                 let transitions = try await saga.apply(applications, in: transaction)
                 for (context, (application, transition)) in zip(contexts, zip(applications, transitions)) {
@@ -63,7 +63,8 @@ public enum OrderEventHandlers {
                         context,
                         NewOrder(
                             request: request, origin: .ingress(eventID: context.event.id),
-                            traceparent: context.event.traceparent.flatMap(TraceParent.init) ?? .random(), sagaDeadline: sagaDeadline)
+                            traceparent: context.event.traceparent.flatMap(TraceParent.init) ?? .random(), sagaDeadline: sagaDeadline,
+                            sourceEvent: NewOrder.SourceEvent(source: context.event.source, time: context.event.time))
                     ))
             } catch {
                 context.reject(PermanentFailure("order.requested \(context.event.id) is not a valid order: \(error)"))

@@ -40,12 +40,15 @@ public struct OrderSaga: Sendable {
     public func place(_ orders: [NewOrder], in transaction: PostgresTransaction) async throws -> [Placement] {
         let outcomes = try await store.insert(orders, in: transaction)
         var placed: [OutgoingEvent] = []
+        var journal: [OrderStore.JournalEntry] = []
         let placements = try zip(orders, outcomes).map { order, outcome -> Placement in
             switch outcome {
             case .existing(let id, let sameRequest):
                 return sameRequest ? .replayed(id) : .conflict(id)
             case .created(let createdAt):
-                placed.append(try events.placed(order))
+                let event = try events.placed(order)
+                placed.append(event)
+                journal += Self.journalOfPlacement(order, placed: event.event)
                 return .placed(
                     Order(
                         id: order.id, status: .pending, currency: order.request.currency, totalCents: order.request.totalCents,
@@ -55,8 +58,23 @@ public struct OrderSaga: Sendable {
                 )
             }
         }
+        try await store.journal(journal, in: transaction)
         try await outbox.enqueue(placed, in: transaction)
         return placements
+    }
+
+    /// The timeline's first entries for a new order: the `order.requested` it came from, if any, and its `order.placed`.
+    static func journalOfPlacement(_ order: NewOrder, placed: CloudEvent) -> [OrderStore.JournalEntry] {
+        let id = order.id.uuidString.lowercased()
+        var entries: [OrderStore.JournalEntry] = []
+        if case .ingress(let eventID) = order.origin {
+            entries.append(
+                .init(
+                    orderID: id, eventID: eventID, eventType: EventType.orderRequested.rawValue, from: nil, transition: .moved(to: .pending),
+                    source: order.sourceEvent?.source, eventTime: order.sourceEvent?.time, traceparent: order.traceparent.description))
+        }
+        entries.append(.init(emitted: placed, orderID: id, status: .pending))
+        return entries
     }
 
     /// One event to apply to the order it is about.
@@ -65,13 +83,21 @@ public struct OrderSaga: Sendable {
         public var orderID: String
         public var eventID: String
         public var traceparent: String?
+        /// Who emitted the event (its CloudEvents `source`) and when, for the order's timeline.
+        public var source: String?
+        public var eventTime: Date?
         public var logger: Logger
 
-        public init(event: OrderEvent, orderID: String, eventID: String, traceparent: String?, logger: Logger) {
+        public init(
+            event: OrderEvent, orderID: String, eventID: String, traceparent: String?, source: String? = nil, eventTime: Date? = nil,
+            logger: Logger
+        ) {
             self.event = event
             self.orderID = orderID
             self.eventID = eventID
             self.traceparent = traceparent
+            self.source = source
+            self.eventTime = eventTime
             self.logger = logger
         }
     }
@@ -93,8 +119,8 @@ public struct OrderSaga: Sendable {
     }
 
     /// Applies events to the orders they are about, at most one event per order, with one statement per
-    /// table: the orders locked together, moved together, journaled together; outcomes emitted for those
-    /// that ended. Transitions in the order given.
+    /// table: the orders locked together, moved together, journaled together (the outcomes they emit
+    /// with them); outcomes emitted for those that ended. Transitions in the order given.
     @discardableResult
     public func apply(_ applications: [Application], in transaction: PostgresTransaction) async throws -> [Transition] {
         let locked = try await store.lock(ids: applications.compactMap { UUID(uuidString: $0.orderID) }, in: transaction)
@@ -104,10 +130,7 @@ public struct OrderSaga: Sendable {
             guard let order = UUID(uuidString: application.orderID).flatMap({ locked[$0] }) else {
                 let transition = Transition.ignored("no order \(application.orderID)")
                 application.logger.warning("event for an unknown order ignored", metadata: ["event.type": "\(application.event.name)"])
-                journal.append(
-                    .init(
-                        orderID: application.orderID, eventID: application.eventID, eventType: application.event.name, from: nil,
-                        transition: transition))
+                journal.append(application.journalEntry(orderID: application.orderID, from: nil, transition: transition))
                 return transition
             }
             let transition = OrderStateMachine.apply(application.event, to: order.status)
@@ -132,15 +155,19 @@ public struct OrderSaga: Sendable {
                     ])
             }
             journal.append(
-                .init(
-                    orderID: order.id.uuidString.lowercased(), eventID: application.eventID, eventType: application.event.name, from: order.status,
-                    transition: transition))
+                application.journalEntry(
+                    orderID: order.id.uuidString.lowercased(), from: order.status, transition: transition, traceparent: order.traceparent))
             return transition
+        }
+        let outcomes = try moved.compactMap { order, application in
+            try events.outcome(of: order, traceparent: application.traceparent).map { (order, $0) }
+        }
+        journal += outcomes.map { order, outcome in
+            OrderStore.JournalEntry(emitted: outcome.event, orderID: order.id.uuidString.lowercased(), status: order.status)
         }
         try await store.journal(journal, in: transaction)
         store.move(moved.map(\.0), in: transaction)
-        let outcomes = try moved.compactMap { order, application in try events.outcome(of: order, traceparent: application.traceparent) }
-        try await outbox.enqueue(outcomes, in: transaction)
+        try await outbox.enqueue(outcomes.map(\.1), in: transaction)
         for (order, _) in moved where order.status.isTerminal { Self.outcomeCounters[order.status]?.increment() }
         return transitions
     }
@@ -159,5 +186,15 @@ public struct OrderSaga: Sendable {
         try await apply(
             [Application(event: event, orderID: order.id.uuidString.lowercased(), eventID: eventID, traceparent: traceparent, logger: logger)],
             in: transaction)[0]
+    }
+}
+
+extension OrderSaga.Application {
+    /// The journal entry of this event applied to `orderID`; an event without a trace context of its own
+    /// (the deadline) is journaled with the order's, `fallback`.
+    func journalEntry(orderID: String, from: OrderStatus?, transition: Transition, traceparent fallback: String? = nil) -> OrderStore.JournalEntry {
+        OrderStore.JournalEntry(
+            orderID: orderID, eventID: eventID, eventType: event.name, from: from, transition: transition, source: source, eventTime: eventTime,
+            traceparent: traceparent ?? fallback)
     }
 }

@@ -52,7 +52,8 @@ public final class SagaDeadlineWatcher: Service, Sendable {
                         var logger = self.logger
                         logger[metadataKey: "order.id"] = "\(id)"
                         return OrderSaga.Application(
-                            event: .deadlineExceeded, orderID: id, eventID: "deadline:\(id)", traceparent: nil, logger: logger)
+                            event: .deadlineExceeded, orderID: id, eventID: "deadline:\(id)", traceparent: nil, source: saga.events.source,
+                            eventTime: Date(), logger: logger)
                     }, in: transaction)
                 return expired.count
             }

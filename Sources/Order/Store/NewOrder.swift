@@ -11,19 +11,36 @@ public struct NewOrder: Sendable, Hashable {
         case ingress(eventID: String)
     }
 
+    /// Who emitted the event an order was made from (`order.requested`), and when: its first entry in the timeline.
+    public struct SourceEvent: Sendable, Hashable {
+        /// The event's CloudEvents `source`.
+        public var source: String
+        public var time: Date
+
+        public init(source: String, time: Date) {
+            self.source = source
+            self.time = time
+        }
+    }
+
     public var id: UUID
     public var request: OrderRequest
     public var origin: Origin
     public var traceparent: TraceParent
     /// How long the saga may take before the order is cancelled.
     public var sagaDeadline: Duration
+    /// The event it came from, for an order from the ingress exchange.
+    public var sourceEvent: SourceEvent?
 
-    public init(id: UUID = UUID(), request: OrderRequest, origin: Origin, traceparent: TraceParent, sagaDeadline: Duration) {
+    public init(
+        id: UUID = UUID(), request: OrderRequest, origin: Origin, traceparent: TraceParent, sagaDeadline: Duration, sourceEvent: SourceEvent? = nil
+    ) {
         self.id = id
         self.request = request
         self.origin = origin
         self.traceparent = traceparent
         self.sagaDeadline = sagaDeadline
+        self.sourceEvent = sourceEvent
     }
 
     /// The request in one canonical JSON form (sorted keys), so that equal requests compare equal

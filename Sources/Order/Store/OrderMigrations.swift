@@ -80,6 +80,19 @@ public enum OrderMigrations {
                     ALTER TABLE \(s).orders SET (fillfactor = 80);
                     """
             ),
+            // The journal becomes the order's timeline: the events order-service emits are journaled with those
+            // it handles, each with who emitted it, when, and its trace context. The new columns have no default
+            // (adding them rewrites nothing) and the new check holds for every row already there (NOT VALID:
+            // no scan under the table's lock).
+            PostgresMigration(
+                version: 102, name: "order timeline",
+                sql: """
+                    ALTER TABLE \(s).order_events
+                        ADD COLUMN source text, ADD COLUMN event_time timestamptz, ADD COLUMN traceparent text,
+                        DROP CONSTRAINT IF EXISTS order_events_outcome_check,
+                        ADD CONSTRAINT order_events_outcome_check CHECK (outcome IN ('moved', 'ignored', 'emitted')) NOT VALID;
+                    """
+            ),
         ]
     }
 }

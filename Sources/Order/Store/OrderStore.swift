@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Messaging
 import Postgres
 
 /// The orders of one schema: creating them idempotently, reading them, and moving them under a row lock.
@@ -249,20 +250,54 @@ public struct OrderStore: Sendable, Hashable {
         )
     }
 
-    /// One event applied to an order (or not), for the journal.
+    /// One line of an order's journal, which is also its timeline: an event order-service handled (and what
+    /// it did to the order, or why it did nothing), or an event it emitted about the order.
     public struct JournalEntry: Sendable, Hashable {
+        /// What the event was to the order.
+        public enum Kind: Sendable, Hashable {
+            /// Handled by order-service: the order moved, or the event was ignored (why).
+            case applied(Transition)
+            /// Emitted by order-service, with the order in `status`.
+            case emitted(status: OrderStatus)
+        }
+
         public var orderID: String
         public var eventID: String
         public var eventType: String
+        /// The order's status before the event; `nil` for an event about an unknown order, or an emitted one.
         public var from: OrderStatus?
-        public var transition: Transition
+        public var kind: Kind
+        /// The event's CloudEvents `source`: who emitted it.
+        public var source: String?
+        /// When it was emitted (its CloudEvents `time`).
+        public var eventTime: Date?
+        /// Its W3C trace context.
+        public var traceparent: String?
 
-        public init(orderID: String, eventID: String, eventType: String, from: OrderStatus?, transition: Transition) {
+        public init(
+            orderID: String, eventID: String, eventType: String, from: OrderStatus?, transition: Transition, source: String? = nil,
+            eventTime: Date? = nil, traceparent: String? = nil
+        ) {
             self.orderID = orderID
             self.eventID = eventID
             self.eventType = eventType
             self.from = from
-            self.transition = transition
+            self.kind = .applied(transition)
+            self.source = source
+            self.eventTime = eventTime
+            self.traceparent = traceparent
+        }
+
+        /// An event order-service emits about `orderID`, which leaves the order in `status`.
+        public init(emitted event: CloudEvent, orderID: String, status: OrderStatus) {
+            self.orderID = orderID
+            eventID = event.id
+            eventType = event.type
+            from = nil
+            kind = .emitted(status: status)
+            source = event.source
+            eventTime = event.time
+            traceparent = event.traceparent
         }
     }
 
@@ -274,23 +309,55 @@ public struct OrderStore: Sendable, Hashable {
             [JournalEntry(orderID: orderID, eventID: eventID, eventType: eventType, from: from, transition: transition)], in: transaction)
     }
 
-    /// Journals what several events did, with one statement.
+    /// Journals several entries with one statement, sent with the transaction's next round trip.
     public func journal(_ entries: [JournalEntry], in transaction: PostgresTransaction) async throws {
         guard !entries.isEmpty else { return }
         let columns = entries.map { entry -> (outcome: String, to: String?, reason: String?) in
-            switch entry.transition {
-            case .moved(let status): ("moved", status.rawValue, nil)
-            case .ignored(let reason), .deferred(let reason): ("ignored", nil, reason)
+            switch entry.kind {
+            case .applied(.moved(let status)): ("moved", status.rawValue, nil)
+            case .applied(.ignored(let reason)), .applied(.deferred(let reason)): ("ignored", nil, reason)
+            case .emitted(let status): ("emitted", status.rawValue, nil)
             }
         }
         transaction.sendWithNext(
             """
-            INSERT INTO \(identifier: schema).order_events (order_id, event_id, event_type, outcome, from_status, to_status, reason)
+            INSERT INTO \(identifier: schema).order_events
+                (order_id, event_id, event_type, outcome, from_status, to_status, reason, source, event_time, traceparent)
             SELECT * FROM unnest(\(entries.map(\.orderID))::text[], \(entries.map(\.eventID))::text[], \(entries.map(\.eventType))::text[],
                                  \(columns.map(\.outcome))::text[], \(entries.map { $0.from?.rawValue })::text[], \(columns.map(\.to))::text[],
-                                 \(columns.map(\.reason))::text[])
+                                 \(columns.map(\.reason))::text[], \(entries.map(\.source))::text[], \(entries.map(\.eventTime))::timestamptz[],
+                                 \(entries.map(\.traceparent))::text[])
             """
         )
+    }
+
+    /// The journal of an order, oldest first, with the order's status and trace context; `nil` for an unknown order.
+    ///
+    /// Entries are in the order they were written: an order's events are journaled under its row lock, so
+    /// this is the order in which order-service handled and emitted them.
+    public func timeline(of id: UUID, on pool: PostgresPool) async throws -> OrderTimeline? {
+        try await pool.withConnection { connection in
+            let heads = try await connection.query(
+                "SELECT status, traceparent, created_at FROM \(identifier: schema).orders WHERE id = \(id)::uuid")
+            guard let head = heads.first else { return nil }
+            let rows = try await connection.query(
+                """
+                SELECT event_id, event_type, outcome, from_status, to_status, reason, source, event_time, traceparent, at
+                FROM \(identifier: schema).order_events WHERE order_id = \(id.uuidString.lowercased()) ORDER BY id
+                """
+            )
+            let records = try rows.map { row in
+                OrderTimeline.Record(
+                    eventID: try row.decode(String.self, "event_id"), eventType: try row.decode(String.self, "event_type"),
+                    outcome: try row.decode(String.self, "outcome"), from: try row.decode(OrderStatus?.self, "from_status"),
+                    to: try row.decode(OrderStatus?.self, "to_status"), reason: try row.decode(String?.self, "reason"),
+                    source: try row.decode(String?.self, "source"), eventTime: try row.decode(Date?.self, "event_time"),
+                    traceparent: try row.decode(String?.self, "traceparent"), recordedAt: try row.decode(Date.self, "at"))
+            }
+            return OrderTimeline(
+                orderID: id, status: try head.decode(OrderStatus.self, "status"), traceparent: try head.decode(String.self, "traceparent"),
+                createdAt: try head.decode(Date.self, "created_at"), records: records)
+        }
     }
 }
 
