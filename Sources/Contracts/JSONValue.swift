@@ -2,7 +2,7 @@
 ///
 /// Booleans, integers and other numbers stay apart, so that a field that must be a whole number
 /// can be told from one that is `1.5` or `true`. Written back as the same JSON.
-public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible {
+public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
     case null
     case bool(Bool)
     case integer(Int)
@@ -10,6 +10,9 @@ public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .integer(value) }
 
     private struct Key: CodingKey {
         var stringValue: String

@@ -110,8 +110,8 @@ enum Probes {
         .string(String(repeating: "a", count: 251) + "@b.c"),
         .string(String(repeating: "x", count: 10_000)),
     ]
-    static let integers: [JSONValue] = [-1, 0, 1, 999, 1000, 1001, 10_000_000, 10_000_001, .int(1 << 40), .int(-(1 << 40))]
-    static let otherTypes: [JSONValue] = [.null, .bool(true), .number(1.5), .string("1"), .int(7), .array([]), .object([:])]
+    static let integers: [JSONValue] = [-1, 0, 1, 999, 1000, 1001, 10_000_000, 10_000_001, .integer(1 << 40), .integer(-(1 << 40))]
+    static let otherTypes: [JSONValue] = [.null, .bool(true), .number(1.5), .string("1"), .integer(7), .array([]), .object([:])]
 
     /// Every probe of `valid` against `schema`.
     static func of(_ valid: JSONValue, schema: YAMLNode, checker: SchemaChecker) -> [Probe] {
@@ -141,7 +141,7 @@ enum Probes {
                 for text in strings {
                     probes.append(Probe(change: "\(path.text) = \(text.description.prefix(30))", data: valid.replacing(at: path, with: text)))
                 }
-            case .int:
+            case .integer:
                 for number in integers { probes.append(Probe(change: "\(path.text) = \(number)", data: valid.replacing(at: path, with: number))) }
             default: break
             }
@@ -156,7 +156,7 @@ enum Probes {
 
     private static func sameType(_ a: JSONValue, _ b: JSONValue) -> Bool {
         switch (a, b) {
-        case (.string, .string), (.int, .int), (.array, .array), (.object, .object): true
+        case (.string, .string), (.integer, .integer), (.array, .array), (.object, .object): true
         default: false
         }
     }
@@ -178,23 +178,7 @@ extension [Probes.Step] {
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Encodable {
-    init(stringLiteral value: String) { self = .string(value) }
-    init(integerLiteral value: Int) { self = .int(value) }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .int(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let values): try container.encode(values)
-        case .object(let members): try container.encode(members)
-        }
-    }
-
+extension JSONValue {
     /// A copy with the value at `path` replaced, or removed when `replacement` is nil.
     func replacing(at path: [Probes.Step], with replacement: JSONValue?) -> JSONValue {
         guard let step = path.first else { return replacement ?? .null }

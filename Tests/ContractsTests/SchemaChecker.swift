@@ -1,3 +1,5 @@
+import Contracts
+
 /// Checks JSON values against the JSON Schemas of a contract document: the subset those schemas
 /// use (`$ref` within the document, `allOf`, `type`, `properties`, `required`, `items`, `enum`,
 /// `const`, `minLength`, `maxLength`, `minimum`, `maximum`, `minItems`, `maxItems`, `pattern`, and
@@ -90,10 +92,10 @@ struct SchemaChecker {
                 }
             }
         }
-        if case .int(let number) = value, let minimum = schema["minimum"]?.int, number < minimum {
+        if case .integer(let number) = value, let minimum = schema["minimum"]?.int, number < minimum {
             problems.append("\(path): \(number) is below the minimum \(minimum)")
         }
-        if case .int(let number) = value, let maximum = schema["maximum"]?.int, number > maximum {
+        if case .integer(let number) = value, let maximum = schema["maximum"]?.int, number > maximum {
             problems.append("\(path): \(number) is above the maximum \(maximum)")
         }
         if case .array(let elements) = value, let minimum = schema["minItems"]?.int, elements.count < minimum {
@@ -139,7 +141,7 @@ struct SchemaChecker {
 
     private static func matches(_ value: JSONValue, _ type: String) -> Bool {
         switch (value, type) {
-        case (.null, "null"), (.bool, "boolean"), (.int, "integer"), (.int, "number"), (.number, "number"), (.string, "string"),
+        case (.null, "null"), (.bool, "boolean"), (.integer, "integer"), (.integer, "number"), (.number, "number"), (.string, "string"),
             (.array, "array"), (.object, "object"):
             true
         default: false
@@ -149,7 +151,7 @@ struct SchemaChecker {
     private static func equals(_ value: JSONValue, _ node: YAMLNode) -> Bool {
         switch (value, node) {
         case (.string(let text), .scalar(let expected, _)): text == expected
-        case (.int(let number), .scalar(let expected, false)): Int(expected) == number
+        case (.integer(let number), .scalar(let expected, false)): Int(expected) == number
         case (.bool(let flag), .scalar(let expected, false)): expected == (flag ? "true" : "false")
         case (.null, .null): true
         default: false
