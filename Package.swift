@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.3.0"),
     ],
     targets: [
         // C libraries, imported as they are.
@@ -56,11 +57,22 @@ let package = Package(
             ]
         ),
 
+        // W3C trace context and its tracer, and metric handles made once: what logs, traces and metrics share.
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+
         // Envelope, outbox, inbox, retry tiers, consumer runner.
         .target(
             name: "Messaging",
             dependencies: [
-                "AMQP", "Postgres",
+                "AMQP", "Postgres", "Telemetry",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -84,7 +96,8 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts",
+                "AMQP", "Postgres", "Messaging", "Contracts", "Telemetry",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -99,7 +112,8 @@ let package = Package(
         .target(
             name: "Order",
             dependencies: [
-                "Contracts", "ServiceKit",
+                "Contracts", "ServiceKit", "Telemetry",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -111,15 +125,15 @@ let package = Package(
         .target(
             name: "Payment",
             dependencies: [
-                "Contracts", "ServiceKit",
+                "Contracts", "ServiceKit", "Telemetry",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .target(name: "Inventory", dependencies: ["Contracts", "ServiceKit", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "Inventory", dependencies: ["Contracts", "ServiceKit", "Telemetry", .product(name: "Hummingbird", package: "hummingbird")]),
         .target(
             name: "Notification",
             dependencies: [
-                "Contracts", "ServiceKit",
+                "Contracts", "ServiceKit", "Telemetry",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -210,7 +224,16 @@ let package = Package(
         ),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "TestSupport"]),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "Telemetry", "TestSupport"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Tracing", package: "swift-distributed-tracing")]),
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: [
+                "ServiceKit", "Telemetry", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning", "Ingress", "Order", "ServiceKit", "AMQP", "Messaging"]),
         // The operator's work on the real broker: parked messages shown and purged; the topology verified.
         .testTarget(name: "OperatorKitTests", dependencies: ["OperatorKit", "AMQP", "Contracts", "Messaging", "TestSupport"]),
@@ -227,17 +250,17 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderTests",
-            dependencies: ["Order", "ServiceKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["Order", "ServiceKit", "Telemetry", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
-        .testTarget(name: "PaymentTests", dependencies: ["Payment", "GatewaySim", "TestSupport"]),
+        .testTarget(name: "PaymentTests", dependencies: ["Payment", "GatewaySim", "Telemetry", "TestSupport"]),
         .testTarget(
             name: "InventoryTests",
-            dependencies: ["Inventory", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["Inventory", "Telemetry", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "NotificationTests",
             dependencies: [
-                "Notification", "TestSupport",
+                "Notification", "Telemetry", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

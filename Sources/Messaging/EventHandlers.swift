@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Postgres
 import Synchronization
+import Telemetry
 
 /// The handlers of a consumer, registered by event type with the payload type they decode:
 ///
@@ -61,6 +62,8 @@ struct Prepared: Sendable {
     var payload: any Sendable
     var attempt: Int
     var logger: Logger
+    /// The span of its handling, once ``ConsumerInstrumentation/begin(_:)`` started it.
+    var trace: HandlingTrace?
 }
 
 /// What a handler gets for one event: the event and its payload, the transaction to make its changes
@@ -73,8 +76,11 @@ public struct EventContext<Payload: Sendable>: Sendable {
     /// Whether the broker delivered this message before without an acknowledgement: the consumer
     /// that had it may have crashed halfway through, after effects outside the database.
     public let redelivered: Bool
-    /// Carries `message.id`, `event.type` and `event.subject`.
+    /// Carries `message.id`, `event.type`, `event.subject`, `trace.id` and `span.id`.
     public let logger: Logger
+    /// The W3C `traceparent` of this event's handling: a span that is the child of the event's own, in
+    /// the same trace. Every event emitted here carries it.
+    public let traceparent: String?
     let batch: BatchContext
 
     init(prepared: Prepared, payload: Payload, batch: BatchContext) {
@@ -83,13 +89,14 @@ public struct EventContext<Payload: Sendable>: Sendable {
         attempt = prepared.attempt
         redelivered = prepared.delivery.redelivered
         logger = prepared.logger
+        traceparent = prepared.trace?.traceparent ?? prepared.event.traceparent
         self.batch = batch
     }
 
     /// The logger, with the order this handler is about.
     public func logger(for orderID: String) -> Logger {
         var logger = self.logger
-        logger[metadataKey: "order.id"] = "\(orderID)"
+        logger[metadataKey: LogKey.orderID] = "\(orderID)"
         return logger
     }
 
@@ -100,12 +107,12 @@ public struct EventContext<Payload: Sendable>: Sendable {
     /// charge at the gateway): a retry through a tier or a redelivery by the broker.
     public var mayHaveRunBefore: Bool { attempt > 1 || redelivered }
 
-    /// Emits an event of `type` about `subject` on the service's exchange, carrying this event's trace
-    /// context; it is written to the outbox with the batch and published after the commit.
+    /// Emits an event of `type` about `subject` on the service's exchange, carrying the trace context of
+    /// this event's handling (``traceparent``); it is written to the outbox with the batch and published after the commit.
     public func emit(_ type: String, subject: String, payload: some Encodable) throws {
         batch.append(
             OutgoingEvent(
-                try CloudEvent(source: batch.source, type: type, subject: subject, traceparent: event.traceparent, payload: payload),
+                try CloudEvent(source: batch.source, type: type, subject: subject, traceparent: traceparent, payload: payload),
                 exchange: batch.exchange))
     }
 

@@ -45,6 +45,8 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
     let outcomes: [Outcome: Counter]
     let duration: Timer
     let batchSizes: Recorder
+    /// Spans, and the metrics by event type.
+    let instrumentation: ConsumerInstrumentation
     private let state = HealthCell(name: "consumer", status: .down)
     private let registered = Registered()
     /// How long a retried or parked copy may take to be confirmed before the original is requeued.
@@ -79,6 +81,7 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
             })
         duration = Timer(label: "orderly_batch_duration_seconds", dimensions: [("queue", queues.workQueue)])
         batchSizes = Recorder(label: "orderly_batch_size", dimensions: [("queue", queues.workQueue)])
+        instrumentation = ConsumerInstrumentation(queue: queues.workQueue, types: handlers.types)
     }
 
     /// `down` until the consumer is registered, and while the broker does not deliver to it.
@@ -171,6 +174,7 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
             }
             return true
         }
+        instrumentation.begin(&prepared)
         if !prepared.isEmpty {
             do {
                 let result = try await handle(prepared)
@@ -201,6 +205,7 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
             let outcome = await fail(delivery, attempt: attempt, error: error)
             outcomes[delivery.properties.messageID ?? "-"] = nil
             settled.append(outcome)
+            instrumentation.settled(delivery, outcome, among: prepared)
         }
         // Everything before the highest delivery handled is settled now (the failures were forwarded and
         // acknowledged one by one), so one acknowledgement covers the batch.
@@ -209,8 +214,10 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
         AMQPDelivery.ackAll(handled)
         for event in prepared where !failed.contains(event.delivery.deliveryTag) {
             settled.append(outcomes[event.event.id] ?? .handled)
+            instrumentation.settled(event, outcomes[event.event.id] ?? .handled)
         }
         settled += duplicates.map { _ in .duplicate }
+        for delivery in duplicates { instrumentation.settled(delivery, .duplicate, among: []) }
         for outcome in settled { self.outcomes[outcome]?.increment() }
         duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         batchSizes.record(deliveries.count)
@@ -250,7 +257,7 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
             let batch = BatchContext(transaction: transaction, source: source, exchange: exchange)
             for round in Self.rounds(events.filter { fresh.contains($0.event.id) }) {
                 for (type, group) in Self.byType(round) {
-                    try await handlers.entries[type]!.run(group, batch)
+                    try await instrumentation.handling(type) { try await handlers.entries[type]!.run(group, batch) }
                 }
             }
             let rejected = batch.rejected
@@ -287,7 +294,7 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
 
     /// Sends a failed delivery to its next retry tier or to the parking queue, as its failure says.
     private func fail(_ delivery: AMQPDelivery, attempt: Int, error: any Error) async -> Outcome {
-        var logger = self.logger
+        var logger = instrumentation.logger(self.logger, for: delivery)
         logger[metadataKey: "message.id"] = "\((delivery.properties.messageID ?? "-").truncatedForReason)"
         let reason = (error as? EnvelopeError)?.reason ?? "\(error)"
         let kind = FailureKind.of(error)

@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Postgres
 import ServiceLifecycle
+import Telemetry
 
 /// Publishes a service's outbox to the broker, with confirms, in order per aggregate.
 ///
@@ -37,6 +38,8 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     let failures: Counter
     let backlog: Gauge
     let oldestAge: Gauge
+    /// `orderly_messages_published_total{schema, type}`: events that left the outbox for the broker, by type.
+    let publishedByType: MetricFamily<Counter>
     private let state = HealthCell(name: "outbox")
 
     /// The longest wait before a row that failed is tried again.
@@ -70,6 +73,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
         failures = Counter(label: "orderly_outbox_publish_failures_total", dimensions: dimensions)
         backlog = Gauge(label: "orderly_outbox_backlog", dimensions: dimensions)
         oldestAge = Gauge(label: "orderly_outbox_oldest_age_seconds", dimensions: dimensions)
+        publishedByType = MetricFamily(counter: "orderly_messages_published_total", fixed: dimensions, dimensions: ["type"])
     }
 
     /// `degraded` while some events cannot be published, with how many, since when and why.
@@ -185,6 +189,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
                 claimed.append((id, try row.decode(Int.self, "attempts") == 0, publication))
             }
             let results = await connection.publish(claimed.map(\.publication), timeout: Self.publishTimeout)
+            countPublished(claimed.map(\.publication), results)
             try await afterPublish()
             var published: [Int64] = []
             var failedIDs: [Int64] = []

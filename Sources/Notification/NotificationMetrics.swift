@@ -1,19 +1,20 @@
 import Metrics
+import Telemetry
 
-/// The counters of notification-service, exposed on `/metrics`.
+/// The counters of notification-service, exposed on `/metrics`; each handle made once.
 enum NotificationMetrics {
+    private static let notifications = MetricFamily(counter: "orderly_notifications_total", dimensions: ["outcome", "status"])
+    private static let duplicates = MetricFamily(counter: "orderly_notifications_duplicate_total", dimensions: ["outcome"])
+    private static let channelFailures = MetricFamily(counter: "orderly_notification_channel_failures_total", dimensions: ["channel"])
+
     /// A notification recorded, by outcome and whether every channel sent it.
     static func recorded(_ outcome: CustomerNotification.Outcome, sent: Bool) {
-        Counter(label: "orderly_notifications_total", dimensions: [("outcome", outcome.rawValue), ("status", sent ? "sent" : "failed")]).increment()
+        notifications(outcome.rawValue, sent ? "sent" : "failed").increment()
     }
 
     /// An outcome event for an order already notified.
-    static func duplicate(_ outcome: CustomerNotification.Outcome) {
-        Counter(label: "orderly_notifications_duplicate_total", dimensions: [("outcome", outcome.rawValue)]).increment()
-    }
+    static func duplicate(_ outcome: CustomerNotification.Outcome) { duplicates(outcome.rawValue).increment() }
 
     /// A channel that failed to send (each attempt counts).
-    static func channelFailed(_ channel: String) {
-        Counter(label: "orderly_notification_channel_failures_total", dimensions: [("channel", channel)]).increment()
-    }
+    static func channelFailed(_ channel: String) { channelFailures(channel).increment() }
 }

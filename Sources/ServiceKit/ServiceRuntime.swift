@@ -46,7 +46,7 @@ public enum ServiceRuntime {
         build: (ServiceDependencies, Router<BasicRequestContext>) async throws -> [any Service]
     ) async throws {
         try settings.validate()
-        Observability.bootstrap(level: settings.logLevel)
+        Observability.bootstrap(level: settings.logLevel, format: settings.logFormat, service: settings.name)
         let logger = Logger(label: settings.name)
         let deadline = ContinuousClock.now + (try settings.startupTimeout)
 
@@ -78,6 +78,7 @@ public enum ServiceRuntime {
         let parking = queues.map { ParkingAdmin(service: settings.name, queues: $0, amqp: amqpConfiguration, logger: logger) }
         let dependencies = ServiceDependencies(settings: settings, logger: logger, pool: pool, amqp: amqp, parking: parking)
         let router = Router()
+        router.add(middleware: RequestObservabilityMiddleware())
         router.add(middleware: ProblemMiddleware())
         let health = HealthRegistry()
         HealthRoutes.add(to: router, pool: pool, amqp: amqp, components: health)

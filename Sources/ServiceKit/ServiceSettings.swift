@@ -11,6 +11,7 @@ import Logging
 /// | `ORDERLY_HTTP_HOST` | `127.0.0.1` |
 /// | `ORDERLY_HTTP_PORT` | the service's own port (8080 order, 8081 payment, …) |
 /// | `ORDERLY_LOG_LEVEL` | `info` |
+/// | `ORDERLY_LOG_FORMAT` | `json`: one JSON object per line; `text` for lines a person reads |
 /// | `ORDERLY_STARTUP_TIMEOUT_SECONDS` | `30`: how long to wait for the broker and the database at start |
 /// | `ORDERLY_INBOX_RETENTION_SECONDS` | `86400`: how long processed message ids are kept to absorb duplicates |
 public struct ServiceSettings: Sendable {
@@ -21,6 +22,7 @@ public struct ServiceSettings: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var logLevel: Logger.Level
+    public var logFormat: LogFormat
     /// Every variable, for service-specific settings.
     public var environment: [String: String]
 
@@ -43,6 +45,7 @@ public struct ServiceSettings: Sendable {
         httpHost = environment["ORDERLY_HTTP_HOST"] ?? "127.0.0.1"
         httpPort = environment["ORDERLY_HTTP_PORT"].flatMap(Int.init).flatMap { (0...65535).contains($0) ? $0 : nil } ?? defaultPort
         logLevel = environment["ORDERLY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logFormat = environment["ORDERLY_LOG_FORMAT"].flatMap(LogFormat.init(rawValue:)) ?? .json
     }
 
     /// Checks the settings every service reads, so that a typo is an error rather than a default.
@@ -55,6 +58,10 @@ public struct ServiceSettings: Sendable {
         if let text = environment["ORDERLY_LOG_LEVEL"], !text.isEmpty, Logger.Level(rawValue: text) == nil {
             let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
             throw SettingsError("ORDERLY_LOG_LEVEL must be one of \(levels), not '\(text)'")
+        }
+        if let text = environment["ORDERLY_LOG_FORMAT"], !text.isEmpty, LogFormat(rawValue: text) == nil {
+            let formats = LogFormat.allCases.map(\.rawValue).joined(separator: ", ")
+            throw SettingsError("ORDERLY_LOG_FORMAT must be one of \(formats), not '\(text)'")
         }
         _ = try startupTimeout
         _ = try inboxRetention

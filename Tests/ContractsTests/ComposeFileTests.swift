@@ -25,6 +25,8 @@ struct ComposeFileTests {
         let environment = try #require(service["environment"])
         #expect(environment["ORDERLY_HTTP_HOST"]?.string == "0.0.0.0")
         #expect(environment["ORDERLY_HTTP_PORT"]?.string == "\(process.port)")
+        // JSON log lines unless the operator's .env says otherwise.
+        #expect(environment["ORDERLY_LOG_FORMAT"]?.string == "${ORDERLY_LOG_FORMAT:-json}")
         // Each logs in as itself, with its password from the variable the catalog names.
         let descriptor = try #require(SystemCatalog.service(named: name))
         let amqp = try #require(environment["ORDERLY_AMQP_URL"]?.string)

@@ -27,6 +27,8 @@ final class SystemUnderTest: Sendable {
         configuration.sagaDeadline = sagaDeadline
         // Every service logs in as its own broker user and database role, as ./infra/dev up runs them.
         configuration.secrets = TestEnvironment.secrets
+        // The services' own default, whatever the environment running the tests says: the suites read these logs.
+        configuration.environment["ORDERLY_LOG_FORMAT"] = "json"
         let local = try await LocalSystem.start(
             named: TestEnvironment.uniqueName("e2e"), configuration: configuration, infrastructure: TestEnvironment.infrastructure,
             logger: TestEnvironment.logger("e2e"))

@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Inventory
 import Messaging
+import Telemetry
 import TestSupport
 import Testing
 
@@ -29,7 +30,11 @@ struct InventoryIntegrationTests {
         let events = try published.map { try CloudEvent(delivery: $0) }
         #expect(events.map(\.type) == ["stock.reserved", "stock.reservation_failed", "payment.refund_requested"])
         #expect(events.map(\.subject) == ["o-1", "o-2", "o-2"])
-        #expect(events.allSatisfy { $0.source == "/orderly/inventory-service" && $0.traceparent == InventoryHarness.traceparent })
+        #expect(events.allSatisfy { $0.source == "/orderly/inventory-service" })
+        // Each carries the span of the handling of its payment.succeeded: the same trace, a span of its own.
+        let incoming = TraceParent(InventoryHarness.traceparent)
+        #expect(events.allSatisfy { $0.traceparent.flatMap { TraceParent($0) }?.traceIDText == incoming?.traceIDText })
+        #expect(events.allSatisfy { $0.traceparent != InventoryHarness.traceparent })
         #expect(try events[0].decodeData(as: StockReserved.self) == StockReserved(orderID: "o-1", items: [line("LAMP", 2), line("BULB", 1)]))
         let failed = try events[1].decodeData(as: StockReservationFailed.self)
         #expect(failed.missing == ["BULB"])

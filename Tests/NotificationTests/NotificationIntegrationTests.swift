@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Messaging
 import Notification
+import Telemetry
 import TestSupport
 import Testing
 
@@ -29,7 +30,8 @@ struct NotificationIntegrationTests {
         #expect(event.type == "notification.sent")
         #expect(event.subject == "o-1")
         #expect(event.source == "/orderly/notification-service")
-        #expect(event.traceparent == NotificationHarness.traceparent)
+        #expect(event.traceparent.flatMap { TraceParent($0) }?.traceIDText == TraceParent(NotificationHarness.traceparent)?.traceIDText)
+        #expect(event.traceparent != NotificationHarness.traceparent)
         #expect(
             try event.decodeData(as: NotificationOutcome.self)
                 == NotificationOutcome(orderID: "o-1", notificationID: id, outcome: "order.completed", channel: "email")

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Order
 import Postgres
 import ServiceKit
+import Telemetry
 import TestSupport
 import Testing
 
@@ -102,7 +103,10 @@ struct OrderAPITests {
         let placed = try #require(outbox.first)
         #expect(placed.exchange == harness.configuration.events.exchange)
         #expect(placed.event.subject == order.id.uuidString.lowercased())
-        #expect(placed.event.traceparent == traceparent)
+        // The request's span is the child of the caller's: same trace, a span id of its own.
+        let carried = try #require(placed.event.traceparent.flatMap { TraceParent($0) })
+        #expect(carried.traceIDText == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(carried.parentIDText != "00f067aa0ba902b7")
         #expect(placed.event.source == "/orderly/order-service")
         let payload = try placed.event.decodeData(as: OrderPlaced.self)
         #expect(payload.totalCents == 2500)

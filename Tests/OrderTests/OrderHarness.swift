@@ -53,11 +53,12 @@ struct OrderHarness {
 
     // MARK: HTTP
 
-    /// Runs `body` against the service's routes (with the problem middleware, as in production), without a socket.
+    /// Runs `body` against the service's routes (with the tracing and problem middleware, as in production), without a socket.
     func withAPI<T: Sendable>(
         backlog: SagaBacklog? = nil, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let router = Router()
+        router.add(middleware: RequestObservabilityMiddleware())
         router.add(middleware: ProblemMiddleware())
         let backlog = backlog ?? SagaBacklog(store: saga.store, pool: pool, limit: 0, logger: TestEnvironment.logger(name))
         OrderAPI(saga: saga, pool: pool, configuration: configuration, backlog: backlog).addRoutes(to: router)

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Messaging
 import Postgres
+import Telemetry
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Messaging
+import Telemetry
 
 /// Every event of an order's saga that order-service handled or emitted, in order: `GET /v1/orders/{id}/timeline`.
 ///
@@ -58,7 +59,7 @@ public struct OrderTimeline: Sendable, Hashable {
         public var sincePrevious: Duration?
 
         /// The trace id of its `traceparent`.
-        public var traceID: String? { record.traceparent.flatMap(TraceParent.init)?.traceID }
+        public var traceID: String? { record.traceparent.flatMap(TraceParent.init)?.traceIDText }
     }
 
     public var orderID: UUID
@@ -68,7 +69,7 @@ public struct OrderTimeline: Sendable, Hashable {
     public var createdAt: Date
     public var entries: [Entry]
 
-    public var traceID: String? { TraceParent(traceparent)?.traceID }
+    public var traceID: String? { TraceParent(traceparent)?.traceIDText }
 
     /// From the order's last step back to its creation.
     public var duration: Duration { entries.last.map { $0.sinceStart } ?? .zero }

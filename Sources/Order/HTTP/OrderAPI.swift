@@ -3,9 +3,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import Metrics
 import Postgres
 import ServiceKit
+import Telemetry
+import Tracing
 
 /// The HTTP order intake: `POST /v1/orders`, `GET /v1/orders/{id}`, `GET /v1/orders/{id}/timeline` and `GET /v1/orders`.
 ///
@@ -22,18 +23,25 @@ public struct OrderAPI: Sendable {
     public let backlog: SagaBacklog
     /// Concurrent requests' orders stored in one transaction (one commit) together.
     let intake: GroupCommit<NewOrder, OrderSaga.Placement>
+    /// Reads the trace context of the request's span, which the order and its saga carry on.
+    let tracer: any Tracer
 
-    public init(saga: OrderSaga, pool: PostgresPool, configuration: OrderServiceConfiguration, backlog: SagaBacklog) {
+    /// - Parameter tracer: the tracer of the request's span (``RequestObservabilityMiddleware``); a request
+    ///   outside a span starts a trace of its own.
+    public init(
+        saga: OrderSaga, pool: PostgresPool, configuration: OrderServiceConfiguration, backlog: SagaBacklog,
+        tracer: any Tracer = ProcessTracer.current
+    ) {
         self.saga = saga
         self.pool = pool
         self.configuration = configuration
         self.backlog = backlog
+        self.tracer = tracer
         intake = GroupCommit(maxGroup: 256) { orders in try await pool.transaction { try await saga.place(orders, in: $0) } }
     }
 
     static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
-    static let traceparentHeader = HTTPField.Name("traceparent")!
 
     /// Adds the routes under `/v1/orders`, behind the API key check.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
@@ -81,12 +89,13 @@ public struct OrderAPI: Sendable {
         } catch {
             throw Self.problem(error, detail: "the order is not valid")
         }
-        let traceparent = request.headers[Self.traceparentHeader].flatMap(TraceParent.init) ?? .random()
+        // The request's span continues the caller's `traceparent`, if it sent one (RequestObservabilityMiddleware).
+        let traceparent = tracer.currentTraceParent ?? .random()
         let newOrder = NewOrder(
             request: orderRequest, origin: .http(idempotencyKey: keys.first), traceparent: traceparent, sagaDeadline: configuration.sagaDeadline
         )
         var logger = context.logger
-        logger[metadataKey: "order.id"] = "\(newOrder.id.uuidString.lowercased())"
+        logger[metadataKey: LogKey.orderID] = "\(newOrder.id.uuidString.lowercased())"
         let placement: OrderSaga.Placement
         do {
             placement = try await intake.submit(newOrder)
@@ -102,7 +111,7 @@ public struct OrderAPI: Sendable {
         switch placement {
         case .placed(let order):
             backlog.accepted()
-            Counter(label: "orderly_orders_accepted_total", dimensions: [("channel", "http")]).increment()
+            OrderMetrics.acceptedOverHTTP.increment()
             logger.info("order accepted", metadata: ["order.total_cents": "\(order.totalCents)", "customer.id": "\(order.customer.id)"])
             return try Self.accepted(order, replayed: false)
         case .replayed:

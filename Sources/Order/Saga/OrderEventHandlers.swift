@@ -2,8 +2,8 @@ import Contracts
 import Foundation
 import Logging
 import Messaging
-import Metrics
 import ServiceKit
+import Telemetry
 
 /// The handlers of the order-service's work queue, one per event type it consumes.
 ///
@@ -21,7 +21,7 @@ public enum OrderEventHandlers {
                 let applications = contexts.map { context in
                     let (orderID, event) = decide(context.payload)
                     return OrderSaga.Application(
-                        event: event, orderID: orderID, eventID: context.event.id, traceparent: context.event.traceparent,
+                        event: event, orderID: orderID, eventID: context.event.id, traceparent: context.traceparent,
                         source: context.event.source, eventTime: context.event.time, logger: context.logger(for: orderID))
                 }
                 let transitions = try await saga.apply(applications, in: transaction)
@@ -63,7 +63,7 @@ public enum OrderEventHandlers {
                         context,
                         NewOrder(
                             request: request, origin: .ingress(eventID: context.event.id),
-                            traceparent: context.event.traceparent.flatMap(TraceParent.init) ?? .random(), sagaDeadline: sagaDeadline,
+                            traceparent: context.traceparent.flatMap(TraceParent.init) ?? .random(), sagaDeadline: sagaDeadline,
                             sourceEvent: NewOrder.SourceEvent(source: context.event.source, time: context.event.time))
                     ))
             } catch {
@@ -76,7 +76,7 @@ public enum OrderEventHandlers {
             let logger = context.logger(for: order.id.uuidString.lowercased())
             switch placement {
             case .placed(let placed):
-                Counter(label: "orderly_orders_accepted_total", dimensions: [("channel", "ingress")]).increment()
+                OrderMetrics.acceptedFromIngress.increment()
                 logger.info(
                     "order accepted from ingress", metadata: ["order.total_cents": "\(placed.totalCents)", "customer.id": "\(placed.customer.id)"])
             case .replayed(let id), .conflict(let id):

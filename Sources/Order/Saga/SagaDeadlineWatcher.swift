@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import Postgres
 import ServiceLifecycle
+import Telemetry
+import Tracing
 
 /// Cancels open orders whose saga deadline passed, emitting `order.cancelled` (which makes
 /// payment refund a charge and inventory release a reservation).
@@ -15,6 +17,8 @@ public final class SagaDeadlineWatcher: Service, Sendable {
     let interval: Duration
     let batchSize: Int
     let logger: Logger
+    /// Each cancellation is a span of the order's trace, so that it and the compensation after it are followed as the rest.
+    let tracer: any Tracer = ProcessTracer.current
 
     public init(saga: OrderSaga, pool: PostgresPool, interval: Duration = .seconds(1), batchSize: Int = 100, logger: Logger) {
         self.saga = saga
@@ -46,14 +50,19 @@ public final class SagaDeadlineWatcher: Service, Sendable {
         while true {
             let cancelled = try await pool.transaction { transaction in
                 let expired = try await saga.store.lockExpired(limit: batchSize, in: transaction)
+                var spans: [any Span] = []
+                defer { for span in spans { span.end() } }
                 try await saga.apply(
                     expired.map { order in
                         let id = order.id.uuidString.lowercased()
+                        let (span, traceparent) = tracer.startSpan("saga deadline", continuing: order.traceparent, ofKind: .internal)
+                        spans.append(span)
                         var logger = self.logger
-                        logger[metadataKey: "order.id"] = "\(id)"
+                        logger[metadataKey: LogKey.orderID] = "\(id)"
+                        if let traceparent { logger.setTrace(traceparent) }
                         return OrderSaga.Application(
-                            event: .deadlineExceeded, orderID: id, eventID: "deadline:\(id)", traceparent: nil, source: saga.events.source,
-                            eventTime: Date(), logger: logger)
+                            event: .deadlineExceeded, orderID: id, eventID: "deadline:\(id)", traceparent: traceparent,
+                            source: saga.events.source, eventTime: Date(), logger: logger)
                     }, in: transaction)
                 return expired.count
             }

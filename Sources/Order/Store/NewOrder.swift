@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Telemetry
 
 /// An order about to be stored: a valid request and where it came from.
 public struct NewOrder: Sendable, Hashable {
