@@ -173,6 +173,18 @@ let package = Package(
             ]
         ),
 
+        // The operator's work on the broker, as a library: parked messages listed, shown, replayed and purged;
+        // the topology verified. No service library below it, so that a service's own API can offer the same.
+        .target(
+            name: "OperatorKit",
+            dependencies: ["AMQP", "Messaging", "Contracts"]
+        ),
+        // What other systems may publish on orderly.ingress, checked with the consuming services' own rules.
+        .target(
+            name: "Ingress",
+            dependencies: ["Contracts", "Order"]
+        ),
+
         // Executables.
         .executableTarget(name: "order-service", dependencies: ["Order", "Contracts", "ServiceKit"], path: "Sources/Executables/order-service"),
         .executableTarget(
@@ -186,7 +198,7 @@ let package = Package(
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "LocalRun", "Bench", "Provisioning",
+                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "LocalRun", "Bench", "Provisioning", "OperatorKit", "Ingress",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -222,7 +234,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning", "Order", "ServiceKit", "AMQP", "Messaging"]),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning", "Ingress", "Order", "ServiceKit", "AMQP", "Messaging"]),
+        // The operator's work on the real broker: parked messages shown and purged; the topology verified.
+        .testTarget(name: "OperatorKitTests", dependencies: ["OperatorKit", "AMQP", "Contracts", "Messaging", "TestSupport"]),
         // Least privilege, proved against the real broker and database: each user and role refused what is not its own.
         .testTarget(
             name: "AccessTests",

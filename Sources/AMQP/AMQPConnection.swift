@@ -204,6 +204,24 @@ public final class AMQPConnection: Sendable {
         _ = try await request(.declare(topology))
     }
 
+    /// Declares exchanges, queues and bindings once, without recording them: a reconnect does not declare them again.
+    ///
+    /// For checking that what exists is as declared: the broker answers a declaration that differs from what
+    /// exists with 406 PRECONDITION_FAILED, naming the argument. What does not exist is created, so check
+    /// existence first (``status(ofQueue:)``, ``checkExchange(_:)``).
+    ///
+    /// - Throws: ``AMQPError`` `.channelClosed` with the broker's reply code, as ``declare(_:)``.
+    public func declareOnce(_ topology: AMQPTopology) async throws {
+        _ = try await request(.declareOnce(topology))
+    }
+
+    /// Checks that an exchange exists (a passive `exchange.declare`), changing nothing.
+    ///
+    /// - Throws: ``AMQPError`` `.channelClosed` with reply code 404 when it does not exist.
+    public func checkExchange(_ exchange: String) async throws {
+        _ = try await request(.exchangeExists(exchange))
+    }
+
     /// The number of ready messages and consumers of a queue.
     public func status(ofQueue queue: String) async throws -> AMQPQueueStatus {
         guard case .status(let status) = try await request(.queueStatus(queue)) else { preconditionFailure("queue.declare-ok expected") }

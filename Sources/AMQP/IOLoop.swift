@@ -298,6 +298,11 @@ final class IOLoop {
                 topology = topology.merging(declared)
                 return .done
             }
+        case .declareOnce(let declared):
+            return declare(declared).map { .done }
+        case .exchangeExists(let exchange):
+            amqp_exchange_declare(connection, channel, arena.bytes(exchange), arena.bytes(""), 1, 0, 0, 0, amqp_empty_table)
+            return check("exchange.declare \(exchange)", channel: channel).map { .done }
         case .queueStatus(let queue):
             let ok = amqp_queue_declare(connection, channel, arena.bytes(queue), 1, 0, 0, 0, amqp_empty_table)
             return check("queue.declare", channel: channel).map {

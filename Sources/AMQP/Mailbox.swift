@@ -30,7 +30,10 @@ struct Acknowledgement: Sendable {
 struct PendingRequest: Sendable {
     enum Method: Sendable {
         case declare(AMQPTopology)
+        /// Declared now, not recorded for the next reconnect.
+        case declareOnce(AMQPTopology)
         case queueStatus(String)
+        case exchangeExists(String)
         case purgeQueue(String)
         case deleteQueue(String)
         case deleteExchange(String)

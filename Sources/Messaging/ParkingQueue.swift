@@ -47,7 +47,7 @@ public struct ParkingQueue: Sendable, Hashable {
     /// Waits, at most `timeout`, until the queue holds `count` ready messages again: the broker puts a message
     /// handed back to a quorum queue back in place a moment after the `basic.nack`, and a look that returned
     /// before that would make the next one, or a replay, see fewer than there are.
-    private func awaitReady(_ count: Int, on connection: AMQPConnection, within timeout: Duration) async throws {
+    public func awaitReady(_ count: Int, on connection: AMQPConnection, within timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         while try await connection.status(ofQueue: queues.parkingQueue).messageCount < count, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
@@ -112,8 +112,10 @@ public struct ParkingQueue: Sendable, Hashable {
         return properties
     }
 
-    /// Reads up to `limit` messages, unsettled, and how many the queue held.
-    private func take(limit: Int, on connection: AMQPConnection, wait: Duration) async throws -> (count: Int, deliveries: [AMQPDelivery]) {
+    /// Reads up to `limit` messages, unsettled, and how many the queue held: for an operation of its own
+    /// (the operator's CLI shows and purges with it), which must settle every delivery and then
+    /// ``awaitReady(_:on:within:)`` the number it handed back.
+    public func take(limit: Int, on connection: AMQPConnection, wait: Duration) async throws -> (count: Int, deliveries: [AMQPDelivery]) {
         let count = Int(try await connection.status(ofQueue: queues.parkingQueue).messageCount)
         let wanted = min(count, max(0, min(limit, Self.maxMessages)))
         guard wanted > 0 else { return (count, []) }

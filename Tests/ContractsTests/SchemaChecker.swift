@@ -1,6 +1,9 @@
+import Contracts
+
 /// Checks JSON values against the JSON Schemas of a contract document: the subset those schemas
 /// use (`$ref` within the document, `allOf`, `type`, `properties`, `required`, `items`, `enum`,
-/// `const`, `minLength`, `minimum`, `pattern`).
+/// `const`, `minLength`, `maxLength`, `minimum`, `maximum`, `minItems`, `maxItems`, `pattern`, and
+/// `format: email` as an address with one `@`, no space and a dotted domain).
 ///
 /// Stricter than JSON Schema on purpose: a key the schema does not document is a problem even
 /// without `additionalProperties: false`, because the point is to catch drift between the code's
@@ -77,6 +80,10 @@ struct SchemaChecker {
         }
         if case .string(let text) = value {
             if let minimum = schema["minLength"]?.int, text.count < minimum { problems.append("\(path): shorter than \(minimum)") }
+            if let maximum = schema["maxLength"]?.int, text.count > maximum { problems.append("\(path): longer than \(maximum)") }
+            if schema["format"]?.string == "email", (try? Self.email.wholeMatch(in: text)) == nil {
+                problems.append("\(path): '\(text.prefix(40))' is not an email address")
+            }
             if let pattern = schema["pattern"]?.string {
                 if let regex = try? Regex(pattern) {
                     if (try? regex.firstMatch(in: text)) == nil { problems.append("\(path): '\(text)' does not match \(pattern)") }
@@ -85,8 +92,17 @@ struct SchemaChecker {
                 }
             }
         }
-        if case .int(let number) = value, let minimum = schema["minimum"]?.int, number < minimum {
+        if case .integer(let number) = value, let minimum = schema["minimum"]?.int, number < minimum {
             problems.append("\(path): \(number) is below the minimum \(minimum)")
+        }
+        if case .integer(let number) = value, let maximum = schema["maximum"]?.int, number > maximum {
+            problems.append("\(path): \(number) is above the maximum \(maximum)")
+        }
+        if case .array(let elements) = value, let minimum = schema["minItems"]?.int, elements.count < minimum {
+            problems.append("\(path): fewer than \(minimum) items")
+        }
+        if case .array(let elements) = value, let maximum = schema["maxItems"]?.int, elements.count > maximum {
+            problems.append("\(path): more than \(maximum) items")
         }
         if case .array(let elements) = value, let items = schema["items"] {
             for (index, element) in elements.enumerated() {
@@ -120,9 +136,12 @@ struct SchemaChecker {
         return problems
     }
 
+    /// `format: email`: a local part and a domain of at least two labels, none empty, no whitespace.
+    nonisolated(unsafe) static let email = #/[^@\s]+@[^@\s.]+(\.[^@\s.]+)+/#
+
     private static func matches(_ value: JSONValue, _ type: String) -> Bool {
         switch (value, type) {
-        case (.null, "null"), (.bool, "boolean"), (.int, "integer"), (.int, "number"), (.number, "number"), (.string, "string"),
+        case (.null, "null"), (.bool, "boolean"), (.integer, "integer"), (.integer, "number"), (.number, "number"), (.string, "string"),
             (.array, "array"), (.object, "object"):
             true
         default: false
@@ -132,7 +151,7 @@ struct SchemaChecker {
     private static func equals(_ value: JSONValue, _ node: YAMLNode) -> Bool {
         switch (value, node) {
         case (.string(let text), .scalar(let expected, _)): text == expected
-        case (.int(let number), .scalar(let expected, false)): Int(expected) == number
+        case (.integer(let number), .scalar(let expected, false)): Int(expected) == number
         case (.bool(let flag), .scalar(let expected, false)): expected == (flag ? "true" : "false")
         case (.null, .null): true
         default: false

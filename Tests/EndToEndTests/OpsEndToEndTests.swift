@@ -230,10 +230,10 @@ struct OpsEndToEndTests {
         let unknown = try await Command.run(orderly, ["orders", "show", missing] + options)
         #expect(unknown.status == 1)
         #expect(unknown.stdout.isEmpty)
-        #expect(unknown.stderr.trimmingCharacters(in: .newlines) == "Error: no order \(missing)")
+        #expect(unknown.stderr.trimmingCharacters(in: .newlines) == "orderly: error: no order \(missing)")
 
         let refused = try await Command.run(orderly, ["orders", "timeline", id, "--order-url", options[1], "--api-key", "wrong"])
-        #expect(refused.status == 1 && refused.stderr.contains("refused the API key"))
+        #expect(refused.status == 77 && refused.stderr.contains("refused the API key"))
         let malformed = try await Command.run(orderly, ["orders", "show", "not-an-id"] + options)
         #expect(malformed.status == 64 && malformed.stderr.contains("is not an order id"))
     }

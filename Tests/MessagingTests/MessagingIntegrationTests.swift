@@ -96,7 +96,9 @@ struct MessagingIntegrationTests {
         let times = attempts.withLock { $0 }
         #expect(times.count == 3)
         let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
-        #expect(gaps[0] >= .milliseconds(300) && gaps[1] >= .milliseconds(600) && gaps[1] > gaps[0], "gaps: \(gaps)")
+        // Each wait lasts at least its tier's TTL (300 ms, then 600 ms); a busy machine only lengthens them,
+        // so comparing the two measured waits with each other would test the machine, not the tiers.
+        #expect(gaps[0] >= .milliseconds(300) && gaps[1] >= .milliseconds(600), "gaps: \(gaps)")
         #expect(try await harness.effects().map(\.attempt) == [3])
         #expect(try await harness.connection.status(ofQueue: harness.queues.parkingQueue).messageCount == 0)
         try await harness.tearDown()

@@ -15,6 +15,8 @@ print_urls() {
     echo
     echo "  secrets (mode 0600)   $SECRETS_DIR: one file per password and key; operator.env for the CLI"
     echo "  the intake's API key  curl -H \"Authorization: Bearer \$(cat ${SECRETS_DIR#"$ROOT/"}/api-key)\" ..."
+    # Built by the same release build as the services: ready without a second build.
+    [[ -x "$ROOT/.build/release/orderly" ]] && echo "  the operator's CLI    .build/release/orderly --help (from $ROOT)"
     return 0
 }
 

@@ -2,7 +2,8 @@
 # Sourced by infra/dev: the Debian packages the brokers and the build need.
 
 # pkg-config: how SwiftPM finds librabbitmq and libpq (the Swift install guide lists it, but a machine may lack it).
-DEB_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config)
+# curl: README's walkthrough talks to the services with it (and its end-to-end test runs it as written).
+DEB_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config curl)
 # Only 'test' needs these: docker-compose validates compose.yaml (no Docker engine runs here);
 # chromium renders the operator's page headless in the end-to-end tests (about 30 s to install).
 TEST_PACKAGES=(docker-compose chromium)

@@ -7,7 +7,8 @@ extension ConnectionOptions {
         var configuration = try AMQPConfiguration(url: amqpURL)
         configuration.connectionName = "orderly-cli"
         var logger = Logger(label: "orderly")
-        logger.logLevel = .warning
+        // Every failure ends the command with its own one-line error; the connection's log would say it twice.
+        logger.logLevel = .critical
         return try await AMQPConnection.withConnection(configuration: configuration, logger: logger, body)
     }
 }

@@ -8,11 +8,55 @@ struct Orderly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orderly",
         abstract: "Operate an Orderly installation.",
+        discussion: """
+            Run from the repository after ./infra/dev up, the commands log in as the operator \
+            (.data/secrets/operator.env) unless ORDERLY_AMQP_URL, ORDERLY_DATABASE_URL or an option says otherwise. \
+            Read commands print JSON with --json. \(ExitStatus.table)
+            """,
         subcommands: [
-            SystemCommand.self, TopologyCommand.self, StockCommand.self, OrdersCommand.self, PublishCommand.self, DeadLettersCommand.self,
+            SystemCommand.self, TopologyCommand.self, StockCommand.self, OrdersCommand.self, PublishCommand.self, DLQCommand.self,
+            DeadLettersAlias.self,
             ChaosCommand.self, Bench.self,
         ]
     )
+
+    /// Parses and runs a command; whatever stops it ends as one line on standard error and an exit
+    /// status of ``ExitStatus``, never a backtrace. Help and usage errors are ArgumentParser's (64 for usage).
+    static func main() async {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ValidationError {
+            fail(Failure(.usage, error.message))
+        } catch  where isArgumentParsers(error) {
+            // `orderly help …` and `--help` on a command end with ArgumentParser's own error, which prints the help.
+            exit(withError: error)
+        } catch {
+            fail(Failure(error))
+        }
+    }
+
+    private static func isArgumentParsers(_ error: any Error) -> Bool {
+        String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+    }
+
+    private static func fail(_ failure: Failure) -> Never {
+        FileHandle.standardError.write(Data("orderly: error: \(failure.message)\n".utf8))
+        Foundation.exit(failure.status.rawValue)
+    }
 }
 
 /// Where the broker and the database are, shared by every subcommand.
@@ -61,7 +105,3 @@ enum Environment {
         return values
     }()
 }
-
-#if canImport(Glibc)
-    import Glibc
-#endif

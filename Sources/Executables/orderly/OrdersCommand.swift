@@ -58,14 +58,14 @@ struct OrdersCommand: AsyncParsableCommand {
                 status = response.status.code
                 body = Data((try await response.body.collect(upTo: 16 << 20)).readableBytesView)
             } catch {
-                throw Failure("cannot reach order-service at \(baseURL): \(error); is it running? (./infra/dev status)")
+                throw Failure(.unavailable, "cannot reach order-service at \(baseURL): \(error); is it running? (./infra/dev status)")
             }
             let detail = (try? JSONDecoder().decode(ProblemBody.self, from: body))?.detail ?? String(decoding: body.prefix(200), as: UTF8.self)
             switch status {
             case 200: return body
-            case 404: throw Failure("no order \(id.lowercased())")
-            case 401: throw Failure("order-service refused the API key (401): \(detail); set ORDERLY_API_KEY or --api-key")
-            default: throw Failure("order-service answered \(status): \(detail)")
+            case 404: throw Failure(.failure, "no order \(id.lowercased())")
+            case 401, 403: throw Failure(.refused, "order-service refused the API key (\(status)): \(detail); set ORDERLY_API_KEY or --api-key")
+            default: throw Failure(.failure, "order-service answered \(status): \(detail)")
             }
         }
     }
@@ -91,12 +91,6 @@ struct OrdersCommand: AsyncParsableCommand {
             if options.json { return printJSON(body) }
             print(try TimelineView.text(JSONDecoder().decode(TimelineView.self, from: body)), terminator: "")
         }
-    }
-
-    /// An error said in one line, with exit status 1.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
     }
 
     struct ProblemBody: Decodable { var detail: String? }

@@ -2,14 +2,20 @@ import AMQP
 import ArgumentParser
 import Contracts
 import Foundation
+import Ingress
 import Messaging
 
-/// `orderly publish`: publish an ingress event as another system would.
+/// `orderly publish`: publish an ingress event as another system would, checked against its schema first.
 struct PublishCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "publish",
-        abstract: "Publish an event on the orderly.ingress exchange.",
-        subcommands: [OrderRequested.self, StockAdjustment.self]
+        abstract: "Publish an event on the orderly.ingress exchange, after checking it against its schema.",
+        discussion: """
+            The data is checked with the rules the consuming service applies, which ContractsTests keeps equal to the \
+            message schemas of docs/asyncapi.yaml: an event that does not satisfy them is refused, with every offending \
+            field and what it must be, and nothing is sent (exit status 1).
+            """,
+        subcommands: [PublishOrderRequested.self, PublishStockAdjusted.self]
     )
 
     struct EventOptions: ParsableArguments {
@@ -19,42 +25,46 @@ struct PublishCommand: AsyncParsableCommand {
         @Option(help: "The CloudEvents source.")
         var source = "/orderly/cli"
     }
+}
 
-    struct OrderRequested: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "order-requested",
-            abstract: "Request an order; the body is the JSON of POST /v1/orders, from a file or standard input."
+/// `orderly publish order-requested FILE`: an order, as `POST /v1/orders` takes it, through the ingress exchange.
+struct PublishOrderRequested: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "order-requested",
+        abstract: "Request an order; the data is the JSON of POST /v1/orders, from a file or standard input."
+    )
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var event: PublishCommand.EventOptions
+    @Argument(help: "A file with the order JSON; '-' or nothing for standard input.")
+    var file: String = "-"
+
+    func run() async throws {
+        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        let request = try IngressValidation.orderRequest(data)
+        let cloudEvent = try CloudEvent(
+            id: event.eventID, source: event.source, type: EventType.orderRequested.rawValue, subject: request.customer.id, payload: request
         )
-        @OptionGroup var connection: ConnectionOptions
-        @OptionGroup var event: EventOptions
-        @Argument(help: "A file with the order JSON; '-' or nothing for standard input.")
-        var file: String = "-"
-
-        func run() async throws {
-            let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
-            let request = try JSONDecoder().decode(OrderRequest.self, from: data)
-            let cloudEvent = try CloudEvent(
-                id: event.eventID, source: event.source, type: EventType.orderRequested.rawValue, subject: request.customer.id, payload: request
-            )
-            try await connection.publish(cloudEvent)
-        }
+        try await connection.publish(cloudEvent)
     }
+}
 
-    struct StockAdjustment: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "stock-adjusted", abstract: "Change the stock of a SKU by a delta.")
-        @OptionGroup var connection: ConnectionOptions
-        @OptionGroup var event: EventOptions
-        @Option(help: "The SKU.") var sku: String
-        @Option(help: "Units to add (negative to remove).") var delta: Int
-        @Option(help: "Why, for the adjustments log.") var reason = "manual adjustment"
+/// `orderly publish stock-adjusted --sku … --delta …`: a change of stock, as a warehouse system sends it.
+struct PublishStockAdjusted: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stock-adjusted", abstract: "Change the available stock of a SKU by a delta (negative to remove units).")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var event: PublishCommand.EventOptions
+    @Option(help: "The SKU.") var sku: String
+    @Option(parsing: .unconditional, help: "Units to add (negative to remove).") var delta: Int
+    @Option(help: "Why, for the adjustments log.") var reason = "manual adjustment"
 
-        func run() async throws {
-            let cloudEvent = try CloudEvent(
-                id: event.eventID, source: event.source, type: EventType.stockAdjusted.rawValue, subject: sku,
-                payload: StockAdjusted(sku: sku, delta: delta, reason: reason)
-            )
-            try await connection.publish(cloudEvent)
-        }
+    func run() async throws {
+        let adjustment = StockAdjusted(sku: sku, delta: delta, reason: reason)
+        let violations = IngressValidation.violations(of: adjustment)
+        guard violations.isEmpty else { throw IngressRefusal(type: .stockAdjusted, violations: violations) }
+        let cloudEvent = try CloudEvent(
+            id: event.eventID, source: event.source, type: EventType.stockAdjusted.rawValue, subject: sku, payload: adjustment)
+        try await connection.publish(cloudEvent)
     }
 }
 

@@ -9,7 +9,7 @@ struct SystemCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "system",
         abstract: "Provision users, permissions, roles and schemas from the system catalog, or print what it generates.",
-        subcommands: [Provision.self, Definitions.self, SQL.self, Env.self, Show.self]
+        subcommands: [Provision.self, Definitions.self, SQL.self, Env.self, SystemShow.self]
     )
 
     struct SecretOptions: ParsableArguments {
@@ -48,35 +48,14 @@ struct SystemCommand: AsyncParsableCommand {
             if !skipBroker {
                 let command = rabbitmqctl.split(separator: " ").map(String.init)
                 guard !command.isEmpty else { throw ValidationError("--rabbitmqctl is empty") }
-                print(try provisioner.provisionBroker(virtualHost: vhost) { arguments, input in try Self.run(command + arguments, input: input) })
+                print(
+                    try provisioner.provisionBroker(virtualHost: vhost) { arguments, input in try Subprocess.run(command + arguments, input: input) })
             }
             if !skipDatabase {
                 var logger = Logger(label: "orderly")
                 logger.logLevel = .warning
                 print(try await provisioner.provisionDatabase(adminURL: connection.databaseURL, logger: logger))
             }
-        }
-
-        /// Runs a command with `input` on its standard input; its standard output, or an error with its status.
-        static func run(_ command: [String], input: Data?) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = command
-            let output = Pipe()
-            let feed = Pipe()
-            process.standardOutput = output
-            process.standardInput = input == nil ? FileHandle.nullDevice : feed
-            try process.run()
-            if let input {
-                feed.fileHandleForWriting.write(input)
-                try feed.fileHandleForWriting.close()
-            }
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw ValidationError("\(command.joined(separator: " ")) exited with status \(process.terminationStatus): \(text)")
-            }
-            return text
         }
     }
 
@@ -130,33 +109,8 @@ struct SystemCommand: AsyncParsableCommand {
             print("ORDERLY_ADMIN_KEYS=\(SecretStore.generate())")
         }
     }
-
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Print the catalog: processes, broker users with their permissions, database roles.")
-
-        func run() {
-            print("process               port  schema         role           broker user")
-            for service in SystemCatalog.all {
-                print(
-                    [
-                        service.name.padded(22), String(service.httpPort).padded(6), service.schema.padded(15), service.databaseRole.padded(15),
-                        service.brokerUser,
-                    ]
-                    .joined())
-            }
-            print("\nbroker user           configure / write / read")
-            for user in SystemCatalog.brokerUsers {
-                print(
-                    user.name.padded(22) + "\(user.permissions.configure)\n" + "".padded(22) + "\(user.permissions.write)\n" + "".padded(22)
-                        + user.permissions.read)
-            }
-            print("\ndatabase role         schema")
-            for role in SystemCatalog.databaseRoles { print(role.name.padded(22) + (role.schema ?? "(owns the database)")) }
-        }
-    }
 }
 
 extension String {
-    fileprivate func padded(_ width: Int) -> String { padding(toLength: max(width, count + 1), withPad: " ", startingAt: 0) }
+    func padded(_ width: Int) -> String { padding(toLength: max(width, count + 1), withPad: " ", startingAt: 0) }
 }
