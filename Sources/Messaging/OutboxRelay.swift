@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Postgres
 import ServiceLifecycle
+import Synchronization
 import Telemetry
 
 /// Publishes a service's outbox to the broker, with confirms, in order per aggregate.
@@ -41,6 +42,9 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     /// `orderly_messages_published_total{schema, type}`: events that left the outbox for the broker, by type.
     let publishedByType: MetricFamily<Counter>
     private let state = HealthCell(name: "outbox")
+    /// When an event without subscribers was last reported: an event nobody binds to (`notification.sent`
+    /// where no other system listens) is normal, so it is logged once in a while, not once per event.
+    private let lastUnroutableReport = Mutex<ContinuousClock.Instant?>(nil)
 
     /// The longest wait before a row that failed is tried again.
     public static let maxRetryDelay: Duration = .seconds(30)
@@ -202,7 +206,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
                     // Nobody subscribes to this routing key: the broker dropped it, and sending it
                     // again would not change that. Counted, so a missing binding shows.
                     unroutable.increment()
-                    logger.warning("outbox event had no subscriber", metadata: ["outbox.id": "\(row.id)", "error": "\(error)"])
+                    reportUnroutable(row.publication, error)
                     published.append(row.id)
                 case .failure(let error):
                     failedIDs.append(row.id)
@@ -273,6 +277,23 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
         if let report {
             report()
             logger.warning("outbox events are not being published", metadata: ["outbox.failing": "\(failing)", "error": "\(error)"])
+        }
+    }
+
+    /// Logs an event no queue was bound for at debug level, and at notice level at most every ten minutes.
+    private func reportUnroutable(_ publication: AMQPConnection.Publication, _ error: AMQPError) {
+        let metadata: Logger.Metadata = [
+            "amqp.exchange": "\(publication.exchange)", "amqp.routing_key": "\(publication.routingKey)", "error": "\(error)",
+        ]
+        let due = lastUnroutableReport.withLock { last in
+            guard last.map({ ContinuousClock.now - $0 >= .seconds(600) }) ?? true else { return false }
+            last = .now
+            return true
+        }
+        if due {
+            logger.notice("events without subscribers are dropped by the broker (counted in orderly_outbox_unroutable_total)", metadata: metadata)
+        } else {
+            logger.debug("outbox event had no subscriber", metadata: metadata)
         }
     }
 
