@@ -9,7 +9,14 @@ import Testing
 /// leads the work queues is stopped, and later the node that took over; each comes back after a
 /// while. Nothing may be lost: every order ends, with exactly the charges, refunds and stock its
 /// status requires. Starts and stops a cluster, so it runs in the serial fault pass.
-@Suite("Cluster Fault", .serialized, .timeLimit(.minutes(12)))
+///
+/// It runs when `ORDERLY_CLUSTER_TESTS=1`: on RabbitMQ 3.10 a node that comes back can leave the
+/// dead-letter workers of the retry tiers it leads stopped (README, "Running on a cluster"), which
+/// makes the test fail now and then for a reason outside Orderly; a pass that must be green every
+/// time, like CI's, leaves it out.
+@Suite(
+    "Cluster Fault", .serialized, .timeLimit(.minutes(12)),
+    .enabled(if: ProcessInfo.processInfo.environment["ORDERLY_CLUSTER_TESTS"] == "1", "set ORDERLY_CLUSTER_TESTS=1 to run it"))
 struct ClusterFaultTests {
     @Test func losingTheNodeThatLeadsTheWorkQueuesLosesNothing() async throws {
         try await RabbitCluster.with(nodes: 3, name: "node-loss") { cluster in

@@ -47,8 +47,16 @@ struct OrderlyCommandTests {
             errors: String(decoding: try Data(contentsOf: errors), as: UTF8.self))
     }
 
-    /// The test broker's `rabbitmqctl`, as `--rabbitmqctl` takes it (the command runs without ORDERLY_DEV).
-    static var rabbitmqctl: String { "\(TestEnvironment.infrastructure.script) rabbitmqctl" }
+    /// The test broker's `rabbitmqctl`, as `--rabbitmqctl` takes it. The command runs without ORDERLY_*
+    /// variables, so those that say where `infra/dev` keeps the test broker (when `./infra/dev test` moved it
+    /// to a data folder and ports of its own) go with it.
+    static var rabbitmqctl: String {
+        let location = ["ORDERLY_DATA_DIR", "ORDERLY_AMQP_PORT", "ORDERLY_RABBIT_NODES"].compactMap { name in
+            ProcessInfo.processInfo.environment[name].map { "\(name)=\($0)" }
+        }
+        let command = [TestEnvironment.infrastructure.script, "rabbitmqctl"]
+        return (location.isEmpty ? command : ["env"] + location + command).joined(separator: " ")
+    }
 
     /// Runs `body` with the operator's URL for a fresh virtual host, deleted afterwards.
     static func withVirtualHost(_ body: (String) async throws -> Void) async throws {
