@@ -58,7 +58,7 @@ public struct OrderSaga: Sendable {
                 )
             }
         }
-        try await store.journal(journal, in: transaction)
+        store.journal(journal, in: transaction)
         try await outbox.enqueue(placed, in: transaction)
         return placements
     }
@@ -165,7 +165,7 @@ public struct OrderSaga: Sendable {
         journal += outcomes.map { order, outcome in
             OrderStore.JournalEntry(emitted: outcome.event, orderID: order.id.uuidString.lowercased(), status: order.status)
         }
-        try await store.journal(journal, in: transaction)
+        store.journal(journal, in: transaction)
         store.move(moved.map(\.0), in: transaction)
         try await outbox.enqueue(outcomes.map(\.1), in: transaction)
         for (order, _) in moved where order.status.isTerminal { Self.outcomeCounters[order.status]?.increment() }

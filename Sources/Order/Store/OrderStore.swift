@@ -301,16 +301,8 @@ public struct OrderStore: Sendable, Hashable {
         }
     }
 
-    /// Journals what an event did to an order (or why it did nothing).
-    public func journal(
-        orderID: String, eventID: String, eventType: String, from: OrderStatus?, transition: Transition, in transaction: PostgresTransaction
-    ) async throws {
-        try await journal(
-            [JournalEntry(orderID: orderID, eventID: eventID, eventType: eventType, from: from, transition: transition)], in: transaction)
-    }
-
     /// Journals several entries with one statement, sent with the transaction's next round trip.
-    public func journal(_ entries: [JournalEntry], in transaction: PostgresTransaction) async throws {
+    public func journal(_ entries: [JournalEntry], in transaction: PostgresTransaction) {
         guard !entries.isEmpty else { return }
         let columns = entries.map { entry -> (outcome: String, to: String?, reason: String?) in
             switch entry.kind {
