@@ -30,6 +30,11 @@ public struct BenchStep: Sendable, Codable {
     }
 
     public var totalCPUMillisecondsPerOrder: Double { cpuMillisecondsPerOrder.values.reduce(0, +) }
+
+    /// The largest peak RSS of Orderly's own processes: the brokers and the bench left out.
+    public var largestServiceResidentMiB: Double? {
+        peakResidentMiB.filter { !["rabbitmq", "postgresql", "bench"].contains($0.key) }.values.max()
+    }
 }
 
 /// A bench run: its steps, the best rate that passed, and the limits of the machine.

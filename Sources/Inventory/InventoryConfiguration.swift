@@ -16,6 +16,8 @@ public struct InventoryConfiguration: MessagingConfiguration {
     public var source: String
     /// The most deliveries handled at once.
     public var prefetch: UInt16
+    /// The longest a batch waits for more deliveries while they pour in (`ORDERLY_BATCH_LINGER_MS`; see ``BatchRhythm``).
+    public var batchLinger: Duration = BatchRhythm.defaultLinger
 
     public init(
         schema: String = "inventory", queues: ServiceQueues = Subscriptions.inventory, exchange: String = Exchange.inventory,

@@ -42,7 +42,8 @@ public struct InventoryService: EventDrivenService {
 
     /// Runs the inventory-service process until SIGTERM or SIGINT.
     public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.inventory)) async throws {
-        let configuration = InventoryConfiguration()
+        var configuration = InventoryConfiguration()
+        configuration.batchLinger = try settings.batchLinger
         try await ServiceRuntime.run(
             settings: settings, schema: configuration.schema, migrations: InventoryMigrations.all(schema: configuration.schema),
             topology: configuration.topology, queues: configuration.queues

@@ -12,6 +12,8 @@ public protocol MessagingConfiguration: Sendable {
     var exchange: String { get }
     /// The CloudEvents `source` of the events the service emits.
     var source: String { get }
+    /// The longest a batch of the work queue waits for more deliveries while they pour in (``BatchRhythm``).
+    var batchLinger: Duration { get }
 }
 
 /// A service that consumes its own work queue and publishes through its own outbox.
@@ -40,7 +42,8 @@ extension EventDrivenService {
     public func consumer() -> MessageConsumer {
         MessageConsumer(
             queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection, handlers: eventHandlers,
-            source: configuration.source, exchange: configuration.exchange, prefetch: configuration.prefetch, logger: logger
+            source: configuration.source, exchange: configuration.exchange, prefetch: configuration.prefetch,
+            linger: configuration.batchLinger, logger: logger
         )
     }
 
@@ -48,6 +51,6 @@ extension EventDrivenService {
     public func relay(pollInterval: Duration = .milliseconds(500)) -> OutboxRelay {
         OutboxRelay(
             outbox: Outbox(schema: configuration.schema), pool: pool, connection: connection, exchanges: [configuration.exchange],
-            pollInterval: pollInterval, logger: logger)
+            pollInterval: pollInterval, linger: configuration.batchLinger, logger: logger)
     }
 }

@@ -8,7 +8,9 @@ import Synchronization
 
 /// Consumes a service's work queue in batches and runs each event's handler exactly once in effect.
 ///
-/// Deliveries are taken in batches of whatever has arrived, up to `maxBatch`. Each is read and
+/// Deliveries are taken in batches of whatever has arrived, up to `maxBatch` (and the prefetch); while
+/// they arrive faster than they are handled, a batch lingers a few milliseconds for more (``BatchRhythm``),
+/// so that one transaction and one commit serve many messages as the rate rises. Each is read and
 /// checked first: its envelope decoded, its handler found, its payload decoded — a message that fails
 /// here (malformed, unknown type, a payload of the wrong shape, a hostile header) is parked with the
 /// reason and never reaches a handler. The rest run in **one** database transaction: one statement
@@ -40,6 +42,8 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
     let exchange: String
     let prefetch: UInt16
     let maxBatch: Int
+    /// When a batch closes: its size limit and linger.
+    let rhythm: BatchRhythm
     let logger: Logger
     /// Made once: looking metrics up per message would cost a registry lookup on the hot path.
     let outcomes: [Outcome: Counter]
@@ -58,9 +62,10 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
     ///   - exchange: where the events the handlers emit are published.
     ///   - prefetch: the most deliveries in hand at once.
     ///   - maxBatch: the most deliveries handled in one transaction.
+    ///   - linger: the longest a batch waits for more deliveries while they pour in (``BatchRhythm``).
     public init(
         queues: ServiceQueues, schema: String, pool: PostgresPool, connection: AMQPConnection, handlers: EventHandlers, source: String,
-        exchange: String, prefetch: UInt16 = 256, maxBatch: Int = 100, logger: Logger
+        exchange: String, prefetch: UInt16 = 256, maxBatch: Int = 100, linger: Duration = BatchRhythm.defaultLinger, logger: Logger
     ) {
         self.queues = queues
         self.pool = pool
@@ -72,6 +77,8 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
         self.exchange = exchange
         self.prefetch = prefetch
         self.maxBatch = max(1, maxBatch)
+        // A batch cannot hold more than the broker hands out unacknowledged.
+        rhythm = BatchRhythm(limit: min(self.maxBatch, Int(max(1, prefetch))), linger: linger)
         var logger = logger
         logger[metadataKey: "amqp.queue"] = "\(queues.workQueue)"
         self.logger = logger
@@ -105,8 +112,9 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
                     for await delivery in consumer { buffer.append(delivery) }
                     buffer.finish()
                 }
+                var rhythm = self.rhythm
                 while true {
-                    let batch = await buffer.next(upTo: maxBatch)
+                    let batch = await buffer.next(&rhythm)
                     guard !batch.isEmpty else { break }
                     await process(batch)
                 }

@@ -24,7 +24,9 @@ import Telemetry
 /// `last_error`) and reported in ``health``. Later events of the same aggregate wait behind it. The
 /// exchanges the relay writes are declared before its first round and again after a failure.
 ///
-/// The relay wakes on `NOTIFY` from ``Outbox/enqueue(_:in:)`` and polls as a fallback.
+/// The relay wakes on `NOTIFY` from ``Outbox/enqueue(_:in:)`` and polls as a fallback. While rounds carry more
+/// than one row, it lingers a few milliseconds after a wake-up (``BatchRhythm``), so that the commits of several
+/// batches leave in one round: one claim, one publish-confirm round and one delete for all of them.
 public final class OutboxRelay: Service, HealthReporting, Sendable {
     public let outbox: Outbox
     let pool: PostgresPool
@@ -32,6 +34,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     let exchanges: [String]
     let batchSize: Int
     let pollInterval: Duration
+    let linger: Duration
     let retention: Duration
     let logger: Logger
     let published: Counter
@@ -55,11 +58,13 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     ///   - exchanges: the exchanges this relay writes, declared before it publishes.
     ///   - batchSize: the most rows claimed per round.
     ///   - pollInterval: how long to wait for a notification before looking anyway.
+    ///   - linger: how long to let more rows gather after a wake-up while rounds carry more than one.
     ///   - retention: how long rows set aside as unreadable are kept for inspection before they are deleted
     ///     (published rows are deleted as soon as the broker confirmed them).
     public init(
         outbox: Outbox, pool: PostgresPool, connection: AMQPConnection, exchanges: [String] = [], batchSize: Int = 500,
-        pollInterval: Duration = .milliseconds(500), retention: Duration = .seconds(3600), logger: Logger
+        pollInterval: Duration = .milliseconds(500), linger: Duration = BatchRhythm.defaultLinger, retention: Duration = .seconds(3600),
+        logger: Logger
     ) {
         self.outbox = outbox
         self.pool = pool
@@ -67,6 +72,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
         self.exchanges = exchanges
         self.batchSize = batchSize
         self.pollInterval = pollInterval
+        self.linger = linger
         self.retention = retention
         var logger = logger
         logger[metadataKey: "outbox.schema"] = "\(outbox.schema)"
@@ -104,6 +110,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
             var lastCleanup = ContinuousClock.now
             var lastReport = ContinuousClock.now - .seconds(3600)
             var lastGauges = ContinuousClock.now - .seconds(3600)
+            var rhythm = BatchRhythm(limit: batchSize, linger: linger)
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 var relayed = 0
                 // With the broker away a round could only wait; the connection's own health tells why.
@@ -115,6 +122,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
                         }
                         let round = try await relay()
                         relayed = round.settled
+                        rhythm.closed(relayed)
                         if round.failed > 0 { declared = exchanges.isEmpty }
                     } catch {
                         state.set(.degraded, "the outbox cannot be relayed: \(error)")
@@ -132,7 +140,10 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
                     try? await deletePublished()
                     lastCleanup = .now
                 }
-                if relayed < batchSize { await doorbell.wait(upTo: pollInterval) }
+                if relayed < batchSize {
+                    await doorbell.wait(upTo: pollInterval)
+                    if rhythm.shouldLinger(waiting: 1) { try? await Task.sleep(for: rhythm.linger) }
+                }
             }
             group.cancelAll()
         }

@@ -34,6 +34,8 @@ public struct NotificationConfiguration: MessagingConfiguration {
     public var mailFrom: String
     /// The webhook, when one is configured.
     public var webhook: Webhook?
+    /// The longest a batch waits for more deliveries while they pour in (`ORDERLY_BATCH_LINGER_MS`; see ``BatchRhythm``).
+    public var batchLinger: Duration = BatchRhythm.defaultLinger
 
     public init(
         schema: String = "notifications", queues: ServiceQueues = Subscriptions.notification, exchange: String = Exchange.notifications,
@@ -67,6 +69,7 @@ public struct NotificationConfiguration: MessagingConfiguration {
         let mailDir = settings.string("ORDERLY_MAIL_DIR", default: "")
         if !mailDir.isEmpty { mailDirectory = URL(fileURLWithPath: mailDir) }
         mailFrom = settings.string("ORDERLY_MAIL_FROM", default: mailFrom)
+        batchLinger = try settings.batchLinger
         let url = settings.string("ORDERLY_WEBHOOK_URL", default: "")
         if !url.isEmpty {
             let secret = settings.string("ORDERLY_WEBHOOK_SECRET", default: "")

@@ -35,11 +35,13 @@ public enum OrderService {
         OrderAPI(saga: saga, pool: pool, configuration: configuration, backlog: backlog).addRoutes(to: router)
         return [
             backlog,
-            OutboxRelay(outbox: saga.outbox, pool: pool, connection: connection, exchanges: [configuration.events.exchange], logger: logger),
+            OutboxRelay(
+                outbox: saga.outbox, pool: pool, connection: connection, exchanges: [configuration.events.exchange],
+                linger: configuration.batchLinger, logger: logger),
             MessageConsumer(
                 queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
                 handlers: OrderEventHandlers.make(saga: saga, sagaDeadline: configuration.sagaDeadline), source: configuration.events.source,
-                exchange: configuration.events.exchange, logger: logger
+                exchange: configuration.events.exchange, linger: configuration.batchLinger, logger: logger
             ),
             SagaDeadlineWatcher(saga: saga, pool: pool, interval: configuration.deadlinePollInterval, logger: logger),
         ]

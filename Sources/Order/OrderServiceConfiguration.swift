@@ -36,6 +36,8 @@ public struct OrderServiceConfiguration: Sendable {
     public var peers: [String: String] = Dictionary(uniqueKeysWithValues: SystemCatalog.consumers.map { ($0.name, $0.defaultURL) })
     /// The most orders open at once; past it the intake answers `503` (see ``SagaBacklog``); 0 means no limit.
     public var maxOpenOrders: Int = 1000
+    /// The longest a batch waits for more deliveries while they pour in (`ORDERLY_BATCH_LINGER_MS`; see ``BatchRhythm``).
+    public var batchLinger: Duration = BatchRhythm.defaultLinger
 
     public init() {}
 
@@ -53,6 +55,7 @@ public struct OrderServiceConfiguration: Sendable {
                 .filter { !$0.isEmpty }
         )
         adminKeys = settings.adminKeys
+        batchLinger = try settings.batchLinger
         for service in SystemCatalog.consumers {
             let url = settings.string(service.urlVariable, default: service.defaultURL)
             guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme), components.host?.isEmpty == false

@@ -22,6 +22,8 @@ public struct PaymentConfiguration: MessagingConfiguration {
     public var gatewayURL: String
     /// How long a gateway request may take (`ORDERLY_GATEWAY_TIMEOUT_SECONDS`).
     public var gatewayTimeout: Duration
+    /// The longest a batch waits for more deliveries while they pour in (`ORDERLY_BATCH_LINGER_MS`; see ``BatchRhythm``).
+    public var batchLinger: Duration = BatchRhythm.defaultLinger
 
     public init(
         schema: String = "payments", queues: ServiceQueues = Subscriptions.payment, exchange: String = Exchange.payments,
@@ -46,5 +48,6 @@ public struct PaymentConfiguration: MessagingConfiguration {
             gatewayURL: settings.string("ORDERLY_GATEWAY_URL", default: "http://127.0.0.1:8090"),
             gatewayTimeout: try settings.seconds("ORDERLY_GATEWAY_TIMEOUT_SECONDS", default: .seconds(5))
         )
+        batchLinger = try settings.batchLinger
     }
 }

@@ -2,6 +2,7 @@ import AMQP
 import Contracts
 import Foundation
 import Logging
+import Messaging
 
 /// What every service reads from its environment, with defaults that work on loopback.
 ///
@@ -15,6 +16,7 @@ import Logging
 /// | `ORDERLY_LOG_FORMAT` | `json`: one JSON object per line; `text` for lines a person reads |
 /// | `ORDERLY_STARTUP_TIMEOUT_SECONDS` | `30`: how long to wait for the broker and the database at start |
 /// | `ORDERLY_INBOX_RETENTION_SECONDS` | `86400`: how long processed message ids are kept to absorb duplicates |
+/// | `ORDERLY_BATCH_LINGER_MS` | `4`: how long a consumer's batch may wait for more while messages pour in |
 public struct ServiceSettings: Sendable {
     /// The service's name, used in logs, metrics, the AMQP connection name and the default schema.
     public var name: String
@@ -67,6 +69,7 @@ public struct ServiceSettings: Sendable {
         }
         _ = try startupTimeout
         _ = try inboxRetention
+        _ = try batchLinger
     }
 
     /// How long to wait at start for the broker and the database (`ORDERLY_STARTUP_TIMEOUT_SECONDS`, default 30).
@@ -78,6 +81,19 @@ public struct ServiceSettings: Sendable {
     /// default 86400: a day). See `InboxPruner` in Messaging for why a day covers every redelivery.
     public var inboxRetention: Duration {
         get throws { try seconds("ORDERLY_INBOX_RETENTION_SECONDS", default: .seconds(86_400)) }
+    }
+
+    /// The longest a consumer's batch waits for more messages while they pour in (`ORDERLY_BATCH_LINGER_MS`,
+    /// default 4; 0 never waits). See `BatchRhythm` in Messaging.
+    public var batchLinger: Duration {
+        get throws {
+            let name = "ORDERLY_BATCH_LINGER_MS"
+            guard let text = environment[name], !text.isEmpty else { return BatchRhythm.defaultLinger }
+            guard let milliseconds = Int(text), (0...1000).contains(milliseconds) else {
+                throw SettingsError("\(name) must be a whole number of milliseconds from 0 to 1000, not '\(text)'")
+            }
+            return .milliseconds(milliseconds)
+        }
     }
 
     /// A string setting, or `defaultValue` when unset or empty.

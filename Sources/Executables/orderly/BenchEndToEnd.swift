@@ -28,10 +28,38 @@ extension Bench {
         @Flag(help: "Measure the machine's commit and publish limits too.") var limits = false
         @OptionGroup var local: LocalSystemOptions
         @Option(help: "Where to write bench-<run>.json, .md and .svg.") var output = "."
+        @Option(
+            help: ArgumentHelp(
+                "A second build's executables (say, main built in another folder), benched the same way in the same run.",
+                discussion: "Both builds run the same plan one after the other, and the report puts them side by side."))
+        var baseline: String?
 
         func run() async throws {
             var (system, infrastructure) = try local.system(on: connection)
             system.logLevel = "warning"
+            let folder = URL(fileURLWithPath: output)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            guard let baseline else {
+                let report = try await bench(system, infrastructure, label: nil)
+                try write(report, to: folder)
+                return
+            }
+            let candidate = try await bench(system, infrastructure, label: "candidate")
+            system.binDirectory = URL(fileURLWithPath: baseline)
+            let reference = try await bench(system, infrastructure, label: "baseline")
+            let comparison = BenchComparison(
+                baseline: reference, candidate: candidate, baselineDirectory: baseline, candidateDirectory: local.binDirectory ?? "next to orderly")
+            print()
+            print(comparison.markdown)
+            let base = folder.appendingPathComponent("bench-\(candidate.run)-vs-\(reference.run)")
+            try comparison.json().write(to: base.appendingPathExtension("json"))
+            try Data(comparison.markdown.utf8).write(to: base.appendingPathExtension("md"))
+            for report in [candidate, reference] { try writeChart(report, to: folder) }
+            print("\nwritten: \(base.path).json, .md, and a chart per build")
+        }
+
+        /// One bench of the system's executables, with its progress on standard output.
+        private func bench(_ system: LocalSystem.Configuration, _ infrastructure: LocalInfrastructure, label: String?) async throws -> BenchReport {
             var options = BenchRun.Options(system: system)
             options.rate = rate
             options.duration = .seconds(duration)
@@ -39,20 +67,25 @@ extension Bench {
             options.search = search
             options.p99Bound = .milliseconds(p99Bound)
             options.limits = limits
-            let report = try await BenchRun(options: options, infrastructure: infrastructure, logger: Bench.logger).run { line in
-                FileHandle.standardOutput.write(Data("bench: \(line)\n".utf8))
+            let prefix = label.map { "bench (\($0)): " } ?? "bench: "
+            return try await BenchRun(options: options, infrastructure: infrastructure, logger: Bench.logger).run { line in
+                FileHandle.standardOutput.write(Data("\(prefix)\(line)\n".utf8))
             }
+        }
+
+        private func write(_ report: BenchReport, to folder: URL) throws {
             print()
             print(report.markdown)
-            let folder = URL(fileURLWithPath: output)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let base = folder.appendingPathComponent("bench-\(report.run)")
             try report.json().write(to: base.appendingPathExtension("json"))
             try Data(report.markdown.utf8).write(to: base.appendingPathExtension("md"))
-            if let step = report.best ?? report.steps.last {
-                try Data(report.svg(for: step).utf8).write(to: base.appendingPathExtension("svg"))
-            }
+            try writeChart(report, to: folder)
             print("\nwritten: \(base.path).json, .md, .svg")
+        }
+
+        private func writeChart(_ report: BenchReport, to folder: URL) throws {
+            guard let step = report.best ?? report.steps.last else { return }
+            try Data(report.svg(for: step).utf8).write(to: folder.appendingPathComponent("bench-\(report.run)").appendingPathExtension("svg"))
         }
     }
 }
