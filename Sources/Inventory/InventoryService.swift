@@ -32,8 +32,8 @@ public struct InventoryService: EventDrivenService {
 
     public var eventHandlers: EventHandlers { handlers.handlers }
 
-    /// The long-running parts: the consumer and the outbox relay.
-    public func services() -> [any Service] { [consumer(), relay()] }
+    /// The long-running parts: the outbox relay and the consumer.
+    public func services() -> [any Service] { messaging() }
 
     /// Adds the HTTP routes.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {

@@ -1,6 +1,7 @@
 import AMQP
 import Logging
 import Postgres
+import ServiceLifecycle
 
 /// Where a service's messaging lives: its schema (inbox and outbox), its queues, its prefetch.
 public protocol MessagingConfiguration: Sendable {
@@ -18,8 +19,8 @@ public protocol MessagingConfiguration: Sendable {
 
 /// A service that consumes its own work queue and publishes through its own outbox.
 ///
-/// Conforming gives it ``consumer()`` and ``relay(pollInterval:)`` wired the same way in every
-/// service; it only says which handler takes which event type.
+/// Conforming gives it ``messaging()``, its consumer and relay wired the same way in every service;
+/// it only says which handler takes which event type.
 public protocol EventDrivenService: Sendable {
     associatedtype Configuration: MessagingConfiguration
     var configuration: Configuration { get }
@@ -38,19 +39,29 @@ extension MessagingConfiguration {
 }
 
 extension EventDrivenService {
+    /// The relay and the consumer, in start order (the consumer stops first, so that the relay publishes what its
+    /// last batches emitted), sharing one ``OutboxDispatch``: what a batch emits goes to the broker as it commits.
+    public func messaging() -> [any Service] {
+        let outbox = Outbox(schema: configuration.schema, dispatch: OutboxDispatch())
+        return [relay(outbox: outbox), consumer(outbox: outbox)]
+    }
+
     /// The consumer of the work queue; it declares the queues when it starts.
-    public func consumer() -> MessageConsumer {
+    ///
+    /// - Parameter outbox: where its handlers' events go; by default the service's, without a dispatch, so that
+    ///   only the relay publishes them.
+    public func consumer(outbox: Outbox? = nil) -> MessageConsumer {
         MessageConsumer(
-            queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection, handlers: eventHandlers,
-            source: configuration.source, exchange: configuration.exchange, prefetch: configuration.prefetch,
+            queues: configuration.queues, outbox: outbox ?? Outbox(schema: configuration.schema), pool: pool, connection: connection,
+            handlers: eventHandlers, source: configuration.source, exchange: configuration.exchange, prefetch: configuration.prefetch,
             linger: configuration.batchLinger, logger: logger
         )
     }
 
-    /// The relay that publishes the outbox.
-    public func relay(pollInterval: Duration = .milliseconds(500)) -> OutboxRelay {
+    /// The relay that publishes the outbox, and what its dispatch was handed.
+    public func relay(pollInterval: Duration = .milliseconds(500), outbox: Outbox? = nil) -> OutboxRelay {
         OutboxRelay(
-            outbox: Outbox(schema: configuration.schema), pool: pool, connection: connection, exchanges: [configuration.exchange],
+            outbox: outbox ?? Outbox(schema: configuration.schema), pool: pool, connection: connection, exchanges: [configuration.exchange],
             pollInterval: pollInterval, linger: configuration.batchLinger, logger: logger)
     }
 }

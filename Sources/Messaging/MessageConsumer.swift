@@ -57,22 +57,22 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
     static let forwardTimeout: Duration = .seconds(10)
 
     /// - Parameters:
-    ///   - schema: the service's PostgreSQL schema, holding its inbox and outbox.
+    ///   - outbox: the service's outbox, in its PostgreSQL schema, which holds its inbox too.
     ///   - source: the CloudEvents `source` of the events the handlers emit.
     ///   - exchange: where the events the handlers emit are published.
     ///   - prefetch: the most deliveries in hand at once.
     ///   - maxBatch: the most deliveries handled in one transaction.
     ///   - linger: the longest a batch waits for more deliveries while they pour in (``BatchRhythm``).
     public init(
-        queues: ServiceQueues, schema: String, pool: PostgresPool, connection: AMQPConnection, handlers: EventHandlers, source: String,
+        queues: ServiceQueues, outbox: Outbox, pool: PostgresPool, connection: AMQPConnection, handlers: EventHandlers, source: String,
         exchange: String, prefetch: UInt16 = 256, maxBatch: Int = 100, linger: Duration = BatchRhythm.defaultLinger, logger: Logger
     ) {
         self.queues = queues
         self.pool = pool
         self.connection = connection
         self.handlers = handlers
-        self.inbox = Inbox(schema: schema, consumer: queues.workQueue)
-        self.outbox = Outbox(schema: schema)
+        self.inbox = Inbox(schema: outbox.schema, consumer: queues.workQueue)
+        self.outbox = outbox
         self.source = source
         self.exchange = exchange
         self.prefetch = prefetch
@@ -89,6 +89,16 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
         duration = Timer(label: "orderly_batch_duration_seconds", dimensions: [("queue", queues.workQueue)])
         batchSizes = Recorder(label: "orderly_batch_size", dimensions: [("queue", queues.workQueue)])
         instrumentation = ConsumerInstrumentation(queue: queues.workQueue, types: handlers.types)
+    }
+
+    /// A consumer whose handlers' events go to the outbox of `schema`, published by its relay alone.
+    public convenience init(
+        queues: ServiceQueues, schema: String, pool: PostgresPool, connection: AMQPConnection, handlers: EventHandlers, source: String,
+        exchange: String, prefetch: UInt16 = 256, maxBatch: Int = 100, linger: Duration = BatchRhythm.defaultLinger, logger: Logger
+    ) {
+        self.init(
+            queues: queues, outbox: Outbox(schema: schema), pool: pool, connection: connection, handlers: handlers, source: source,
+            exchange: exchange, prefetch: prefetch, maxBatch: maxBatch, linger: linger, logger: logger)
     }
 
     /// `down` until the consumer is registered, and while the broker does not deliver to it.

@@ -22,12 +22,27 @@ public struct OutgoingEvent: Sendable, Hashable {
 /// ``OutboxRelay`` publishes them after the commit. So an event is published if and only if the
 /// change that caused it committed — never for a rolled-back change, and never lost for a
 /// committed one, whatever crashes in between.
+///
+/// With a ``OutboxDispatch``, the events of a transaction that commits go to the broker straight from this
+/// process, and their rows are the safety net the relay publishes only if this process cannot.
 public struct Outbox: Sendable, Hashable {
     /// The PostgreSQL schema that holds the service's tables.
     public let schema: String
+    /// Where committed events go at once; without one, the relay publishes every row.
+    public let dispatch: OutboxDispatch?
 
-    public init(schema: String) {
+    public init(schema: String, dispatch: OutboxDispatch? = nil) {
         self.schema = schema
+        self.dispatch = dispatch
+    }
+
+    public static func == (lhs: Outbox, rhs: Outbox) -> Bool {
+        lhs.schema == rhs.schema && lhs.dispatch.map(ObjectIdentifier.init) == rhs.dispatch.map(ObjectIdentifier.init)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(schema)
+        hasher.combine(dispatch.map(ObjectIdentifier.init))
     }
 
     /// The channel the relay listens on; every enqueue notifies it at commit.
@@ -37,26 +52,55 @@ public struct Outbox: Sendable, Hashable {
     ///
     /// Events are published in the order written, per aggregate (the event's subject). The rows travel
     /// with the transaction's next round trip (``PostgresTransaction/sendWithNext(_:)``), in the same round
-    /// trip; a failure to write them makes the commit fail.
+    /// trip; a failure to write them makes the commit fail. With a ``dispatch``, the rows are held for it and
+    /// the events handed to it once the transaction committed; without one (or while it is degraded), the
+    /// relay is notified at commit. Either way, the rows of events the dispatch got confirmed go with the
+    /// same round trip.
     public func enqueue(_ events: [OutgoingEvent], in transaction: PostgresTransaction) async throws {
+        deleteDispatched(in: transaction)
         guard !events.isEmpty else { return }
         let aggregates = events.map { $0.event.subject ?? $0.event.id }
         let exchanges = events.map(\.exchange)
         let routingKeys = events.map(\.routingKey)
         let ids = events.map(\.event.id)
         let envelopes = events.map { String(decoding: $0.event.jsonData(), as: UTF8.self) }
+        let dispatch = self.dispatch.flatMap { $0.isTakingEvents ? $0 : nil }
+        let holdSeconds = dispatch.map { Double($0.hold.components.seconds) }
         // What the message's properties need, in columns, so that the relay publishes the envelope as it is
         // without reading it again.
         transaction.sendWithNext(
             """
             INSERT INTO \(identifier: schema).outbox
-                (aggregate_id, exchange, routing_key, message_id, envelope, event_type, source, subject, traceparent, event_time)
-            SELECT * FROM unnest(\(aggregates)::text[], \(exchanges)::text[], \(routingKeys)::text[], \(ids)::text[], \(envelopes)::text[],
-                                 \(events.map(\.event.type))::text[], \(events.map(\.event.source))::text[], \(events.map(\.event.subject))::text[],
-                                 \(events.map(\.event.traceparent))::text[], \(events.map(\.event.time))::timestamptz[])
+                (aggregate_id, exchange, routing_key, message_id, envelope, event_type, source, subject, traceparent, event_time, relay_after)
+            SELECT *, now() + make_interval(secs => \(holdSeconds)::float8)
+            FROM unnest(\(aggregates)::text[], \(exchanges)::text[], \(routingKeys)::text[], \(ids)::text[], \(envelopes)::text[],
+                        \(events.map(\.event.type))::text[], \(events.map(\.event.source))::text[], \(events.map(\.event.subject))::text[],
+                        \(events.map(\.event.traceparent))::text[], \(events.map(\.event.time))::timestamptz[])
             """
         )
-        transaction.sendWithNext("SELECT pg_notify(\(notificationChannel), '')")
+        guard let dispatch else {
+            transaction.sendWithNext("SELECT pg_notify(\(notificationChannel), '')")
+            return
+        }
+        let handed = zip(events, envelopes).map { outgoing, envelope in
+            let event = outgoing.event
+            let message = CloudEvent.amqpMessage(
+                body: Array(envelope.utf8), id: event.id, type: event.type, source: event.source, subject: event.subject, time: event.time,
+                traceparent: event.traceparent)
+            return OutboxDispatch.Handed(
+                messageID: event.id, publication: AMQPConnection.Publication(message, exchange: outgoing.exchange, routingKey: outgoing.routingKey))
+        }
+        transaction.onEnd { committed in if committed { dispatch.hand(handed) } }
+    }
+
+    /// Deletes, with the transaction's next round trip, the rows of events the dispatch got confirmed; they are
+    /// given back to it if the transaction does not commit.
+    private func deleteDispatched(in transaction: PostgresTransaction) {
+        guard let dispatch else { return }
+        let published = dispatch.takePublished()
+        guard !published.isEmpty else { return }
+        transaction.sendWithNext("DELETE FROM \(identifier: schema).outbox WHERE message_id = ANY(\(published)::text[])")
+        transaction.onEnd { committed in if !committed { dispatch.giveBack(published) } }
     }
 
     /// Writes one event into the outbox as part of `transaction`.
@@ -138,6 +182,15 @@ public enum MessagingMigrations {
                         ADD COLUMN event_time timestamptz;
                     DROP INDEX IF EXISTS \(table).outbox_unpublished_by_aggregate;
                     CREATE INDEX outbox_failing ON \(table).outbox (aggregate_id, id) WHERE published_at IS NULL AND next_attempt_at IS NOT NULL;
+                    """
+            ),
+            // A row handed to its process's dispatch is the relay's only once `relay_after` passed; the dispatch's
+            // confirmed rows are deleted by message id.
+            PostgresMigration(
+                version: 6, name: "outbox dispatch",
+                sql: """
+                    ALTER TABLE \(table).outbox ADD COLUMN relay_after timestamptz;
+                    CREATE INDEX outbox_message_id ON \(table).outbox (message_id);
                     """
             ),
         ]

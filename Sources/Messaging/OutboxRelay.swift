@@ -24,6 +24,11 @@ import Telemetry
 /// `last_error`) and reported in ``health``. Later events of the same aggregate wait behind it. The
 /// exchanges the relay writes are declared before its first round and again after a failure.
 ///
+/// With an ``OutboxDispatch`` on its outbox, the relay also publishes what transactions of this process handed
+/// it after their commit, in commit order and many at a time, with no claim and no round trip; it leaves rows held
+/// by a dispatch (its own or another process's) alone until their hold runs out, and takes over all of them while
+/// its own dispatch is degraded by a failure.
+///
 /// The relay wakes on `NOTIFY` from ``Outbox/enqueue(_:in:)`` and polls as a fallback. While rounds carry more
 /// than one row, it lingers a few milliseconds after a wake-up (``BatchRhythm``), so that the commits of several
 /// batches leave in one round: one claim, one publish-confirm round and one delete for all of them.
@@ -53,6 +58,9 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     public static let maxRetryDelay: Duration = .seconds(30)
     /// How long one round may wait for the broker's confirms before its unconfirmed rows count as failed.
     static let publishTimeout: Duration = .seconds(10)
+    /// How long the rows of confirmed events wait for a transaction to take their deletion along before the
+    /// relay deletes them itself.
+    static let deletionDelay: Duration = .milliseconds(250)
 
     /// - Parameters:
     ///   - exchanges: the exchanges this relay writes, declared before it publishes.
@@ -95,12 +103,73 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     /// Relays until cancelled or asked to shut down gracefully; a round in progress completes.
     public func run() async throws {
         let doorbell = Doorbell()
+        let dispatch = outbox.dispatch
         // Ringing on shutdown ends a wait at once; cancelling a wait would not.
         try await withGracefulShutdownHandler {
-            try await relayRounds(doorbell)
+            try await withThrowingDiscardingTaskGroup { group in
+                if let dispatch { group.addTask { await self.publishHanded(dispatch, ringing: doorbell) } }
+                defer { dispatch?.stop() }  // What was handed still goes out, then the dispatch ends.
+                try await relayRounds(doorbell)
+            }
+            if let dispatch { try? await deleteConfirmed(dispatch) }
         } onGracefulShutdown: {
             doorbell.ring()
         }
+    }
+
+    /// Publishes what transactions handed the dispatch, in order, a batch per confirm round; on a failure,
+    /// degrades the dispatch so that the relay's rounds take over, and wakes them.
+    private func publishHanded(_ dispatch: OutboxDispatch, ringing doorbell: Doorbell) async {
+        while true {
+            let handed = await withTaskCancellationHandler { await dispatch.next() } onCancel: { dispatch.stop() }
+            guard !handed.isEmpty else { return }
+            let publications = handed.map(\.publication)
+            let results = await connection.publish(publications, timeout: Self.publishTimeout)
+            countPublished(publications, results)
+            var confirmed: [String] = []
+            var failure: AMQPError?
+            for (event, result) in zip(handed, results) {
+                switch result {
+                case .success:
+                    confirmed.append(event.messageID)
+                case .failure(let error) where error.code == .unroutable:
+                    unroutable.increment()
+                    reportUnroutable(event.publication, error)
+                    confirmed.append(event.messageID)
+                case .failure(let error):
+                    failure = failure ?? error
+                }
+            }
+            dispatch.confirmed(confirmed)
+            published.increment(by: confirmed.count)
+            if let failure {
+                dispatch.degrade()
+                logger.warning(
+                    "events not taken by the broker at once; the relay publishes them from the outbox", metadata: ["error": "\(failure)"])
+                doorbell.ring()
+            }
+        }
+    }
+
+    /// Deletes the rows the dispatch got confirmed that no transaction took along.
+    private func deleteConfirmed(_ dispatch: OutboxDispatch) async throws {
+        let published = dispatch.takePublished()
+        guard !published.isEmpty else { return }
+        do {
+            try await pool.execute("DELETE FROM \(identifier: outbox.schema).outbox WHERE message_id = ANY(\(published)::text[])")
+        } catch {
+            dispatch.giveBack(published)
+            throw error
+        }
+    }
+
+    /// Whether no row waits out a failure: a degraded dispatch may take events again.
+    private func nothingFailing() async throws -> Bool {
+        try await pool.query(
+            """
+            SELECT NOT EXISTS (SELECT 1 FROM \(identifier: outbox.schema).outbox WHERE published_at IS NULL AND next_attempt_at IS NOT NULL)
+            """
+        )[0].decode(Bool.self, 0)
     }
 
     private func relayRounds(_ doorbell: Doorbell) async throws {
@@ -124,6 +193,14 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
                         relayed = round.settled
                         rhythm.closed(relayed)
                         if round.failed > 0 { declared = exchanges.isEmpty }
+                        if let dispatch = outbox.dispatch, dispatch.isDegraded, round.settled + round.failed == 0, try await nothingFailing() {
+                            dispatch.recover()
+                            logger.info("the broker takes events again; they are published as their transactions commit")
+                        }
+                        // Confirmed rows ride with the next transaction that writes the outbox; in a quiet moment, here.
+                        if let dispatch = outbox.dispatch, dispatch.publishedWaiting(longerThan: Self.deletionDelay) {
+                            try await deleteConfirmed(dispatch)
+                        }
                     } catch {
                         state.set(.degraded, "the outbox cannot be relayed: \(error)")
                         if ContinuousClock.now - lastReport >= .seconds(60) {
@@ -167,7 +244,9 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
 
     /// One round, with the count of rows that failed.
     public func relay(afterPublish: @Sendable () async throws -> Void = {}) async throws -> Round {
-        try await pool.transaction { transaction in
+        // Rows held for a dispatch are left to it, unless this process's dispatch failed and the relay took over.
+        let ignoringHolds = outbox.dispatch?.isDegraded ?? false
+        return try await pool.transaction { transaction in
             // One relay of a schema publishes at a time; the others find the lock taken and wait for their
             // next round. Rows then leave in id order, which is each aggregate's order, and a row waits only
             // behind an earlier row of its aggregate that is waiting out a failure.
@@ -178,6 +257,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
                        o.traceparent, o.event_time
                 FROM lead, \(identifier: outbox.schema).outbox o
                 WHERE lead.held AND o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
+                  AND (o.relay_after IS NULL OR o.relay_after <= now() OR \(ignoringHolds))
                   AND NOT EXISTS (
                       SELECT 1 FROM \(identifier: outbox.schema).outbox waiting
                       WHERE waiting.aggregate_id = o.aggregate_id AND waiting.id < o.id AND waiting.published_at IS NULL

@@ -39,8 +39,8 @@ public struct NotificationService: EventDrivenService {
 
     public var eventHandlers: EventHandlers { handlers.handlers }
 
-    /// The long-running parts: the consumer and the outbox relay.
-    public func services() -> [any Service] { [consumer(), relay()] }
+    /// The long-running parts: the outbox relay and the consumer.
+    public func services() -> [any Service] { messaging() }
 
     /// Runs the notification-service process until SIGTERM or SIGINT.
     public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.notification)) async throws {

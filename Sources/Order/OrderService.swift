@@ -30,7 +30,7 @@ public enum OrderService {
     public static func build<Context: RequestContext>(
         configuration: OrderServiceConfiguration, pool: PostgresPool, connection: AMQPConnection, router: Router<Context>, logger: Logger
     ) -> [any Service] {
-        let saga = OrderSaga(schema: configuration.schema, events: configuration.events)
+        let saga = OrderSaga(schema: configuration.schema, events: configuration.events, dispatch: OutboxDispatch())
         let backlog = SagaBacklog(store: saga.store, pool: pool, limit: configuration.maxOpenOrders, logger: logger)
         OrderAPI(saga: saga, pool: pool, configuration: configuration, backlog: backlog).addRoutes(to: router)
         return [
@@ -39,7 +39,7 @@ public enum OrderService {
                 outbox: saga.outbox, pool: pool, connection: connection, exchanges: [configuration.events.exchange],
                 linger: configuration.batchLinger, logger: logger),
             MessageConsumer(
-                queues: configuration.queues, schema: configuration.schema, pool: pool, connection: connection,
+                queues: configuration.queues, outbox: saga.outbox, pool: pool, connection: connection,
                 handlers: OrderEventHandlers.make(saga: saga, sagaDeadline: configuration.sagaDeadline), source: configuration.events.source,
                 exchange: configuration.events.exchange, linger: configuration.batchLinger, logger: logger
             ),

@@ -38,7 +38,7 @@ public struct PaymentService: EventDrivenService {
     public var eventHandlers: EventHandlers { handlers.handlers }
 
     /// The long-running parts, in start order: the gateway client's closer (stops last), the relay, the consumer (stops first).
-    public func services() -> [any Service] { [GatewayClientCloser(client: gateway), relay(), consumer()] }
+    public func services() -> [any Service] { [GatewayClientCloser(client: gateway)] + messaging() }
 
     /// Runs the payment-service process until SIGTERM or SIGINT.
     public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.payment)) async throws {

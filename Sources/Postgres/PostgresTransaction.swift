@@ -54,6 +54,13 @@ public struct PostgresTransaction: Sendable {
     /// fails, the statement it travelled with throws its error and the transaction rolls back.
     public func sendWithNext(_ query: PostgresQuery) { state.hold(query) }
 
+    /// Runs `action` once this attempt of the transaction has ended: with `true` once `COMMIT` succeeded, with
+    /// `false` when it rolled back, failed, or may or may not have committed
+    /// (``PostgresError/Code/commitOutcomeUnknown``). For work that must follow the commit and never precede
+    /// it, such as handing committed events to a publisher. It runs on the task that ran the transaction, before
+    /// the connection goes back to its pool, so it must not block.
+    public func onEnd(_ action: @escaping @Sendable (_ committed: Bool) -> Void) { state.onEnd(action) }
+
     /// Runs `queries` after `BEGIN` and the held statements, if any, in one round trip.
     private func run(_ queries: [PostgresQuery], all: Bool = false) async throws -> (
         last: LibPQConnection.QueryResult, all: [LibPQConnection.QueryResult]
@@ -74,10 +81,22 @@ public struct PostgresTransaction: Sendable {
 /// What a transaction has not sent yet: `BEGIN`, until the first round trip, and the statements held for the next one.
 final class TransactionState: Sendable {
     private let state: Mutex<(begin: String?, held: [PostgresQuery])>
+    private let endings = Mutex<[@Sendable (Bool) -> Void]>([])
 
     init(begin: String) { state = Mutex((begin, [])) }
 
     func hold(_ query: PostgresQuery) { state.withLock { $0.held.append(query) } }
+
+    func onEnd(_ action: @escaping @Sendable (Bool) -> Void) { endings.withLock { $0.append(action) } }
+
+    /// Runs the actions registered with ``onEnd(_:)``, once.
+    func end(committed: Bool) {
+        let actions = endings.withLock { actions in
+            defer { actions = [] }
+            return actions
+        }
+        for action in actions { action(committed) }
+    }
 
     /// `BEGIN` (the first time) and the held statements, to go out now.
     func takeUnsent() -> (begin: String?, held: [PostgresQuery]) {
@@ -121,12 +140,20 @@ extension PostgresConnection {
             value = try await body(PostgresTransaction(connection: self, attempt: attempt, isolation: isolation, state: state))
         } catch {
             if state.begun { await rollback() }
+            state.end(committed: false)
             throw error
         }
         let (begin, held) = state.takeUnsent()
         // Nothing sent and nothing to send: there is nothing to commit.
-        guard begin == nil || !held.isEmpty else { return value }
-        try await commit(begin: begin, held: held)
+        if begin == nil || !held.isEmpty {
+            do {
+                try await commit(begin: begin, held: held)
+            } catch {
+                state.end(committed: false)
+                throw error
+            }
+        }
+        state.end(committed: true)
         return value
     }
 

@@ -59,6 +59,8 @@ log_lock_waits = on
 # Statement statistics (pg_stat_statements, from postgresql-contrib) for finding where the time goes.
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = top
+
+$(cat "$ROOT/infra/postgres/tuning.conf")
 EOF
     is_root && chown postgres: "$PG_DIR/data/orderly.conf"
     return 0

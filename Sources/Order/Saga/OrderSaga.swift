@@ -14,9 +14,11 @@ public struct OrderSaga: Sendable {
     public let outbox: Outbox
     public let events: OrderEvents
 
-    public init(schema: String, events: OrderEvents) {
+    /// - Parameter dispatch: where the events of committed transactions go at once (see ``OutboxDispatch``); without
+    ///   one, the relay publishes them.
+    public init(schema: String, events: OrderEvents, dispatch: OutboxDispatch? = nil) {
         self.store = OrderStore(schema: schema)
-        self.outbox = Outbox(schema: schema)
+        self.outbox = Outbox(schema: schema, dispatch: dispatch)
         self.events = events
     }
 
