@@ -69,7 +69,13 @@ struct MisconfigurationEndToEndTests {
 
     @Test func anUnreachableBroker() async throws {
         try await Self.expectCleanFailure(
-            "notification-service", ["ORDERLY_AMQP_URL": try Self.amqpURL(user: "notification-service", port: try SystemUnderTest.freePort())],
+            "notification-service",
+            [
+                "ORDERLY_AMQP_URL": try Self.amqpURL(user: "notification-service", port: try SystemUnderTest.freePort()),
+                // A wait that runs out whatever the machine, so a short one; the services that must reach the broker
+                // and the database keep the default 30 s, as logging in on a busy machine can take a few seconds.
+                "ORDERLY_STARTUP_TIMEOUT_SECONDS": "3",
+            ],
             status: 69,
             saying: "cannot reach the broker")
     }
@@ -92,7 +98,13 @@ struct MisconfigurationEndToEndTests {
 
     @Test func anUnreachableDatabase() async throws {
         try await Self.expectCleanFailure(
-            "gateway-sim", ["ORDERLY_DATABASE_URL": try Self.databaseURL(role: "gateway", port: try SystemUnderTest.freePort())], status: 69,
+            "gateway-sim",
+            [
+                "ORDERLY_DATABASE_URL": try Self.databaseURL(role: "gateway", port: try SystemUnderTest.freePort()),
+                // A wait that runs out whatever the machine, as for the broker above.
+                "ORDERLY_STARTUP_TIMEOUT_SECONDS": "3",
+            ],
+            status: 69,
             saying: "cannot reach PostgreSQL")
     }
 

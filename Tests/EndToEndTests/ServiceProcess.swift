@@ -15,7 +15,6 @@ final class ServiceProcess: @unchecked Sendable {
         process.executableURL = SystemUnderTest.binDirectory.appendingPathComponent(service)
         var environment = ProcessInfo.processInfo.environment
         environment["ORDERLY_LOG_LEVEL"] = "warning"
-        environment["ORDERLY_STARTUP_TIMEOUT_SECONDS"] = "3"
         for (name, value) in overrides { environment[name] = value }
         process.environment = environment
         process.standardError = stderr
@@ -45,7 +44,8 @@ final class ServiceProcess: @unchecked Sendable {
     ) async throws {
         let process = ServiceProcess(service, environment: environment)
         try process.start()
-        let (exitStatus, reason, stderr) = try await process.exit(within: .seconds(30))
+        // More than the 30 s startup timeout a service has by default, so that its own last line, not this wait, ends a run.
+        let (exitStatus, reason, stderr) = try await process.exit(within: .seconds(60))
         let lastLine = stderr.split(separator: "\n").last.map(String.init) ?? ""
         #expect(reason == .exit, "\(service) died of a signal: \(stderr)", sourceLocation: sourceLocation)
         #expect(exitStatus == status, "exit status \(exitStatus); stderr: \(stderr)", sourceLocation: sourceLocation)

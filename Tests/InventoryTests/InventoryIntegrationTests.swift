@@ -96,7 +96,7 @@ struct InventoryIntegrationTests {
             try await eventually { try await harness.connection.status(ofQueue: harness.queues.parkingQueue).messageCount == 1 }
         }
         #expect(try await harness.level("MUG") == StockLevel(sku: "MUG", available: 2, reserved: 0))
-        let parked = try await harness.connection.consume(queue: harness.queues.parkingQueue).collect(1, within: .seconds(5))
+        let parked = try await harness.connection.consume(queue: harness.queues.parkingQueue).collect(1, within: .seconds(30))
         let headers = try #require(parked.first?.properties.headers)
         #expect(parked.first?.properties.messageID == "too-much")
         #expect(

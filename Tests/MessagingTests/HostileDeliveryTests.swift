@@ -42,7 +42,7 @@ struct HostileDeliveryTests {
             }
         }
         #expect(try await harness.effects().map(\.id) == ["good"])
-        let parked = try await harness.connection.consume(queue: harness.queues.parkingQueue).collect(7, within: .seconds(5))
+        let parked = try await harness.connection.consume(queue: harness.queues.parkingQueue).collect(7, within: .seconds(30))
         let reasons = Dictionary(
             uniqueKeysWithValues: parked.map {
                 ($0.properties.messageID ?? "?", $0.properties.headers[MessageHeaders.parkedReason]?.stringValue ?? "")

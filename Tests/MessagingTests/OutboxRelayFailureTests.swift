@@ -76,8 +76,12 @@ struct OutboxRelayFailureTests {
         // The refused event is still waiting to go out; the one after it went out and is marked.
         #expect(try await harness.published("refused") == false)
         #expect(try await harness.published("fine") == true)
-        let delivered = try await harness.connection.consume(queue: harness.queues.workQueue).collect(2, within: .seconds(2))
-        #expect(delivered.map(\.properties.messageID) == ["fine"])
+        // The event that went out is waited for as long as a busy machine may take, then anything after it for a while:
+        // that window can miss a stray event on a busy machine, but never fails a run that is right.
+        let consumer = try await harness.connection.consume(queue: harness.queues.workQueue)
+        let delivered = try await consumer.collect(1, within: .seconds(30))
+        let after = try await consumer.collect(1, within: .seconds(2))
+        #expect((delivered + after).map(\.properties.messageID) == ["fine"])
         try await harness.tearDown()
     }
 }

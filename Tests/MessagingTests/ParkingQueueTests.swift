@@ -47,7 +47,7 @@ struct ParkingQueueTests {
         let chosen = try await parking.replay(ids: [events[1].id, "no-such-message"], limit: 100, on: harness.connection)
         #expect(chosen == [events[1].id])
         #expect(try await harness.connection.status(ofQueue: harness.queues.parkingQueue).messageCount == 2)
-        let back = try await harness.connection.consume(queue: harness.queues.workQueue, prefetch: 10).collect(1, within: .seconds(5))
+        let back = try await harness.connection.consume(queue: harness.queues.workQueue, prefetch: 10).collect(1, within: .seconds(30))
         let delivery = try #require(back.first)
         #expect(delivery.properties.messageID == events[1].id)
         #expect(delivery.body == events[1].amqpMessage().body)

@@ -55,7 +55,7 @@ struct ParkedQueueFixture {
     }
 
     /// What the work queue receives within `timeout`, acknowledged.
-    func workQueueMessages(_ count: Int, within timeout: Duration = .seconds(5)) async throws -> [AMQPDelivery] {
+    func workQueueMessages(_ count: Int, within timeout: Duration = .seconds(30)) async throws -> [AMQPDelivery] {
         let consumer = try await connection.consume(queue: queues.workQueue, prefetch: 100)
         let deliveries = try await consumer.collect(count, within: timeout)
         consumer.cancel()

@@ -63,9 +63,10 @@ struct PaymentIntegrationTests {
     }
 
     @Test func aGatewayTimeoutIsRetriedAndChargesOnce() async throws {
-        // The gateway answers after 1.5 s, the service waits 0.5 s: the first attempts time out, and a
-        // later one finds the charge the first one made, under the same idempotency key.
-        let harness = try await PaymentHarness.make(gatewayTimeout: .milliseconds(500), slowDelay: .milliseconds(1500))
+        // The gateway answers after 4 s, the service waits 3 s: the first attempts time out, and a
+        // later one finds the charge the first one made, under the same idempotency key. That replay must
+        // answer within the service's wait, so the wait is one a busy machine does not reach.
+        let harness = try await PaymentHarness.make(gatewayTimeout: .seconds(3), slowDelay: .seconds(4))
         try await harness.running {
             try await harness.orderPlaced("o-slow", token: "tok_slow")
             try await eventually(within: .seconds(30)) { try await !harness.emitted("o-slow").isEmpty }

@@ -240,7 +240,9 @@ struct PostgresPoolTests {
             let error = try await #require(throws: PostgresError.self) { try await pool.query("SELECT 1") }
             #expect(error.code == .timeout)
             #expect(error.isTransient)
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Under the 10 s a pool waits by default: the bound tells that the 300 ms limit was kept, not how soon a
+            // busy machine wakes a timer.
+            #expect(ContinuousClock.now - started < .seconds(8))
         }
         // The pool still works once the connection is back.
         #expect(try await pool.query("SELECT 1").count == 1)
@@ -275,7 +277,8 @@ struct PostgresPoolTests {
             waiter.cancel()
             let error = try await #require(throws: PostgresError.self) { try await waiter.value }
             #expect(error.code == .cancelled)
-            #expect(ContinuousClock.now - started < .seconds(2))
+            // Far inside the 30 s acquire timeout that a waiter deaf to its cancellation would wait out.
+            #expect(ContinuousClock.now - started < .seconds(15))
         }
         #expect(try await pool.query("SELECT 1").count == 1)
         await pool.close()
