@@ -121,7 +121,11 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     /// degrades the dispatch so that the relay's rounds take over, and wakes them.
     private func publishHanded(_ dispatch: OutboxDispatch, ringing doorbell: Doorbell) async {
         while true {
-            let handed = await withTaskCancellationHandler { await dispatch.next() } onCancel: { dispatch.stop() }
+            let handed = await withTaskCancellationHandler {
+                await dispatch.next()
+            } onCancel: {
+                dispatch.stop()
+            }
             guard !handed.isEmpty else { return }
             let publications = handed.map(\.publication)
             let results = await connection.publish(publications, timeout: Self.publishTimeout)
