@@ -193,11 +193,13 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
                             try await connection.declare(topology)
                             declared = true
                         }
-                        let round = try await relay()
+                        // Decided before the round: a round that left held rows alone says nothing about them.
+                        let catchingUp = outbox.dispatch?.isDegraded ?? false
+                        let round = try await relay(ignoringHolds: catchingUp)
                         relayed = round.settled
                         rhythm.closed(relayed)
                         if round.failed > 0 { declared = exchanges.isEmpty }
-                        if let dispatch = outbox.dispatch, dispatch.isDegraded, round.settled + round.failed == 0, try await nothingFailing() {
+                        if catchingUp, let dispatch = outbox.dispatch, round.settled + round.failed == 0, try await nothingFailing() {
                             dispatch.recover()
                             logger.info("the broker takes events again; they are published as their transactions commit")
                         }
@@ -247,10 +249,15 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     }
 
     /// One round, with the count of rows that failed.
+    ///
+    /// Rows held for a dispatch are left to it, unless this process's dispatch failed and the relay took over.
     public func relay(afterPublish: @Sendable () async throws -> Void = {}) async throws -> Round {
-        // Rows held for a dispatch are left to it, unless this process's dispatch failed and the relay took over.
-        let ignoringHolds = outbox.dispatch?.isDegraded ?? false
-        return try await pool.transaction { transaction in
+        try await relay(ignoringHolds: outbox.dispatch?.isDegraded ?? false, afterPublish: afterPublish)
+    }
+
+    /// One round; with `ignoringHolds`, rows held for a dispatch too.
+    func relay(ignoringHolds: Bool, afterPublish: @Sendable () async throws -> Void = {}) async throws -> Round {
+        try await pool.transaction { transaction in
             // One relay of a schema publishes at a time; the others find the lock taken and wait for their
             // next round. Rows then leave in id order, which is each aggregate's order, and a row waits only
             // behind an earlier row of its aggregate that is waiting out a failure.

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Synchronization
 import TestSupport
 import Testing
 
@@ -121,6 +122,39 @@ struct PostgresPoolTests {
             let ids = try await pool.query("SELECT id FROM \(identifier: schema).t ORDER BY id").map { try $0.decode(Int.self, "id") }
             #expect(ids == [0, 1, 2, 10, 11, 12, 20, 21, 22, 100])
         }
+    }
+
+    @Test func whatWaitsForTheEndOfATransactionLearnsWhetherItCommitted() async throws {
+        struct Refused: Error {}
+        let endings = Mutex<[String]>([])
+        func record(_ name: String) -> @Sendable (Bool) -> Void {
+            { committed in endings.withLock { $0.append("\(name): \(committed ? "committed" : "not committed")") } }
+        }
+        try await TestDatabase.withSchema { pool, schema in
+            try await pool.execute("CREATE TABLE \(identifier: schema).t (id int PRIMARY KEY)")
+            try await pool.transaction { transaction in
+                transaction.sendWithNext("INSERT INTO \(identifier: schema).t VALUES (1)")
+                transaction.onEnd(record("held only"))
+            }
+            await #expect(throws: Refused.self) {
+                try await pool.transaction { transaction in
+                    try await transaction.execute("INSERT INTO \(identifier: schema).t VALUES (2)")
+                    transaction.onEnd(record("thrown"))
+                    throw Refused()
+                }
+            }
+            await #expect(throws: PostgresError.self) {
+                try await pool.transaction { transaction in
+                    transaction.onEnd(record("failed at commit"))
+                    transaction.sendWithNext("INSERT INTO \(identifier: schema).t VALUES (1)")
+                }
+            }
+            try await pool.transaction { transaction in transaction.onEnd(record("nothing sent")) }
+        }
+        #expect(
+            endings.withLock { $0 } == [
+                "held only: committed", "thrown: not committed", "failed at commit: not committed", "nothing sent: committed",
+            ])
     }
 
     @Test func swallowedErrorInsideTransactionIsNotReportedAsCommitted() async throws {

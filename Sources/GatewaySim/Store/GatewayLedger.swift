@@ -52,26 +52,22 @@ struct GatewayLedger: Sendable {
             approved
             ? GatewayJSON.encode(ChargeCreated(chargeID: chargeID, status: status))
             : GatewayJSON.encode(ChargeDeclined(detail: "the card was declined by its issuer", instance: path, chargeID: chargeID))
-        return try await pool.transaction { transaction in
-            let inserted = try await transaction.execute(
-                """
-                INSERT INTO \(identifier: schema).charges
-                    (charge_id, idempotency_key, fingerprint, order_id, amount_cents, currency, token, status, response_status, response_body)
-                VALUES (\(chargeID), \(request.idempotencyKey), \(request.fingerprint), \(request.orderID), \(request.amountCents),
-                        \(request.currency), \(request.token), \(status), \(responseStatus), \(body))
-                ON CONFLICT (idempotency_key) DO NOTHING
-                """
-            )
-            if inserted == 1 { return Answer(status: responseStatus, body: body, replayed: false) }
-            // A concurrent request with this key committed first: its answer is the answer.
-            let rows = try await transaction.query(
-                """
-                SELECT fingerprint, response_status, response_body FROM \(identifier: schema).charges
-                WHERE idempotency_key = \(request.idempotencyKey)
-                """
-            )
-            return try Self.replay(rows[0], fingerprint: request.fingerprint, key: request.idempotencyKey)
+        // One statement, committed on its own: a key seen before inserts nothing and reads the stored answer.
+        let inserted = try await pool.execute(
+            """
+            INSERT INTO \(identifier: schema).charges
+                (charge_id, idempotency_key, fingerprint, order_id, amount_cents, currency, token, status, response_status, response_body)
+            VALUES (\(chargeID), \(request.idempotencyKey), \(request.fingerprint), \(request.orderID), \(request.amountCents),
+                    \(request.currency), \(request.token), \(status), \(responseStatus), \(body))
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """
+        )
+        if inserted == 1 { return Answer(status: responseStatus, body: body, replayed: false) }
+        // The key was used before, or a concurrent request with it committed first: its answer is the answer.
+        guard let answer = try await replayCharge(request) else {
+            throw Problem(.serviceUnavailable, detail: "charge '\(request.idempotencyKey)' was neither recorded nor found; retry with the same key")
         }
+        return answer
     }
 
     // MARK: - Refunds

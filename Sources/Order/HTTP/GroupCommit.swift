@@ -1,11 +1,14 @@
+import Messaging
 import Synchronization
 
 /// Work of concurrent callers done together: while one group runs, the next gathers, and then runs as
 /// one — one transaction and one commit (one `fsync`) for every request that arrived meanwhile.
 ///
-/// There is no timer and no background task: the first caller leads, runs the group, answers the others
-/// in it, and hands the lead to the first caller that came while it ran. A caller is answered only once
-/// its group's work is done, so a `202` still means "committed". Alone, a caller runs at once.
+/// There is no background task: the first caller leads, runs the group, answers the others in it, and hands
+/// the lead to the first caller that came while it ran. A caller is answered only once its group's work is
+/// done, so a `202` still means "committed". Alone, a caller runs at once; while callers pour in (several
+/// waiting, or the last group held several), the leader lingers a moment first (``BatchRhythm``), so that
+/// groups fill as the rate rises instead of staying at one or two.
 final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     private enum Signal: Sendable {
         case done(Result<Output, any Error>)
@@ -22,19 +25,22 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
         var waiting: [Waiter] = []
         var running = false
         var nextID = 0
+        var rhythm: BatchRhythm
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let maxGroup: Int
     private let work: @Sendable ([Input]) async throws -> [Output]
 
     /// - Parameters:
     ///   - maxGroup: the most inputs in one group.
+    ///   - linger: how long a group may wait for more inputs while they pour in.
     ///   - work: does a group's work; returns one output per input, in order. If it throws, every caller of
     ///     the group gets the error.
-    init(maxGroup: Int, work: @escaping @Sendable ([Input]) async throws -> [Output]) {
+    init(maxGroup: Int, linger: Duration = .zero, work: @escaping @Sendable ([Input]) async throws -> [Output]) {
         self.maxGroup = max(1, maxGroup)
         self.work = work
+        state = Mutex(State(rhythm: BatchRhythm(limit: maxGroup, linger: linger)))
     }
 
     /// Does `input`'s work with whatever other work arrives meanwhile, and returns its output.
@@ -61,9 +67,12 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     private func lead(_ own: Int) async -> Result<Output, any Error> {
         var mine: Result<Output, any Error>?
         while mine == nil {
+            let linger = state.withLock { state in state.rhythm.shouldLinger(waiting: state.waiting.count) ? state.rhythm.linger : nil }
+            if let linger { try? await Task.sleep(for: linger) }
             let group = state.withLock { state in
                 let group = Array(state.waiting.prefix(maxGroup))
                 state.waiting.removeFirst(group.count)
+                state.rhythm.closed(group.count)
                 return group
             }
             let results: [Result<Output, any Error>]

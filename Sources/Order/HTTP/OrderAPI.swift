@@ -37,7 +37,9 @@ public struct OrderAPI: Sendable {
         self.configuration = configuration
         self.backlog = backlog
         self.tracer = tracer
-        intake = GroupCommit(maxGroup: 256) { orders in try await pool.transaction { try await saga.place(orders, in: $0) } }
+        intake = GroupCommit(maxGroup: 256, linger: configuration.batchLinger) { orders in
+            try await pool.transaction { try await saga.place(orders, in: $0) }
+        }
     }
 
     static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
