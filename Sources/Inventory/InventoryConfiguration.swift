@@ -21,7 +21,7 @@ public struct InventoryConfiguration: MessagingConfiguration {
 
     public init(
         schema: String = "inventory", queues: ServiceQueues = Subscriptions.inventory, exchange: String = Exchange.inventory,
-        source: String = "/orderly/inventory-service", prefetch: UInt16 = 32
+        source: String = "/orderly/inventory-service", prefetch: UInt16 = 64
     ) {
         self.schema = schema
         self.queues = queues

@@ -39,7 +39,7 @@ public struct NotificationConfiguration: MessagingConfiguration {
 
     public init(
         schema: String = "notifications", queues: ServiceQueues = Subscriptions.notification, exchange: String = Exchange.notifications,
-        source: String = "/orderly/notification-service", prefetch: UInt16 = 16,
+        source: String = "/orderly/notification-service", prefetch: UInt16 = 64,
         mailDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".data/mail"),
         mailFrom: String = "Orderly <orders@orderly.local>", webhook: Webhook? = nil
     ) {

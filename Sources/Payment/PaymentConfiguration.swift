@@ -15,8 +15,8 @@ public struct PaymentConfiguration: MessagingConfiguration {
     public var exchange: String
     /// The CloudEvents `source` of what payment-service emits.
     public var source: String
-    /// The most deliveries handled at once. Each holds a database connection while the gateway answers,
-    /// so keep it below the pool size.
+    /// The most deliveries handled at once, and so in one batch: its charges are asked of the gateway
+    /// concurrently, within one transaction and on one database connection.
     public var prefetch: UInt16
     /// The gateway's base URL (`ORDERLY_GATEWAY_URL`).
     public var gatewayURL: String
@@ -27,7 +27,7 @@ public struct PaymentConfiguration: MessagingConfiguration {
 
     public init(
         schema: String = "payments", queues: ServiceQueues = Subscriptions.payment, exchange: String = Exchange.payments,
-        source: String = "/orderly/payment-service", prefetch: UInt16 = 8, gatewayURL: String = "http://127.0.0.1:8090",
+        source: String = "/orderly/payment-service", prefetch: UInt16 = 64, gatewayURL: String = "http://127.0.0.1:8090",
         gatewayTimeout: Duration = .seconds(5)
     ) {
         self.schema = schema
@@ -44,7 +44,7 @@ public struct PaymentConfiguration: MessagingConfiguration {
     /// - Throws: ``SettingsError`` for a setting that is not a valid number.
     public init(settings: ServiceSettings) throws {
         self.init(
-            prefetch: UInt16(clamping: max(1, try settings.int("ORDERLY_PAYMENT_PREFETCH", default: 8))),
+            prefetch: UInt16(clamping: max(1, try settings.int("ORDERLY_PAYMENT_PREFETCH", default: 64))),
             gatewayURL: settings.string("ORDERLY_GATEWAY_URL", default: "http://127.0.0.1:8090"),
             gatewayTimeout: try settings.seconds("ORDERLY_GATEWAY_TIMEOUT_SECONDS", default: .seconds(5))
         )
