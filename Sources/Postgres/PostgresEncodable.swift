@@ -21,7 +21,8 @@ public protocol PostgresEncodable: Sendable {
 extension PostgresEncodable {
     /// Writes a one-dimensional array literal, double-quoting every element and escaping `"` and `\`.
     public static func postgresText(ofArray elements: [Self]) -> String? {
-        PostgresArrayLiteral.encode(elements.map(\.postgresText))
+        // Closures, not key paths: a key path in generic code is built at run time, on every call.
+        PostgresArrayLiteral.encode(elements.map { $0.postgresText })
     }
 }
 
@@ -94,7 +95,7 @@ extension UInt8: PostgresEncodable {
 
 extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
     /// The wrapped value's text, or `nil` (SQL `NULL`).
-    public var postgresText: String? { self.flatMap(\.postgresText) }
+    public var postgresText: String? { self.flatMap { $0.postgresText } }
 }
 
 extension Array: PostgresEncodable where Element: PostgresEncodable {

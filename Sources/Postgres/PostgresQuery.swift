@@ -21,7 +21,7 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     /// The SQL is used as it is: build it only from trusted text.
     public init(unsafeSQL sql: String, parameters: [any PostgresEncodable] = []) {
         self.sql = sql
-        self.parameters = parameters.map(\.postgresText)
+        self.parameters = parameters.map { $0.postgresText }
     }
 
     /// A query with no parameters.
@@ -65,7 +65,7 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
 
         /// Appends `$n` and binds the value as parameter `n`, or SQL `NULL` for `nil`.
         public mutating func appendInterpolation(_ value: (some PostgresEncodable)?) {
-            parameters.append(value.flatMap(\.postgresText))
+            parameters.append(value.flatMap { $0.postgresText })
             sql += "$\(parameters.count)"
         }
 

@@ -6,6 +6,9 @@ import Messaging
 ///
 /// The file is `<notification id>.eml`, written atomically (a temporary file renamed into place),
 /// so a retry replaces the message instead of adding a second one, and a reader never sees half a file.
+/// The write, and the `fsync` that makes it durable before the notification counts as sent, run on a
+/// thread of their own: blocking in a task would hold one of the few threads every task of the
+/// process shares, and a batch's messages are written concurrently, their flushes shared by the disk.
 public struct EmailSink: NotificationChannel {
     public var name: String { "email" }
     public let directory: URL
@@ -25,10 +28,18 @@ public struct EmailSink: NotificationChannel {
     /// - Throws: ``TransientFailure`` when the folder or the file cannot be written (a full or
     ///   read-only disk may recover).
     public func send(_ notification: CustomerNotification) async throws {
-        let message = EmailMessage.compose(notification, from: from, date: Date()).rendered()
+        let message = Data(EmailMessage.compose(notification, from: from, date: Date()).rendered().utf8)
+        let (directory, file) = (directory, file(for: notification.id))
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try Data(message.utf8).write(to: file(for: notification.id), options: .atomic)
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                DispatchQueue.global().async {
+                    continuation.resume(
+                        with: Result {
+                            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                            try message.write(to: file, options: .atomic)
+                        })
+                }
+            }
         } catch {
             throw TransientFailure("cannot write the mail of notification \(notification.id) into \(directory.path): \(error.localizedDescription)")
         }
