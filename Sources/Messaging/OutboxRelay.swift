@@ -131,22 +131,17 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
             let results = await connection.publish(publications, timeout: Self.publishTimeout)
             countPublished(publications, results)
             var confirmed: [String] = []
-            var failure: AMQPError?
+            var firstFailure: AMQPError?
             for (event, result) in zip(handed, results) {
-                switch result {
-                case .success:
+                if let error = failure(of: result, publishing: event.publication) {
+                    firstFailure = firstFailure ?? error
+                } else {
                     confirmed.append(event.messageID)
-                case .failure(let error) where error.code == .unroutable:
-                    unroutable.increment()
-                    reportUnroutable(event.publication, error)
-                    confirmed.append(event.messageID)
-                case .failure(let error):
-                    failure = failure ?? error
                 }
             }
             dispatch.confirmed(confirmed)
             published.increment(by: confirmed.count)
-            if let failure {
+            if let failure = firstFailure {
                 dispatch.degrade()
                 logger.warning(
                     "events not taken by the broker at once; the relay publishes them from the outbox", metadata: ["error": "\(failure)"])
@@ -301,23 +296,16 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
             var failedIDs: [Int64] = []
             var failedErrors: [String] = []
             for (row, result) in zip(claimed, results) {
-                switch result {
-                case .success:
+                guard let error = failure(of: result, publishing: row.publication) else {
                     published.append(row.id)
-                case .failure(let error) where error.code == .unroutable:
-                    // Nobody subscribes to this routing key: the broker dropped it, and sending it
-                    // again would not change that. Counted, so a missing binding shows.
-                    unroutable.increment()
-                    reportUnroutable(row.publication, error)
-                    published.append(row.id)
-                case .failure(let error):
-                    failedIDs.append(row.id)
-                    failedErrors.append("\(error)")
-                    if row.firstFailure {
-                        logger.warning(
-                            "outbox event not taken by the broker; trying again later",
-                            metadata: ["outbox.id": "\(row.id)", "amqp.exchange": "\(row.publication.exchange)", "error": "\(error)"])
-                    }
+                    continue
+                }
+                failedIDs.append(row.id)
+                failedErrors.append("\(error)")
+                if row.firstFailure {
+                    logger.warning(
+                        "outbox event not taken by the broker; trying again later",
+                        metadata: ["outbox.id": "\(row.id)", "amqp.exchange": "\(row.publication.exchange)", "error": "\(error)"])
                 }
             }
             // Published rows go at once: the table holds only what is still to be sent, so its cost does
@@ -379,6 +367,22 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
         if let report {
             report()
             logger.warning("outbox events are not being published", metadata: ["outbox.failing": "\(failing)", "error": "\(error)"])
+        }
+    }
+
+    /// What a publish result means to the outbox: `nil` once the broker took the event, or dropped it because no
+    /// queue is bound for it (nobody subscribes to its routing key, and sending it again would not change that:
+    /// counted and reported, so that a missing binding shows); the error when it must be sent again.
+    private func failure(of result: Result<Void, AMQPError>, publishing publication: AMQPConnection.Publication) -> AMQPError? {
+        switch result {
+        case .success:
+            return nil
+        case .failure(let error) where error.code == .unroutable:
+            unroutable.increment()
+            reportUnroutable(publication, error)
+            return nil
+        case .failure(let error):
+            return error
         }
     }
 
