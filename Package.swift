@@ -112,7 +112,8 @@ let package = Package(
         .target(
             name: "Order",
             dependencies: [
-                "Contracts", "ServiceKit", "Telemetry",
+                "Contracts", "Messaging", "ServiceKit", "Telemetry",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

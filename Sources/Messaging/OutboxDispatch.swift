@@ -46,13 +46,15 @@ public final class OutboxDispatch: Sendable {
     }
 
     private let state = Mutex(State())
-    /// How long the relay leaves a handed row alone: far longer than a publish may take.
+    /// How long the relay leaves a handed row alone: longer than a publish may wait for its confirm (10 s) and
+    /// the row for its deletion, so that only a row whose process died is taken over; no longer, since that is
+    /// how late such a row's event goes out.
     public let hold: Duration
     /// The most events published in one round.
     let batchSize: Int
 
     /// - Parameter hold: how long the relay of any process leaves a handed row to this one.
-    public init(hold: Duration = .seconds(30), batchSize: Int = 500) {
+    public init(hold: Duration = .seconds(15), batchSize: Int = 500) {
         self.hold = hold
         self.batchSize = max(1, batchSize)
     }
