@@ -252,6 +252,21 @@ struct OrderAPITests {
         try await harness.tearDown()
     }
 
+    @Test func aNULCharacterIs422NamingItsFieldNotA500() async throws {
+        let harness = try await OrderHarness.make()
+        let body = Self.body.replacingOccurrences(of: "\"tok_ok\"", with: "\"tok\\u0000ok\"")
+        let (posted, listed) = try await harness.withAPI { client in
+            (
+                try await client.execute(uri: "/v1/orders", method: .post, headers: Self.json, body: ByteBuffer(string: body)),
+                try await client.execute(uri: "/v1/orders?customer_id=c%00", method: .get)
+            )
+        }
+        #expect(try Self.expectProblem(posted, .unprocessableContent).errors?.map(\.field) == ["payment.token"])
+        #expect(try Self.expectProblem(listed, .unprocessableContent).errors?.map(\.field) == ["customer_id"])
+        #expect(try await harness.count("orders") == 0)
+        try await harness.tearDown()
+    }
+
     @Test func aFreeOrderIs422AndNothingIsStored() async throws {
         let harness = try await OrderHarness.make()
         let free = Self.body.replacingOccurrences(of: "\"unit_price_cents\": 1250", with: "\"unit_price_cents\": 0")

@@ -33,6 +33,24 @@ struct OrderValidationTests {
         )
     }
 
+    @Test(arguments: ["\u{0}", "\n", "\u{1B}", "\u{7F}", "\u{85}"])
+    func aControlCharacterInAnyTextFieldNamesThatFieldAlone(_ control: String) {
+        var request = Self.valid
+        request.customer.id = "c\(control)42"
+        request.customer.email = "ada\(control)@example.com"
+        request.currency = "EU\(control)"
+        request.items[0].sku = "SKU\(control)001"
+        request.payment.token = "tok_ok\(control)"
+        let violations = OrderValidation.validate(request)
+        #expect(violations.map(\.field) == ["customer.id", "customer.email", "currency", "items[0].sku", "payment.token"])
+        #expect(violations.allSatisfy { $0.message == OrderValidation.controlCharacterMessage })
+    }
+
+    @Test func aListQueryWithAControlCharacterInItsCustomerIsRefused() {
+        #expect(throws: OrderRequestError.self) { try OrderListQuery.parse(customerID: "c\u{0}", status: nil, limit: nil) }
+        #expect((try? OrderListQuery.parse(customerID: "c-é", status: nil, limit: nil))?.customerID == "c-é")
+    }
+
     @Test func limits() {
         var request = Self.valid
         request.customer.id = String(repeating: "c", count: 128)

@@ -20,7 +20,9 @@ public struct OrderListQuery: Sendable, Hashable {
         var violations: [FieldViolation] = []
         var query = OrderListQuery()
         if let customerID, !customerID.isEmpty {
-            if customerID.count > OrderValidation.maxCustomerIDLength {
+            if OrderValidation.hasControlCharacters(customerID) {
+                violations.append(.init(field: "customer_id", message: OrderValidation.controlCharacterMessage))
+            } else if customerID.count > OrderValidation.maxCustomerIDLength {
                 violations.append(.init(field: "customer_id", message: "must be at most \(OrderValidation.maxCustomerIDLength) characters"))
             }
             query.customerID = customerID

@@ -18,31 +18,29 @@ public enum OrderValidation {
     public static func validate(_ request: OrderRequest) -> [FieldViolation] {
         var violations: [FieldViolation] = []
         func fail(_ field: String, _ message: String) { violations.append(FieldViolation(field: field, message: message)) }
+        /// Checks a text field: a control character is its violation, else what `rule` says; true when valid.
+        @discardableResult
+        func text(_ field: String, _ value: String, _ rule: (String) -> String?) -> Bool {
+            guard let message = hasControlCharacters(value) ? controlCharacterMessage : rule(value) else { return true }
+            fail(field, message)
+            return false
+        }
 
-        if isBlank(request.customer.id) {
-            fail("customer.id", "must not be empty")
-        } else if request.customer.id.count > maxCustomerIDLength {
-            fail("customer.id", "must be at most \(maxCustomerIDLength) characters")
+        text("customer.id", request.customer.id) { id in
+            isBlank(id) ? "must not be empty" : id.count > maxCustomerIDLength ? "must be at most \(maxCustomerIDLength) characters" : nil
         }
-        if !isPlausibleEmail(request.customer.email) {
-            fail("customer.email", "must be an email address like name@example.com")
-        }
-        if !isCurrencyCode(request.currency) {
-            fail("currency", "must be an ISO 4217 code of 3 uppercase letters, like EUR")
-        }
+        text("customer.email", request.customer.email) { isPlausibleEmail($0) ? nil : "must be an email address like name@example.com" }
+        text("currency", request.currency) { isCurrencyCode($0) ? nil : "must be an ISO 4217 code of 3 uppercase letters, like EUR" }
         if request.items.isEmpty || request.items.count > maxLines {
             fail("items", "must have between 1 and \(maxLines) lines")
         }
         var linesValid = true
         for (index, line) in request.items.enumerated() {
             let path = "items[\(index)]"
-            if isBlank(line.sku) {
-                fail("\(path).sku", "must not be empty")
-                linesValid = false
-            } else if line.sku.count > maxSKULength {
-                fail("\(path).sku", "must be at most \(maxSKULength) characters")
-                linesValid = false
+            let skuValid = text("\(path).sku", line.sku) { sku in
+                isBlank(sku) ? "must not be empty" : sku.count > maxSKULength ? "must be at most \(maxSKULength) characters" : nil
             }
+            if !skuValid { linesValid = false }
             if !quantityRange.contains(line.quantity) {
                 fail("\(path).quantity", "must be between \(quantityRange.lowerBound) and \(quantityRange.upperBound)")
                 linesValid = false
@@ -60,9 +58,7 @@ public enum OrderValidation {
                 fail("items", "the order total must be at least \(minTotalCents) cent; free orders are not taken")
             }
         }
-        if isBlank(request.payment.token) {
-            fail("payment.token", "must not be empty")
-        }
+        text("payment.token", request.payment.token) { isBlank($0) ? "must not be empty" : nil }
         return violations
     }
 
@@ -82,6 +78,15 @@ public enum OrderValidation {
     public static func isValidIdempotencyKey(_ key: String) -> Bool {
         let bytes = key.utf8
         return (1...255).contains(bytes.count) && bytes.allSatisfy { (0x20...0x7E).contains($0) }
+    }
+
+    /// What a text field with a control character is told: none belongs in an id, an address, a code, a SKU
+    /// or a token, and PostgreSQL cannot store U+0000 at all.
+    public static let controlCharacterMessage = "must not contain control characters (U+0000 to U+001F, U+007F to U+009F)"
+
+    /// Whether `text` holds a control character (Unicode's general category Cc).
+    public static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     static func isBlank(_ text: String) -> Bool {
