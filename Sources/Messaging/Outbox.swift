@@ -99,8 +99,13 @@ public struct Outbox: Sendable, Hashable {
         guard let dispatch else { return }
         let published = dispatch.takePublished()
         guard !published.isEmpty else { return }
-        transaction.sendWithNext("DELETE FROM \(identifier: schema).outbox WHERE message_id = ANY(\(published)::text[])")
+        transaction.sendWithNext(deletion(of: published))
         transaction.onEnd { committed in if !committed { dispatch.giveBack(published) } }
+    }
+
+    /// The statement that deletes the rows of events the broker confirmed, by their message ids.
+    func deletion(of messageIDs: [String]) -> PostgresQuery {
+        "DELETE FROM \(identifier: schema).outbox WHERE message_id = ANY(\(messageIDs)::text[])"
     }
 
     /// Writes one event into the outbox as part of `transaction`.

@@ -155,7 +155,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
         let published = dispatch.takePublished()
         guard !published.isEmpty else { return }
         do {
-            try await pool.execute("DELETE FROM \(identifier: outbox.schema).outbox WHERE message_id = ANY(\(published)::text[])")
+            try await pool.execute(outbox.deletion(of: published))
         } catch {
             dispatch.giveBack(published)
             throw error
