@@ -43,68 +43,41 @@ let package = Package(
         // Async clients over the C libraries.
         .target(
             name: "AMQP",
-            dependencies: [
-                "CRabbitMQ", "CAMQPShim",
-                .product(name: "DequeModule", package: "swift-collections"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["CAMQPShim", "CRabbitMQ", .dequeModule, .logging]
         ),
         .target(
             name: "Postgres",
-            dependencies: [
-                "CLibPQ",
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["CLibPQ", .logging]
         ),
 
         // W3C trace context and its tracer, and metric handles made once: what logs, traces and metrics share.
         .target(
             name: "Telemetry",
-            dependencies: [
-                .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ]
+            dependencies: [.logging, .metrics, .tracing]
         ),
 
+        // How a service's queues are named and wired, its retry tiers, the headers on retried and parked messages: pure.
+        .target(name: "MessagingConventions"),
         // Envelope, outbox, inbox, retry tiers, consumer runner.
         .target(
             name: "Messaging",
-            dependencies: [
-                "AMQP", "Postgres", "Telemetry",
-                .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "DequeModule", package: "swift-collections"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["AMQP", "MessagingConventions", "Postgres", "Telemetry", .dequeModule, .logging, .metrics, .serviceLifecycle, .tracing]
         ),
 
-        // The saga's shared vocabulary: exchanges, event types, payloads, queues.
-        .target(name: "Contracts", dependencies: ["AMQP", "Messaging"]),
+        // The saga's shared vocabulary: exchanges, event types, payloads, queues, the order request and its rules. Pure.
+        .target(name: "Contracts", dependencies: ["MessagingConventions"]),
         // Who may do what, from the catalog: broker users and permissions, database roles and schemas,
         // the secrets of a local installation, and the provisioning that applies them.
         .target(
             name: "Provisioning",
-            dependencies: [
-                "AMQP", "Postgres", "Contracts",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", .crypto, .logging]
         ),
         // What every service process has: configuration, logging, metrics, health, startup.
         .target(
             name: "ServiceKit",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "Telemetry",
-                .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "Telemetry", .httpTypes, .hummingbird, .logging, .metrics,
+                .nioCore, .prometheus, .serviceLifecycle, .tracing,
             ]
         ),
 
@@ -112,97 +85,77 @@ let package = Package(
         .target(
             name: "Order",
             dependencies: [
-                "Contracts", "Messaging", "ServiceKit", "Telemetry",
-                .product(name: "DequeModule", package: "swift-collections"),
-                .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient, .crypto,
+                .dequeModule, .httpTypes, .hummingbird, .logging, .metrics, .nioCore, .nioHTTP1, .serviceLifecycle, .tracing,
             ]
         ),
         .target(
             name: "Payment",
             dependencies: [
-                "Contracts", "ServiceKit", "Telemetry",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient, .logging, .metrics,
+                .nioCore, .nioHTTP1, .serviceLifecycle,
             ]
         ),
-        .target(name: "Inventory", dependencies: ["Contracts", "ServiceKit", "Telemetry", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(
+            name: "Inventory",
+            dependencies: [
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .hummingbird, .logging, .metrics,
+                .serviceLifecycle,
+            ]),
         .target(
             name: "Notification",
             dependencies: [
-                "Contracts", "ServiceKit", "Telemetry",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient, .crypto,
+                .hummingbird, .logging, .metrics, .nioCore, .serviceLifecycle,
             ]
         ),
-        .target(name: "GatewaySim", dependencies: ["Contracts", "ServiceKit", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "GatewaySim", dependencies: ["Contracts", "Postgres", "ServiceKit", .hummingbird, .logging, .nioCore, .serviceLifecycle]),
 
         // A whole system run locally as processes: every service on free ports, in a virtual host and
         // a database of its own, and the broker and database of infra/dev.
         .target(
             name: "LocalRun",
-            dependencies: [
-                "AMQP", "Postgres", "Contracts", "Provisioning",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            dependencies: ["AMQP", "Contracts", "Postgres", "Provisioning", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1]
         ),
         // The fault runner: load, faults, and the invariants checked afterwards.
         .target(
             name: "Chaos",
-            dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "LocalRun",
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["AMQP", "Contracts", "LocalRun", "Messaging", "MessagingConventions", "Postgres", .logging]
         ),
 
         // The end-to-end bench: open-loop load through the intake, outcomes, CPU per process, limits.
         .target(
             name: "Bench",
-            dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "LocalRun",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            dependencies: ["AMQP", "Contracts", "LocalRun", "Messaging", "Postgres", .asyncHTTPClient, .histogram, .logging, .nioCore]
         ),
 
         // The operator's work on the broker, as a library: parked messages listed, shown, replayed and purged;
         // the topology verified. No service library below it, so that a service's own API can offer the same.
         .target(
             name: "OperatorKit",
-            dependencies: ["AMQP", "Messaging", "Contracts"]
+            dependencies: ["AMQP", "Contracts", "Messaging", "MessagingConventions"]
         ),
         // What other systems may publish on orderly.ingress, checked with the consuming services' own rules.
         .target(
             name: "Ingress",
-            dependencies: ["Contracts", "Order"]
+            dependencies: ["Contracts"]
         ),
 
         // Executables.
-        .executableTarget(name: "order-service", dependencies: ["Order", "Contracts", "ServiceKit"], path: "Sources/Executables/order-service"),
+        .executableTarget(name: "order-service", dependencies: ["Contracts", "Order", "ServiceKit"], path: "Sources/Executables/order-service"),
         .executableTarget(
-            name: "payment-service", dependencies: ["Payment", "Contracts", "ServiceKit"], path: "Sources/Executables/payment-service"),
+            name: "payment-service", dependencies: ["Contracts", "Payment", "ServiceKit"], path: "Sources/Executables/payment-service"),
         .executableTarget(
-            name: "inventory-service", dependencies: ["Inventory", "Contracts", "ServiceKit"], path: "Sources/Executables/inventory-service"),
+            name: "inventory-service", dependencies: ["Contracts", "Inventory", "ServiceKit"], path: "Sources/Executables/inventory-service"),
         .executableTarget(
-            name: "notification-service", dependencies: ["Notification", "Contracts", "ServiceKit"], path: "Sources/Executables/notification-service"
+            name: "notification-service", dependencies: ["Contracts", "Notification", "ServiceKit"], path: "Sources/Executables/notification-service"
         ),
-        .executableTarget(name: "gateway-sim", dependencies: ["GatewaySim", "Contracts", "ServiceKit"], path: "Sources/Executables/gateway-sim"),
+        .executableTarget(name: "gateway-sim", dependencies: ["Contracts", "GatewaySim", "ServiceKit"], path: "Sources/Executables/gateway-sim"),
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Postgres", "Messaging", "Contracts", "Chaos", "LocalRun", "Bench", "Provisioning", "OperatorKit", "Ingress",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
+                "AMQP", "Bench", "Chaos", "Contracts", "Ingress", "LocalRun", "Messaging", "MessagingConventions", "OperatorKit", "Postgres",
+                "Provisioning", .argumentParser, .asyncHTTPClient, .logging,
             ],
             path: "Sources/Executables/orderly"
         ),
@@ -216,59 +169,69 @@ let package = Package(
         // Tests.
         .target(
             name: "TestSupport",
-            dependencies: [
-                "AMQP", "Postgres", "LocalRun", "Provisioning",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["AMQP", "LocalRun", "Postgres", "Provisioning", .logging, .serviceLifecycle],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "Telemetry", "TestSupport"]),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Tracing", package: "swift-distributed-tracing")]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport", .logging]),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: ["AMQP", "Messaging", "MessagingConventions", "Postgres", "Telemetry", "TestSupport", .logging, .serviceLifecycle]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .logging, .metrics, .tracing]),
         .testTarget(
             name: "ServiceKitTests",
-            dependencies: [
-                "ServiceKit", "Telemetry", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["ServiceKit", "Telemetry", .httpTypes, .hummingbird, .hummingbirdTesting, .logging]
         ),
-        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Provisioning", "Ingress", "Order", "ServiceKit", "AMQP", "Messaging"]),
+        // Reading the repository's contract documents (a YAML subset, schemas, sample payloads): pure.
+        .target(name: "ContractDocuments", dependencies: ["Contracts"], path: "Tests/ContractDocuments"),
+        // The vocabulary on its own: no broker, no database, no C library.
+        .testTarget(name: "ContractsTests", dependencies: ["ContractDocuments", "Contracts", "Ingress", "MessagingConventions"]),
+        // The documents against what the code does: AsyncAPI and the envelope, OpenAPI and the HTTP edge, compose and the catalog.
+        .testTarget(
+            name: "SpecificationTests",
+            dependencies: ["AMQP", "ContractDocuments", "Contracts", "Messaging", "MessagingConventions", "Order", "Provisioning", "ServiceKit"]
+        ),
         // The operator's work on the real broker: parked messages shown and purged; the topology verified.
-        .testTarget(name: "OperatorKitTests", dependencies: ["OperatorKit", "AMQP", "Contracts", "Messaging", "TestSupport"]),
+        .testTarget(
+            name: "OperatorKitTests", dependencies: ["AMQP", "Contracts", "Messaging", "MessagingConventions", "OperatorKit", "TestSupport"]),
         // Least privilege, proved against the real broker and database: each user and role refused what is not its own.
         .testTarget(
             name: "AccessTests",
             dependencies: [
-                "AMQP", "Postgres", "Contracts", "Messaging", "Provisioning", "ServiceKit", "TestSupport",
-                "Order", "Payment", "Inventory", "Notification",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "AMQP", "Contracts", "Inventory", "Messaging", "Notification", "Order", "Payment", "Postgres", "Provisioning", "ServiceKit",
+                "TestSupport", .httpTypes, .hummingbird, .hummingbirdTesting, .logging,
             ]
         ),
         .testTarget(
             name: "OrderTests",
-            dependencies: ["Order", "ServiceKit", "Telemetry", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: [
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Order", "Postgres", "ServiceKit", "Telemetry", "TestSupport", .httpTypes,
+                .hummingbird, .hummingbirdTesting, .logging, .serviceLifecycle,
+            ]
         ),
-        .testTarget(name: "PaymentTests", dependencies: ["Payment", "GatewaySim", "Telemetry", "TestSupport"]),
+        .testTarget(
+            name: "PaymentTests",
+            dependencies: [
+                "AMQP", "Contracts", "GatewaySim", "Messaging", "MessagingConventions", "Payment", "Postgres", "Telemetry", "TestSupport",
+                .serviceLifecycle,
+            ]),
         .testTarget(
             name: "InventoryTests",
-            dependencies: ["Inventory", "Telemetry", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: [
+                "AMQP", "Contracts", "Inventory", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", "TestSupport",
+                .hummingbird, .hummingbirdTesting, .serviceLifecycle,
+            ]
         ),
         .testTarget(
             name: "NotificationTests",
             dependencies: [
-                "Notification", "Telemetry", "TestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Notification", "Postgres", "Telemetry", "TestSupport", .hummingbird,
+                .hummingbirdTesting, .logging, .nioCore, .serviceLifecycle,
             ]
         ),
         .testTarget(
             name: "GatewaySimTests",
-            dependencies: ["GatewaySim", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["GatewaySim", "Postgres", "ServiceKit", "TestSupport", .hummingbird, .hummingbirdTesting]
         ),
         .testTarget(name: "ChaosTests", dependencies: ["Chaos", "LocalRun", "TestSupport"]),
         // infra/dev's supervisor on its own, with shell commands in place of services.
@@ -276,12 +239,29 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Contracts", "Messaging", "AMQP", "Postgres", "TestSupport", "LocalRun",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "AMQP", "Contracts", "LocalRun", "Messaging", "MessagingConventions", "Postgres", "TestSupport", .asyncHTTPClient, .logging, .nioCore,
+                .nioFoundationCompat, .nioHTTP1,
             ]
         ),
     ]
 )
+
+// The products Orderly's targets import, each by the module's own name.
+extension Target.Dependency {
+    static var argumentParser: Self { .product(name: "ArgumentParser", package: "swift-argument-parser") }
+    static var asyncHTTPClient: Self { .product(name: "AsyncHTTPClient", package: "async-http-client") }
+    static var crypto: Self { .product(name: "Crypto", package: "swift-crypto") }
+    static var dequeModule: Self { .product(name: "DequeModule", package: "swift-collections") }
+    static var histogram: Self { .product(name: "Histogram", package: "hdrhistogram-swift") }
+    static var httpTypes: Self { .product(name: "HTTPTypes", package: "swift-http-types") }
+    static var hummingbird: Self { .product(name: "Hummingbird", package: "hummingbird") }
+    static var hummingbirdTesting: Self { .product(name: "HummingbirdTesting", package: "hummingbird") }
+    static var logging: Self { .product(name: "Logging", package: "swift-log") }
+    static var metrics: Self { .product(name: "Metrics", package: "swift-metrics") }
+    static var nioCore: Self { .product(name: "NIOCore", package: "swift-nio") }
+    static var nioFoundationCompat: Self { .product(name: "NIOFoundationCompat", package: "swift-nio") }
+    static var nioHTTP1: Self { .product(name: "NIOHTTP1", package: "swift-nio") }
+    static var prometheus: Self { .product(name: "Prometheus", package: "swift-prometheus") }
+    static var serviceLifecycle: Self { .product(name: "ServiceLifecycle", package: "swift-service-lifecycle") }
+    static var tracing: Self { .product(name: "Tracing", package: "swift-distributed-tracing") }
+}

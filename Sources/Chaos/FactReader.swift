@@ -4,6 +4,7 @@ import Foundation
 import LocalRun
 import Logging
 import Messaging
+import MessagingConventions
 import Postgres
 
 /// Reads what a fault run's system looks like: orders through the order API, money through the

@@ -2,6 +2,7 @@ import AMQP
 import Contracts
 import Foundation
 import Messaging
+import MessagingConventions
 
 /// Messages no service can handle, to be parked with a reason while the service goes on: malformed
 /// JSON, an unknown type, a known type with a payload of the wrong shape, an oversized body, a hostile

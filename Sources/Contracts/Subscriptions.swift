@@ -1,5 +1,4 @@
-import AMQP
-import Messaging
+import MessagingConventions
 
 /// Which events each service consumes, as the bindings of its work queue.
 public enum Subscriptions {
@@ -33,9 +32,4 @@ public enum Subscriptions {
         ])
 
     public static let all = [order, payment, inventory, notification]
-
-    /// The whole contract's topology: every exchange (ingress included), queue, tier and binding.
-    public static var topology: AMQPTopology {
-        all.reduce(AMQPTopology(exchanges: Exchange.all.map { AMQPTopology.Exchange(name: $0) })) { $0.merging($1.topology) }
-    }
 }

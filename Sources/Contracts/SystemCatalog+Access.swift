@@ -1,5 +1,4 @@
-import AMQP
-import Messaging
+import MessagingConventions
 
 /// What a RabbitMQ user may do in a virtual host: three regular expressions over resource names, as
 /// `rabbitmqctl set_permissions` takes them.
@@ -106,7 +105,7 @@ extension ServiceDescriptor {
     /// health check) gets ``BrokerPermissions/none``.
     public var brokerPermissions: BrokerPermissions {
         guard queues != nil || exchange != nil else { return .none }
-        let ownQueues = queues.map { queues in queues.topology.queues.map(\.name) } ?? []
+        let ownQueues = queues?.queueNames ?? []
         let boundExchanges = queues.map { queues in queues.subscriptions.map(\.exchange) } ?? []
         let written = exchange.map { [$0] } ?? []
         return BrokerPermissions(

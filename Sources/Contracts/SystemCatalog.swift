@@ -1,4 +1,4 @@
-import Messaging
+import MessagingConventions
 
 /// One process of the system: its name, HTTP port, database schema and role, and its place in the saga.
 public struct ServiceDescriptor: Sendable, Hashable {

@@ -1,6 +1,5 @@
 import Contracts
 import Foundation
-import Order
 
 /// The data of the events other systems publish on `orderly.ingress`, checked before anything is sent.
 ///

@@ -1,5 +1,6 @@
 import Contracts
 import Messaging
+import MessagingConventions
 
 /// Where inventory-service keeps its state and which queues and exchanges it uses.
 ///

@@ -1,5 +1,6 @@
 import AMQP
 import Logging
+import MessagingConventions
 import Postgres
 import ServiceLifecycle
 

@@ -1,11 +1,6 @@
 import AMQP
+import MessagingConventions
 import Postgres
-
-/// Whether a failed message may succeed later (retry through the tiers) or never will (park it at once).
-public enum FailureKind: String, Sendable, Hashable {
-    case transient
-    case permanent
-}
 
 /// An error that knows which kind of failure it is. Handlers throw these to steer retries:
 /// a card decline is permanent, a gateway timeout transient.

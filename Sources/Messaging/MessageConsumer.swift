@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Logging
+import MessagingConventions
 import Metrics
 import Postgres
 import ServiceLifecycle

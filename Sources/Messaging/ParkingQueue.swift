@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import MessagingConventions
 
 /// A service's parking queue as its operator sees it: a bounded look that leaves every message where
 /// it was, and a replay that sends messages back to the work queue with their history.

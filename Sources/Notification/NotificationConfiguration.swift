@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Messaging
+import MessagingConventions
 import ServiceKit
 
 /// Where notification-service keeps its state, which queues and exchanges it uses, and its channels.

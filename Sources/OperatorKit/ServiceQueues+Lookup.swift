@@ -1,5 +1,6 @@
 import Contracts
 import Messaging
+import MessagingConventions
 
 extension Subscriptions {
     /// The queues of the service called `name`, by its queue name (`payment`) or process name (`payment-service`).

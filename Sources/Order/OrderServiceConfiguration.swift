@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Messaging
+import MessagingConventions
 import ServiceKit
 
 /// How an order-service instance is set up. The defaults are production's; tests change the

@@ -1,5 +1,6 @@
 import Contracts
 import Messaging
+import MessagingConventions
 import ServiceKit
 
 /// Where payment-service keeps its state, which queues and exchange it uses, and how it reaches the gateway.

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Messaging
+import MessagingConventions
 
 /// What an operator does with a service's parking queue, as the service itself: look and replay.
 ///

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Messaging
+import MessagingConventions
 import NIOCore
 import Postgres
 import ServiceLifecycle

@@ -2,6 +2,7 @@ import AMQP
 import Contracts
 import Foundation
 import Messaging
+import MessagingConventions
 import NIOHTTP1
 import TestSupport
 import Testing

@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Inventory
 import Messaging
+import MessagingConventions
 import Postgres
 import ServiceLifecycle
 import TestSupport

@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Inventory
 import Messaging
+import MessagingConventions
 import Telemetry
 import TestSupport
 import Testing

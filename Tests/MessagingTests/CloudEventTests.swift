@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Messaging
+import MessagingConventions
 import Testing
 
 @Suite struct CloudEventTests {
@@ -68,18 +69,8 @@ import Testing
     }
 }
 
-@Suite struct RetryPolicyTests {
+@Suite struct RetryTopologyTests {
     let policy = RetryPolicy(tiers: [.seconds(1), .seconds(5), .seconds(30)])
-
-    @Test func transientFailuresClimbTheTiersThenPark() {
-        #expect(policy.decide(attempt: 1, kind: .transient, reason: "503") == .retry(tier: 0))
-        #expect(policy.decide(attempt: 3, kind: .transient, reason: "503") == .retry(tier: 2))
-        #expect(policy.decide(attempt: 4, kind: .transient, reason: "503") == .park(reason: "gave up after 4 attempts: 503"))
-    }
-
-    @Test func permanentFailuresParkAtOnce() {
-        #expect(policy.decide(attempt: 1, kind: .permanent, reason: "card declined") == .park(reason: "card declined"))
-    }
 
     @Test func errorsAreSortedByWhatTheyAre() {
         #expect(FailureKind.of(PermanentFailure("declined")) == .permanent)

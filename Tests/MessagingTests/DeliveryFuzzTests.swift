@@ -1,5 +1,6 @@
 import Foundation
 import Messaging
+import MessagingConventions
 import Testing
 
 @testable import AMQP

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import Logging
 import Messaging
+import MessagingConventions
 import Postgres
 import ServiceLifecycle
 import TestSupport

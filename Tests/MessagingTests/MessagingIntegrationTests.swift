@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Messaging
+import MessagingConventions
 import Postgres
 import Synchronization
 import TestSupport

@@ -2,6 +2,7 @@ import AMQP
 import Contracts
 import Foundation
 import Messaging
+import MessagingConventions
 import Notification
 import Postgres
 import ServiceLifecycle

@@ -360,7 +360,7 @@ struct OrderAPITests {
 
     @Test func listingFiltersByCustomerAndStatusNewestFirst() async throws {
         let harness = try await OrderHarness.make()
-        var request = OrderValidationTests.valid
+        var request = OrderHarness.validRequest
         let first = try await harness.placeOrder(request)
         let second = try await harness.placeOrder(request)
         request.customer.id = "c-other"

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Messaging
+import MessagingConventions
 import Postgres
 import ServiceKit
 import ServiceLifecycle
@@ -82,8 +83,14 @@ struct OrderHarness {
         return try await pool.query(query)[0].decode(Int.self, 0)
     }
 
+    /// An order request every rule accepts.
+    static let validRequest = OrderRequest(
+        customer: Customer(id: "c-42", email: "ada@example.com"), currency: "EUR",
+        items: [OrderLine(sku: "SKU-001", quantity: 2, unitPriceCents: 1250)], payment: PaymentMethod(token: "tok_ok")
+    )
+
     /// Places an order directly, as the HTTP intake would, and returns it.
-    func placeOrder(_ request: OrderRequest = OrderValidationTests.valid) async throws -> Order {
+    func placeOrder(_ request: OrderRequest = OrderHarness.validRequest) async throws -> Order {
         let order = NewOrder(request: request, origin: .http(idempotencyKey: nil), traceparent: .random(), sagaDeadline: configuration.sagaDeadline)
         let placement = try await pool.transaction { try await saga.place(order, in: $0) }
         guard case .placed(let placed) = placement else { throw HarnessError("the order was not placed: \(placement)") }

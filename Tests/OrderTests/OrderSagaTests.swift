@@ -2,6 +2,7 @@ import AMQP
 import Contracts
 import Foundation
 import Messaging
+import MessagingConventions
 import Postgres
 import Telemetry
 import TestSupport
@@ -155,7 +156,7 @@ struct OrderSagaTests {
     @Test func anOrderRequestedOnTheIngressIsPlacedOncePerEventAndAnInvalidOneIsParkedWithItsFields() async throws {
         let harness = try await OrderHarness.make()
         let connection = try await harness.connect()
-        var request = OrderValidationTests.valid
+        var request = OrderHarness.validRequest
         request.customer.id = "c-ingress"
         var invalid = request
         invalid.customer.email = "nobody"

@@ -114,7 +114,7 @@ struct OrderTimelineTests {
         let harness = try await OrderHarness.make()
         let requestedAt = Date(timeIntervalSinceNow: -2)
         let new = NewOrder(
-            request: OrderValidationTests.valid, origin: .ingress(eventID: "ingress-\(UUID().uuidString)"),
+            request: OrderHarness.validRequest, origin: .ingress(eventID: "ingress-\(UUID().uuidString)"),
             traceparent: try #require(TraceParent(Self.traceparent)),
             sagaDeadline: .seconds(60), sourceEvent: .init(source: "/warehouse", time: requestedAt))
         _ = try await harness.pool.transaction { try await harness.saga.place(new, in: $0) }

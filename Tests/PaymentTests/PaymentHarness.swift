@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import GatewaySim
 import Messaging
+import MessagingConventions
 import Payment
 import Postgres
 import ServiceLifecycle

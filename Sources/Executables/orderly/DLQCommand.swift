@@ -2,6 +2,7 @@ import AMQP
 import ArgumentParser
 import Contracts
 import Messaging
+import MessagingConventions
 import OperatorKit
 
 /// `orderly dlq`: a service's parking queue (`<service>.dead`), where messages that cannot succeed wait for an operator.

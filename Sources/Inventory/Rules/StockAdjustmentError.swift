@@ -1,4 +1,5 @@
 import Messaging
+import MessagingConventions
 
 /// A stock adjustment that would make the available stock of a SKU negative.
 ///

@@ -1,6 +1,7 @@
 import Contracts
 import Logging
 import Messaging
+import MessagingConventions
 import ServiceKit
 
 /// The event handler of notification-service: one customer notification per order and outcome.

@@ -1,3 +1,5 @@
+import Contracts
+
 /// The filters of `GET /v1/orders`: by customer, by status, and how many (newest first).
 public struct OrderListQuery: Sendable, Hashable {
     public static let defaultLimit = 50

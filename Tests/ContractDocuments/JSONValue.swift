@@ -3,15 +3,15 @@ import Foundation
 
 extension JSONValue {
     /// Encodes `value` the way the services do (`JSONEncoder`) and decodes the result.
-    static func encoding(_ value: any Encodable) throws -> JSONValue {
+    package static func encoding(_ value: any Encodable) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(value))
     }
 
-    static func parsing(_ data: Data) throws -> JSONValue {
+    package static func parsing(_ data: Data) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
-    var object: [String: JSONValue]? {
+    package var object: [String: JSONValue]? {
         guard case .object(let object) = self else { return nil }
         return object
     }

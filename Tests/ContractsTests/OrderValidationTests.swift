@@ -1,6 +1,5 @@
 import Contracts
 import Foundation
-import Order
 import Testing
 
 @Suite("Order request validation", .timeLimit(.minutes(1)))
@@ -44,11 +43,6 @@ struct OrderValidationTests {
         let violations = OrderValidation.validate(request)
         #expect(violations.map(\.field) == ["customer.id", "customer.email", "currency", "items[0].sku", "payment.token"])
         #expect(violations.allSatisfy { $0.message == OrderValidation.controlCharacterMessage })
-    }
-
-    @Test func aListQueryWithAControlCharacterInItsCustomerIsRefused() {
-        #expect(throws: OrderRequestError.self) { try OrderListQuery.parse(customerID: "c\u{0}", status: nil, limit: nil) }
-        #expect((try? OrderListQuery.parse(customerID: "c-é", status: nil, limit: nil))?.customerID == "c-é")
     }
 
     @Test func limits() {
@@ -179,32 +173,5 @@ struct OrderRequestParserTests {
             """
         )
         #expect(found.map(\.field) == ["items[0].quantity", "items[0].unit_price_cents"])
-    }
-}
-
-@Suite("Order list query and trace context", .timeLimit(.minutes(1)))
-struct OrderListQueryTests {
-    @Test func defaultsAndFilters() throws {
-        #expect(try OrderListQuery.parse(customerID: nil, status: nil, limit: nil) == OrderListQuery())
-        #expect(try OrderListQuery.parse(customerID: "", status: "", limit: "") == OrderListQuery())
-        #expect(
-            try OrderListQuery.parse(customerID: "c-1", status: "completed", limit: "200")
-                == OrderListQuery(customerID: "c-1", status: .completed, limit: 200)
-        )
-    }
-
-    @Test func badValuesAreNamed() {
-        do {
-            _ = try OrderListQuery.parse(customerID: nil, status: "SHIPPED", limit: "201")
-            Issue.record("accepted a bad query")
-        } catch {
-            guard case .invalid(let violations) = error else {
-                Issue.record("not a field error: \(error)")
-                return
-            }
-            #expect(violations.map(\.field) == ["status", "limit"])
-        }
-        #expect(throws: OrderRequestError.self) { try OrderListQuery.parse(customerID: nil, status: nil, limit: "0") }
-        #expect(throws: OrderRequestError.self) { try OrderListQuery.parse(customerID: nil, status: nil, limit: "ten") }
     }
 }

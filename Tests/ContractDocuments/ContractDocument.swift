@@ -1,16 +1,16 @@
 import Foundation
 
 /// A contract document of the repository (`docs/asyncapi.yaml`, `docs/openapi.yaml`), read once.
-struct ContractDocument: Sendable {
+package struct ContractDocument: Sendable {
     /// Where the file is, relative to the repository root.
-    let path: String
-    let root: YAMLNode
+    package let path: String
+    package let root: YAMLNode
 
-    /// The repository root, found from this file's path (`<root>/Tests/ContractsTests/…`).
-    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    /// The repository root, found from this file's path (`<root>/Tests/ContractDocuments/…`).
+    package static let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    static func load(_ path: String) throws -> ContractDocument {
+    package static func load(_ path: String) throws -> ContractDocument {
         let url = repositoryRoot.appendingPathComponent(path)
         let text = try String(contentsOf: url, encoding: .utf8)
         do {
@@ -20,13 +20,13 @@ struct ContractDocument: Sendable {
         }
     }
 
-    static let asyncAPI = Result { try load("docs/asyncapi.yaml") }
-    static let openAPI = Result { try load("docs/openapi.yaml") }
+    package static let asyncAPI = Result { try load("docs/asyncapi.yaml") }
+    package static let openAPI = Result { try load("docs/openapi.yaml") }
 
-    var schemas: SchemaChecker { SchemaChecker(document: root) }
+    package var schemas: SchemaChecker { SchemaChecker(document: root) }
 
     /// Every `$ref` value in the document, with where it is written.
-    func references() -> [(at: String, target: String)] {
+    package func references() -> [(at: String, target: String)] {
         var found: [(String, String)] = []
         func visit(_ node: YAMLNode, _ path: String) {
             switch node {
@@ -44,7 +44,7 @@ struct ContractDocument: Sendable {
         return found
     }
 
-    struct DocumentError: Error, CustomStringConvertible {
-        var description: String
+    package struct DocumentError: Error, CustomStringConvertible {
+        package var description: String
     }
 }

@@ -1,7 +1,9 @@
 import AMQP
+import ContractDocuments
 import Contracts
 import Foundation
 import Messaging
+import MessagingConventions
 import Testing
 
 /// `docs/asyncapi.yaml` against the names and shapes the code actually uses.

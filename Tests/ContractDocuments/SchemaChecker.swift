@@ -8,21 +8,24 @@ import Contracts
 /// Stricter than JSON Schema on purpose: a key the schema does not document is a problem even
 /// without `additionalProperties: false`, because the point is to catch drift between the code's
 /// JSON and the documented one.
-struct SchemaChecker {
+package struct SchemaChecker {
     /// The whole document, against which `$ref`s resolve.
-    let document: YAMLNode
+    package let document: YAMLNode
+
+    package init(document: YAMLNode) { self.document = document }
 
     /// Extra demands for comparing a sample value with its schema.
-    struct Demands: OptionSet {
-        let rawValue: Int
+    package struct Demands: OptionSet {
+        package init(rawValue: Int) { self.rawValue = rawValue }
+        package let rawValue: Int
         /// Every documented property appears in the value (use with a sample that sets every optional).
-        static let everyPropertyPresent = Demands(rawValue: 1)
+        package static let everyPropertyPresent = Demands(rawValue: 1)
         /// Every property in the value is documented as required (use with a sample that sets no optional).
-        static let everyPresentPropertyRequired = Demands(rawValue: 2)
+        package static let everyPresentPropertyRequired = Demands(rawValue: 2)
     }
 
     /// The node a `$ref` such as `#/components/schemas/Customer` points to.
-    func resolve(_ reference: String) -> YAMLNode? {
+    package func resolve(_ reference: String) -> YAMLNode? {
         guard reference.hasPrefix("#/") else { return nil }
         let path = reference.dropFirst(2).split(separator: "/").map {
             $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
@@ -31,7 +34,7 @@ struct SchemaChecker {
     }
 
     /// The schema itself, or what its `$ref` points to (repeatedly).
-    func dereference(_ schema: YAMLNode) -> YAMLNode? {
+    package func dereference(_ schema: YAMLNode) -> YAMLNode? {
         var current = schema
         var hops = 0
         while let reference = current["$ref"]?.string {
@@ -43,7 +46,7 @@ struct SchemaChecker {
     }
 
     /// The properties and required names of an object schema, merged across `allOf`.
-    func objectShape(_ schema: YAMLNode) -> (properties: [(String, YAMLNode)], required: Set<String>) {
+    package func objectShape(_ schema: YAMLNode) -> (properties: [(String, YAMLNode)], required: Set<String>) {
         guard let schema = dereference(schema) else { return ([], []) }
         var properties: [(String, YAMLNode)] = []
         var required = Set(schema["required"]?.strings ?? [])
@@ -66,7 +69,7 @@ struct SchemaChecker {
 
     /// What is wrong with `value` as an instance of `schema`, one sentence per problem naming
     /// the JSON path; empty when it conforms.
-    func problems(of value: JSONValue, against schema: YAMLNode, at path: String = "$", demands: Demands = []) -> [String] {
+    package func problems(of value: JSONValue, against schema: YAMLNode, at path: String = "$", demands: Demands = []) -> [String] {
         guard let schema = dereference(schema) else { return ["\(path): the schema's $ref does not resolve"] }
         var problems: [String] = []
         if let types = schema["type"].flatMap({ $0.strings ?? $0.string.map { [$0] } }), !types.contains(where: { Self.matches(value, $0) }) {

@@ -4,12 +4,12 @@ import Contracts
 ///
 /// The switches are exhaustive, so a new event type does not compile here until it has samples
 /// (and then the tests ask the AsyncAPI document to describe it).
-enum PayloadSamples {
-    static let customer = Customer(id: "c-42", email: "ada@example.com")
-    static let lines = [OrderLine(sku: "SKU-001", quantity: 2, unitPriceCents: 1250)]
+package enum PayloadSamples {
+    package static let customer = Customer(id: "c-42", email: "ada@example.com")
+    package static let lines = [OrderLine(sku: "SKU-001", quantity: 2, unitPriceCents: 1250)]
 
     /// A payload with every optional field set and every array non-empty: its JSON shows every key.
-    static func full(_ type: EventType) -> any Encodable {
+    package static func full(_ type: EventType) -> any Encodable {
         switch type {
         case .orderPlaced:
             OrderPlaced(orderID: "o-1", customer: customer, currency: "EUR", items: lines, totalCents: 2500, paymentToken: "tok_ok")
@@ -43,7 +43,7 @@ enum PayloadSamples {
     }
 
     /// A payload with every optional field unset: its JSON shows only the keys that are always there.
-    static func minimal(_ type: EventType) -> any Encodable {
+    package static func minimal(_ type: EventType) -> any Encodable {
         switch type {
         case .orderCompleted:
             OrderOutcome(orderID: "o-1", status: "COMPLETED", customer: customer, currency: "EUR", totalCents: 2500, reason: nil)

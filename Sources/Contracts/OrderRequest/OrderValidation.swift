@@ -1,5 +1,3 @@
-import Contracts
-
 /// The rules an order request must meet, as a pure function that names every offending field.
 ///
 /// Shared by the HTTP intake and the `order.requested` ingress event, so both accept the same orders.

@@ -1,7 +1,9 @@
 import AMQP
+import ContractDocuments
 import Contracts
 import Foundation
 import Messaging
+import MessagingConventions
 import Order
 import ServiceKit
 import Testing

@@ -5,13 +5,13 @@
 /// scalars, and comments. Anything else (anchors, aliases, tags, multi-line plain or flow
 /// scalars, several documents) is an error naming the line, so a document that strays from
 /// the subset fails the tests instead of being misread.
-struct YAMLReader {
+package struct YAMLReader {
     /// What is wrong, and on which line (counting from 1).
-    struct Error: Swift.Error, CustomStringConvertible, Equatable {
-        var line: Int
-        var message: String
+    package struct Error: Swift.Error, CustomStringConvertible, Equatable {
+        package var line: Int
+        package var message: String
 
-        var description: String { "line \(line): \(message)" }
+        package var description: String { "line \(line): \(message)" }
     }
 
     /// A line whose leading part may already have been consumed (the `- ` of a sequence item).
@@ -25,12 +25,12 @@ struct YAMLReader {
     private var position = 0
     private var pending: Line?
 
-    init(_ text: String) {
+    package init(_ text: String) {
         lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
     }
 
     /// Reads a whole document.
-    static func read(_ text: String) throws(Error) -> YAMLNode {
+    package static func read(_ text: String) throws(Error) -> YAMLNode {
         var reader = YAMLReader(text)
         let node = try reader.readNode(minimumIndent: 0)
         if let line = try reader.peek() {
@@ -180,12 +180,12 @@ struct YAMLReader {
 
     // MARK: - Inline values
 
-    static func isSequenceItem(_ content: Substring) -> Bool {
+    package static func isSequenceItem(_ content: Substring) -> Bool {
         content == "-" || content.hasPrefix("- ")
     }
 
     /// `key` and what follows `key:`, or nil when the line is not a mapping entry.
-    static func splitKey(_ content: Substring, line: Int) throws(Error) -> (String, Substring)? {
+    package static func splitKey(_ content: Substring, line: Int) throws(Error) -> (String, Substring)? {
         if content.first == "[" || content.first == "{" || isSequenceItem(content) { return nil }
         if let quote = content.first, quote == "'" || quote == "\"" {
             var scanner = Scanner(text: content, line: line)
@@ -214,7 +214,7 @@ struct YAMLReader {
     }
 
     /// The content without a trailing comment: a `#` after a space, outside quotes.
-    static func stripComment(_ content: Substring) -> Substring {
+    package static func stripComment(_ content: Substring) -> Substring {
         var quote: Character?
         var previous: Character = " "
         var index = content.startIndex
@@ -241,7 +241,7 @@ struct YAMLReader {
     }
 
     /// A value written on one line: a flow collection or a scalar.
-    static func inlineValue(_ text: Substring, line: Int) throws(Error) -> YAMLNode {
+    package static func inlineValue(_ text: Substring, line: Int) throws(Error) -> YAMLNode {
         var scanner = Scanner(text: text, line: line)
         let value = try scanner.value(inFlow: false)
         scanner.skipSpaces()

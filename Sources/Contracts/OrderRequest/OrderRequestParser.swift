@@ -1,4 +1,3 @@
-import Contracts
 import Foundation
 
 /// Why a body is not an acceptable order request.

@@ -36,7 +36,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
 extension Duration {
     /// A short label for queue names: `500ms`, `5s`, `2m`, `1h`.
-    var label: String {
+    public var label: String {
         let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
         switch milliseconds {
         case let ms where ms % 3_600_000 == 0: return "\(ms / 3_600_000)h"
@@ -46,5 +46,12 @@ extension Duration {
         }
     }
 
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    /// The duration in whole milliseconds, as RabbitMQ's `x-message-ttl` takes it.
+    public var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}
+
+/// Whether a failed message may succeed later (retry through the tiers) or never will (park it at once).
+public enum FailureKind: String, Sendable, Hashable {
+    case transient
+    case permanent
 }

@@ -1,0 +1,9 @@
+import AMQP
+import Contracts
+import Messaging
+import MessagingConventions
+
+extension Subscriptions {
+    /// The whole contract's topology: every exchange (ingress included), queue, tier and binding.
+    public static var topology: AMQPTopology { ServiceQueues.topology(of: all, exchanges: Exchange.all) }
+}
