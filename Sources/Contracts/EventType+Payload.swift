@@ -1,21 +1,24 @@
+import MessagingConventions
+
 extension EventType {
-    /// The Swift type of the event's `data`: what a consumer decodes and a producer encodes.
-    ///
-    /// The pairing is part of the contract (`docs/asyncapi.yaml` documents each event's payload
-    /// schema); several types share one payload, e.g. every order outcome is an ``OrderOutcome``.
+    /// The Swift type of the event's `data`: what a consumer decodes and a producer encodes, as the
+    /// event's ``MessagingConventions/Event`` constant states it (`docs/asyncapi.yaml` documents each one's schema).
     public var payloadType: any (Codable & Sendable).Type {
         switch self {
-        case .orderPlaced: OrderPlaced.self
-        case .orderCompleted, .orderFailed, .orderCancelled: OrderOutcome.self
-        case .paymentSucceeded: PaymentSucceeded.self
-        case .paymentFailed: PaymentFailed.self
-        case .paymentRefunded: PaymentRefunded.self
-        case .stockReserved: StockReserved.self
-        case .stockReservationFailed: StockReservationFailed.self
-        case .paymentRefundRequested: RefundRequested.self
-        case .notificationSent, .notificationFailed: NotificationOutcome.self
-        case .orderRequested: OrderRequest.self
-        case .stockAdjusted: StockAdjusted.self
+        case .orderPlaced: Event.orderPlaced.payloadType
+        case .orderCompleted: Event.orderCompleted.payloadType
+        case .orderFailed: Event.orderFailed.payloadType
+        case .orderCancelled: Event.orderCancelled.payloadType
+        case .paymentSucceeded: Event.paymentSucceeded.payloadType
+        case .paymentFailed: Event.paymentFailed.payloadType
+        case .paymentRefunded: Event.paymentRefunded.payloadType
+        case .stockReserved: Event.stockReserved.payloadType
+        case .stockReservationFailed: Event.stockReservationFailed.payloadType
+        case .paymentRefundRequested: Event.paymentRefundRequested.payloadType
+        case .notificationSent: Event.notificationSent.payloadType
+        case .notificationFailed: Event.notificationFailed.payloadType
+        case .orderRequested: Event.orderRequested.payloadType
+        case .stockAdjusted: Event.stockAdjusted.payloadType
         }
     }
 }

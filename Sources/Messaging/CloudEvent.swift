@@ -1,4 +1,5 @@
 import Foundation
+import MessagingConventions
 
 /// A CloudEvents 1.0 event in structured JSON mode: the envelope every Orderly message travels in.
 ///
@@ -50,6 +51,19 @@ public struct CloudEvent: Sendable, Hashable {
             id: id, source: source, type: type, subject: subject, time: time, traceparent: traceparent,
             data: try CloudEvent.jsonEncoder.encode(payload)
         )
+    }
+
+    /// An event of `event`'s type whose payload, of the type that event carries, is encoded as JSON.
+    public init<Payload: Encodable>(
+        id: String = UUID().uuidString.lowercased(),
+        source: String,
+        event: Event<Payload>,
+        subject: String?,
+        time: Date = Date(),
+        traceparent: String? = nil,
+        payload: Payload
+    ) throws {
+        try self.init(id: id, source: source, type: event.type, subject: subject, time: time, traceparent: traceparent, payload: payload)
     }
 
     /// The payload decoded as `T`.

@@ -1,25 +1,37 @@
 import AMQP
 import Foundation
 import Logging
+import MessagingConventions
 import Postgres
 import Synchronization
 import Telemetry
 
-/// The handlers of a consumer, registered by event type with the payload type they decode:
+/// The handlers of a consumer, each registered with the ``MessagingConventions/Event`` it handles,
+/// which names the type and the payload its data is decoded as:
 ///
 /// ```swift
 /// var handlers = EventHandlers()
-/// handlers.on("order.placed", as: OrderPlaced.self) { context in try await charge(context) }
-/// handlers.on("order.cancelled", as: OrderOutcome.self, batch: cancelAll)
+/// handlers.on(.orderPlaced) { context in try await charge(context.payload) }
+/// handlers.on(.orderCancelled, batch: cancelAll)
 /// ```
 ///
 /// An `each` handler sees one event at a time; a `batch` handler sees every event of its type in
 /// the batch at once, in delivery order, and can change many rows with one statement. Either way
 /// they run in the batch's one transaction, together with the inbox records and the events emitted.
 public struct EventHandlers: Sendable {
+    /// What the consumer knows of one handler: how to read a batch's events of its type.
     struct Entry: Sendable {
-        var decode: @Sendable (CloudEvent) throws(EnvelopeError) -> any Sendable
-        var run: @Sendable ([Prepared], BatchContext) async throws -> Void
+        var decode: @Sendable ([Prepared]) -> DecodedGroup
+    }
+
+    /// A batch's events of one type, read: those whose data is unreadable, and the handler over the others.
+    ///
+    /// The payloads stay inside ``run`` with their type, so nothing casts them back.
+    struct DecodedGroup: Sendable {
+        /// The unreadable ones, by event id.
+        var failures: [String: EnvelopeError]
+        /// Runs the handler on `events` (events of this group with distinct ids), in their order; it skips the unreadable ones.
+        var run: @Sendable (_ events: [Prepared], BatchContext) async throws -> Void
     }
 
     private(set) var entries: [String: Entry] = [:]
@@ -29,37 +41,64 @@ public struct EventHandlers: Sendable {
     /// The event types handled.
     public var types: [String] { entries.keys.sorted() }
 
-    /// Handles events of `type`, one after another, each decoded as `payload`.
+    /// Handles events of `event`'s type, one after another.
     public mutating func on<Payload: Decodable & Sendable>(
-        _ type: String, as payload: Payload.Type = Payload.self, each handle: @escaping @Sendable (EventContext<Payload>) async throws -> Void
+        _ event: Event<Payload>, each handle: @escaping @Sendable (EventContext<Payload>) async throws -> Void
     ) {
-        on(type, as: payload) { (events: [EventContext<Payload>]) in
+        on(event) { (events: [EventContext<Payload>]) in
             for event in events { try await handle(event) }
         }
     }
 
-    /// Handles every event of `type` in a batch at once, in delivery order, each decoded as `payload`.
+    /// Handles every event of `event`'s type in a batch at once, in delivery order.
     public mutating func on<Payload: Decodable & Sendable>(
-        _ type: String, as payload: Payload.Type = Payload.self, batch handle: @escaping @Sendable ([EventContext<Payload>]) async throws -> Void
+        _ event: Event<Payload>, batch handle: @escaping @Sendable ([EventContext<Payload>]) async throws -> Void
     ) {
-        entries[type] = Entry(
-            decode: { event throws(EnvelopeError) in try event.decodeData(as: Payload.self) },
-            run: { prepared, batch in
-                try await handle(prepared.map { EventContext(prepared: $0, payload: $0.payload as! Payload, batch: batch) })
-            })
+        register(event.type, decode: { event throws(EnvelopeError) in try event.decodeData(as: Payload.self) }, handle: handle)
+    }
+
+    /// Handles every event of `event`'s type in a batch at once without decoding its data: for handlers
+    /// that read ``EventContext/event``'s data their own way, or need only the envelope.
+    public mutating func on<Payload>(
+        _ event: Event<Payload>, undecoded handle: @escaping @Sendable ([EventContext<AnyPayload>]) async throws -> Void
+    ) {
+        register(event.type, decode: { _ in AnyPayload() }, handle: handle)
+    }
+
+    private mutating func register<Payload: Sendable>(
+        _ type: String, decode: @escaping @Sendable (CloudEvent) throws(EnvelopeError) -> Payload,
+        handle: @escaping @Sendable ([EventContext<Payload>]) async throws -> Void
+    ) {
+        entries[type] = Entry { events in
+            var payloads: [String: Payload] = [:]
+            var failures: [String: EnvelopeError] = [:]
+            for event in events {
+                do throws(EnvelopeError) {
+                    payloads[event.event.id] = try decode(event.event)
+                } catch {
+                    failures[event.event.id] = error
+                }
+            }
+            return DecodedGroup(failures: failures) { [payloads] events, batch in
+                try await handle(
+                    events.compactMap { event in
+                        payloads[event.event.id].map { EventContext(prepared: event, payload: $0, batch: batch) }
+                    })
+            }
+        }
     }
 }
 
 /// A payload that is not read: for handlers that need only the envelope.
 public struct AnyPayload: Decodable, Sendable {
+    public init() {}
     public init(from decoder: any Decoder) throws {}
 }
 
-/// A delivery read and decoded, ready for its handler.
+/// A delivery read as an event, ready for its handler.
 struct Prepared: Sendable {
     var delivery: AMQPDelivery
     var event: CloudEvent
-    var payload: any Sendable
     var attempt: Int
     var logger: Logger
     /// The span of its handling, once ``ConsumerInstrumentation/begin(_:)`` started it.
@@ -107,12 +146,12 @@ public struct EventContext<Payload: Sendable>: Sendable {
     /// charge at the gateway): a retry through a tier or a redelivery by the broker.
     public var mayHaveRunBefore: Bool { attempt > 1 || redelivered }
 
-    /// Emits an event of `type` about `subject` on the service's exchange, carrying the trace context of
-    /// this event's handling (``traceparent``); it is written to the outbox with the batch and published after the commit.
-    public func emit(_ type: String, subject: String, payload: some Encodable) throws {
+    /// Emits `event` about `subject` on the service's exchange, carrying the trace context of this
+    /// event's handling (``traceparent``); it is written to the outbox with the batch and published after the commit.
+    public func emit<Emitted: Encodable>(_ event: Event<Emitted>, subject: String, payload: Emitted) throws {
         batch.append(
             OutgoingEvent(
-                try CloudEvent(source: batch.source, type: type, subject: subject, traceparent: traceparent, payload: payload),
+                try CloudEvent(source: batch.source, event: event, subject: subject, traceparent: traceparent, payload: payload),
                 exchange: batch.exchange))
     }
 

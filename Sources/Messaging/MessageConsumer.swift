@@ -193,10 +193,16 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
             }
             return true
         }
+        let groups = decode(prepared)
+        prepared = prepared.filter { event in
+            guard let error = groups[event.event.type]?.failures[event.event.id] else { return true }
+            failures.append((event.delivery, event.attempt, error))
+            return false
+        }
         instrumentation.begin(&prepared)
         if !prepared.isEmpty {
             do {
-                let result = try await handle(prepared)
+                let result = try await handle(prepared, groups)
                 for event in prepared { outcomes[event.event.id] = result.fresh.contains(event.event.id) ? .handled : .duplicate }
                 for event in prepared {
                     if let error = result.rejected[event.event.id] { failures.append((event.delivery, event.attempt, error)) }
@@ -210,7 +216,7 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
                         continue
                     }
                     do {
-                        let result = try await handle([event])
+                        let result = try await handle([event], groups)
                         outcomes[event.event.id] = result.fresh.isEmpty ? .duplicate : .handled
                         if let error = result.rejected[event.event.id] { failures.append((event.delivery, event.attempt, error)) }
                     } catch {
@@ -248,7 +254,7 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
         var error: any Error
     }
 
-    /// Reads a delivery as an event with its handler's payload, trusting nothing in it.
+    /// Reads a delivery as an event of a type handled here, trusting nothing in it.
     private func prepare(_ delivery: AMQPDelivery) -> Result<Prepared, PrepareFailure> {
         var logger = self.logger
         logger[metadataKey: "message.id"] = "\((delivery.properties.messageID ?? "-").truncatedForReason)"
@@ -259,24 +265,30 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
             let event = try CloudEvent(delivery: delivery)
             logger[metadataKey: "event.type"] = "\(event.type)"
             logger[metadataKey: "event.subject"] = "\(event.subject ?? "-")"
-            guard let entry = handlers.entries[event.type] else {
+            guard handlers.entries[event.type] != nil else {
                 throw PermanentFailure("unknown event type '\(event.type)' for \(queues.workQueue)")
             }
-            let payload = try entry.decode(event)
-            return .success(Prepared(delivery: delivery, event: event, payload: payload, attempt: attempt, logger: logger))
+            return .success(Prepared(delivery: delivery, event: event, attempt: attempt, logger: logger))
         } catch {
             return .failure(PrepareFailure(attempt: attempt, error: error))
         }
     }
 
+    /// Reads the data of events with distinct ids, each type by its handler.
+    private func decode(_ events: [Prepared]) -> [String: EventHandlers.DecodedGroup] {
+        Self.byType(events).reduce(into: [:]) { groups, group in groups[group.0] = handlers.entries[group.0]?.decode(group.1) }
+    }
+
     /// Runs events in one transaction: inbox, handlers by rounds and types, outbox, commit.
-    private func handle(_ events: [Prepared]) async throws -> (fresh: Set<String>, rejected: [String: any Error]) {
+    private func handle(
+        _ events: [Prepared], _ groups: [String: EventHandlers.DecodedGroup]
+    ) async throws -> (fresh: Set<String>, rejected: [String: any Error]) {
         try await pool.transaction { transaction in
             let fresh = try await inbox.claim(events.map(\.event.id), in: transaction)
             let batch = BatchContext(transaction: transaction, source: source, exchange: exchange)
             for round in Self.rounds(events.filter { fresh.contains($0.event.id) }) {
                 for (type, group) in Self.byType(round) {
-                    try await instrumentation.handling(type) { try await handlers.entries[type]!.run(group, batch) }
+                    try await instrumentation.handling(type) { try await groups[type]!.run(group, batch) }
                 }
             }
             let rejected = batch.rejected

@@ -76,7 +76,7 @@ struct MessagingHarness {
 
     static func handlers(_ table: [String: Handler]) -> EventHandlers {
         var handlers = EventHandlers()
-        for (type, handle) in table { handlers.on(type, as: AnyPayload.self, each: handle) }
+        for (type, handle) in table { handlers.on(Event<AnyPayload>(type), each: handle) }
         return handlers
     }
 

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Messaging
+import MessagingConventions
 import Postgres
 import Synchronization
 import Telemetry
@@ -27,7 +28,7 @@ struct TracePropagationTests {
                     context.logger[metadataKey: LogKey.spanID]?.description
                 )
             }
-            try context.emit("test.followed", subject: context.event.subject ?? "-", payload: ["after": context.event.id])
+            try context.emit(Event<[String: String]>("test.followed"), subject: context.event.subject ?? "-", payload: ["after": context.event.id])
         }
     }
 

@@ -82,10 +82,10 @@ struct OrderStateMachineTests {
     }
 
     @Test func onlyTerminalStatusesHaveAnOutcomeEvent() {
-        #expect(OrderStateMachine.outcomeEventType(for: .completed) == .orderCompleted)
-        #expect(OrderStateMachine.outcomeEventType(for: .failed) == .orderFailed)
-        #expect(OrderStateMachine.outcomeEventType(for: .cancelled) == .orderCancelled)
-        for status in OrderStatus.open { #expect(OrderStateMachine.outcomeEventType(for: status) == nil) }
+        #expect(OrderStateMachine.outcomeEvent(for: .completed) == .orderCompleted)
+        #expect(OrderStateMachine.outcomeEvent(for: .failed) == .orderFailed)
+        #expect(OrderStateMachine.outcomeEvent(for: .cancelled) == .orderCancelled)
+        for status in OrderStatus.open { #expect(OrderStateMachine.outcomeEvent(for: status) == nil) }
     }
 
     @Test func theFailureReasonSaysWhy() {

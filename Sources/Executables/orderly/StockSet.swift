@@ -28,7 +28,7 @@ struct StockSet: AsyncParsableCommand {
         let adjustment = StockAdjusted(sku: sku, delta: available - current, reason: "orderly stock set")
         let violations = IngressValidation.violations(of: adjustment)
         guard violations.isEmpty else { throw IngressRefusal(type: .stockAdjusted, violations: violations) }
-        let event = try CloudEvent(source: "/orderly/cli", type: EventType.stockAdjusted.rawValue, subject: sku, payload: adjustment)
+        let event = try CloudEvent(source: "/orderly/cli", event: .stockAdjusted, subject: sku, payload: adjustment)
         try await connection.publish(event)
     }
 }

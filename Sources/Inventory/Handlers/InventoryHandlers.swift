@@ -20,9 +20,9 @@ public struct InventoryHandlers: Sendable {
     /// The handlers by event type, for a ``MessageConsumer``.
     public var handlers: EventHandlers {
         var handlers = EventHandlers()
-        handlers.on(EventType.paymentSucceeded, batch: paymentsSucceeded)
-        handlers.on(EventType.orderCancelled, each: orderCancelled)
-        handlers.on(EventType.stockAdjusted, each: stockAdjusted)
+        handlers.on(.paymentSucceeded, batch: paymentsSucceeded)
+        handlers.on(.orderCancelled, each: orderCancelled)
+        handlers.on(.stockAdjusted, each: stockAdjusted)
         return handlers
     }
 

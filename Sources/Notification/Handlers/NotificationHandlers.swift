@@ -30,7 +30,7 @@ public struct NotificationHandlers: Sendable {
     /// The handler for each order outcome type, for a ``MessageConsumer``.
     public var handlers: EventHandlers {
         var handlers = EventHandlers()
-        for outcome in CustomerNotification.Outcome.allCases { handlers.on(outcome.rawValue, as: OrderOutcome.self, batch: notify) }
+        for outcome in CustomerNotification.Outcome.allCases { handlers.on(outcome.event, batch: notify) }
         return handlers
     }
 

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import MessagingConventions
 
 /// One notification to a customer about how their order ended: what every channel sends.
 ///
@@ -12,6 +13,15 @@ public struct CustomerNotification: Sendable, Hashable {
         case completed = "order.completed"
         case failed = "order.failed"
         case cancelled = "order.cancelled"
+
+        /// The event that tells it.
+        public var event: Event<OrderOutcome> {
+            switch self {
+            case .completed: .orderCompleted
+            case .failed: .orderFailed
+            case .cancelled: .orderCancelled
+            }
+        }
     }
 
     public var id: String

@@ -1,4 +1,5 @@
 import Contracts
+import MessagingConventions
 
 /// The rules of an order's life: which event moves an order in which status, and where to.
 ///
@@ -45,8 +46,8 @@ public enum OrderStateMachine {
         }
     }
 
-    /// The outcome event type an order emits on entering `status`, or `nil` when the status is not terminal.
-    public static func outcomeEventType(for status: OrderStatus) -> EventType? {
+    /// The outcome event an order emits on entering `status`, or `nil` when the status is not terminal.
+    public static func outcomeEvent(for status: OrderStatus) -> Event<OrderOutcome>? {
         switch status {
         case .completed: .orderCompleted
         case .failed: .orderFailed

@@ -34,17 +34,15 @@ public enum OrderEventHandlers {
         }
         var handlers = EventHandlers()
         handlers.on(
-            EventType.paymentSucceeded,
+            .paymentSucceeded,
             batch: moving { (payload: PaymentSucceeded) in (payload.orderID, .paymentSucceeded(paymentID: payload.paymentID)) })
-        handlers.on(EventType.paymentFailed, batch: moving { (payload: PaymentFailed) in (payload.orderID, .paymentFailed(reason: payload.reason)) })
-        handlers.on(EventType.stockReserved, batch: moving { (payload: StockReserved) in (payload.orderID, .stockReserved) })
+        handlers.on(.paymentFailed, batch: moving { (payload: PaymentFailed) in (payload.orderID, .paymentFailed(reason: payload.reason)) })
+        handlers.on(.stockReserved, batch: moving { (payload: StockReserved) in (payload.orderID, .stockReserved) })
         handlers.on(
-            EventType.stockReservationFailed,
+            .stockReservationFailed,
             batch: moving { (payload: StockReservationFailed) in (payload.orderID, .stockReservationFailed(reason: payload.reason)) })
-        handlers.on(EventType.paymentRefunded, batch: moving { (payload: PaymentRefunded) in (payload.orderID, .paymentRefunded) })
-        handlers.on(EventType.orderRequested.rawValue, as: AnyPayload.self) { (contexts: [EventContext<AnyPayload>]) in
-            try await placeRequested(contexts, saga: saga, sagaDeadline: sagaDeadline)
-        }
+        handlers.on(.paymentRefunded, batch: moving { (payload: PaymentRefunded) in (payload.orderID, .paymentRefunded) })
+        handlers.on(.orderRequested, undecoded: { contexts in try await placeRequested(contexts, saga: saga, sagaDeadline: sagaDeadline) })
         return handlers
     }
 

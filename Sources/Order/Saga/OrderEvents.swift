@@ -24,7 +24,7 @@ public struct OrderEvents: Sendable, Hashable {
         )
         return OutgoingEvent(
             try CloudEvent(
-                source: source, type: EventType.orderPlaced.rawValue, subject: payload.orderID, traceparent: order.traceparent.description,
+                source: source, event: .orderPlaced, subject: payload.orderID, traceparent: order.traceparent.description,
                 payload: payload
             ),
             exchange: exchange
@@ -33,14 +33,14 @@ public struct OrderEvents: Sendable, Hashable {
 
     /// The outcome event of an order that just entered a terminal status, or `nil` if `order.status` is not terminal.
     public func outcome(of order: SagaOrder, traceparent: String?) throws -> OutgoingEvent? {
-        guard let type = OrderStateMachine.outcomeEventType(for: order.status) else { return nil }
+        guard let event = OrderStateMachine.outcomeEvent(for: order.status) else { return nil }
         let payload = OrderOutcome(
             orderID: order.id.uuidString.lowercased(), status: order.status.rawValue, customer: order.customer, currency: order.currency,
             totalCents: order.totalCents, reason: order.status == .completed ? nil : order.failureReason
         )
         return OutgoingEvent(
             try CloudEvent(
-                source: source, type: type.rawValue, subject: payload.orderID, traceparent: traceparent ?? order.traceparent, payload: payload),
+                source: source, event: event, subject: payload.orderID, traceparent: traceparent ?? order.traceparent, payload: payload),
             exchange: exchange
         )
     }

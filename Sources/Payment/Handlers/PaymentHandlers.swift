@@ -33,9 +33,9 @@ public struct PaymentHandlers: Sendable {
     /// The handlers by event type, for ``MessageConsumer``.
     public var handlers: EventHandlers {
         var handlers = EventHandlers()
-        handlers.on(EventType.orderPlaced, batch: ordersPlaced)
-        handlers.on(EventType.paymentRefundRequested, each: refundRequested)
-        handlers.on(EventType.orderCancelled, each: orderCancelled)
+        handlers.on(.orderPlaced, batch: ordersPlaced)
+        handlers.on(.paymentRefundRequested, each: refundRequested)
+        handlers.on(.orderCancelled, each: orderCancelled)
         return handlers
     }
 
@@ -92,7 +92,7 @@ public struct PaymentHandlers: Sendable {
                         orderID: placed.orderID, chargeID: chargeID, status: OrderPaymentState.Charge.succeeded, amountCents: placed.totalCents,
                         currency: placed.currency, reason: nil))
                 try context.emit(
-                    EventType.paymentSucceeded, subject: placed.orderID,
+                    .paymentSucceeded, subject: placed.orderID,
                     payload: PaymentSucceeded(
                         orderID: placed.orderID, paymentID: chargeID, amountCents: placed.totalCents, currency: placed.currency, items: placed.items))
                 logger.info("order charged", metadata: ["payment.id": "\(chargeID)", "amount_cents": "\(placed.totalCents)"])
@@ -124,7 +124,7 @@ public struct PaymentHandlers: Sendable {
         try await store.recordCharge(
             orderID: placed.orderID, chargeID: chargeID, status: OrderPaymentState.Charge.declined, amountCents: placed.totalCents,
             currency: placed.currency, reason: reason, in: context.transaction)
-        try context.emit(EventType.paymentFailed, subject: placed.orderID, payload: PaymentFailed(orderID: placed.orderID, reason: reason))
+        try context.emit(.paymentFailed, subject: placed.orderID, payload: PaymentFailed(orderID: placed.orderID, reason: reason))
     }
 
     // MARK: - payment.refund_requested
@@ -199,7 +199,7 @@ public struct PaymentHandlers: Sendable {
                 return
             }
             try context.emit(
-                EventType.paymentRefunded, subject: orderID,
+                .paymentRefunded, subject: orderID,
                 payload: PaymentRefunded(orderID: orderID, paymentID: chargeID, refundID: refundID, amountCents: amountCents, currency: currency))
             logger.info("charge refunded", metadata: ["payment.id": "\(chargeID)", "refund.id": "\(refundID)", "amount_cents": "\(amountCents)"])
         case .transient(let reason):
