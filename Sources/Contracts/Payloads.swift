@@ -85,14 +85,21 @@ public struct OrderPlaced: Codable, Sendable, Hashable {
 
 /// `order.completed`, `order.failed` and `order.cancelled`: an order reached its end.
 public struct OrderOutcome: Codable, Sendable, Hashable {
+    /// The terminal status the order reached.
+    public enum Status: String, Codable, Sendable, Hashable, CaseIterable {
+        case completed = "COMPLETED"
+        case failed = "FAILED"
+        case cancelled = "CANCELLED"
+    }
+
     public var orderID: String
-    public var status: String
+    public var status: Status
     public var customer: Customer
     public var currency: String
     public var totalCents: Int
     public var reason: String?
 
-    public init(orderID: String, status: String, customer: Customer, currency: String, totalCents: Int, reason: String?) {
+    public init(orderID: String, status: Status, customer: Customer, currency: String, totalCents: Int, reason: String?) {
         self.orderID = orderID
         self.status = status
         self.customer = customer

@@ -143,3 +143,11 @@ extension Array: PostgresDecodable where Element: PostgresDecodable {
     /// A one-dimensional array (or `bytea` for `[UInt8]`).
     public init(postgresText text: String) throws { self = try Element.decodeArray(postgresText: text) }
 }
+
+extension PostgresDecodable where Self: RawRepresentable, RawValue == String {
+    /// A closed set of strings (a Swift enum over a `text` column with a `CHECK`): the case whose raw value is the text.
+    public init(postgresText text: String) throws {
+        guard let value = Self(rawValue: text) else { throw PostgresDecodingFailure("not a \(Self.self): '\(text)'") }
+        self = value
+    }
+}

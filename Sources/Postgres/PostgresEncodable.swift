@@ -143,3 +143,8 @@ enum PostgresBytea {
         return bytes
     }
 }
+
+extension PostgresEncodable where Self: RawRepresentable, RawValue == String {
+    /// A closed set of strings: the case's raw value.
+    public var postgresText: String? { rawValue }
+}

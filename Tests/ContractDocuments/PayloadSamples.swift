@@ -14,11 +14,11 @@ package enum PayloadSamples {
         case .orderPlaced:
             OrderPlaced(orderID: "o-1", customer: customer, currency: "EUR", items: lines, totalCents: 2500, paymentToken: "tok_ok")
         case .orderCompleted:
-            OrderOutcome(orderID: "o-1", status: "COMPLETED", customer: customer, currency: "EUR", totalCents: 2500, reason: "paid and reserved")
+            OrderOutcome(orderID: "o-1", status: .completed, customer: customer, currency: "EUR", totalCents: 2500, reason: "paid and reserved")
         case .orderFailed:
-            OrderOutcome(orderID: "o-1", status: "FAILED", customer: customer, currency: "EUR", totalCents: 2500, reason: "card_declined")
+            OrderOutcome(orderID: "o-1", status: .failed, customer: customer, currency: "EUR", totalCents: 2500, reason: "card_declined")
         case .orderCancelled:
-            OrderOutcome(orderID: "o-1", status: "CANCELLED", customer: customer, currency: "EUR", totalCents: 2500, reason: "deadline exceeded")
+            OrderOutcome(orderID: "o-1", status: .cancelled, customer: customer, currency: "EUR", totalCents: 2500, reason: "deadline exceeded")
         case .paymentSucceeded:
             PaymentSucceeded(orderID: "o-1", paymentID: "ch_1", amountCents: 2500, currency: "EUR", items: lines)
         case .paymentFailed:
@@ -46,9 +46,9 @@ package enum PayloadSamples {
     package static func minimal(_ type: EventType) -> any Encodable {
         switch type {
         case .orderCompleted:
-            OrderOutcome(orderID: "o-1", status: "COMPLETED", customer: customer, currency: "EUR", totalCents: 2500, reason: nil)
+            OrderOutcome(orderID: "o-1", status: .completed, customer: customer, currency: "EUR", totalCents: 2500, reason: nil)
         case .orderFailed, .orderCancelled:
-            OrderOutcome(orderID: "o-1", status: "FAILED", customer: customer, currency: "EUR", totalCents: 2500, reason: nil)
+            OrderOutcome(orderID: "o-1", status: .failed, customer: customer, currency: "EUR", totalCents: 2500, reason: nil)
         case .notificationSent, .notificationFailed:
             NotificationOutcome(orderID: "o-1", notificationID: "n-1", outcome: "order.completed", channel: "email", reason: nil)
         case .orderPlaced, .paymentSucceeded, .paymentFailed, .paymentRefunded, .stockReserved, .stockReservationFailed,

@@ -71,7 +71,7 @@ struct InventoryHarness {
         try await publish(
             .orderCancelled, subject: orderID,
             payload: OrderOutcome(
-                orderID: orderID, status: "CANCELLED", customer: customer, currency: "EUR", totalCents: 0, reason: "deadline exceeded")
+                orderID: orderID, status: .cancelled, customer: customer, currency: "EUR", totalCents: 0, reason: "deadline exceeded")
         )
     }
 

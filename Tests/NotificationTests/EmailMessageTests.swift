@@ -99,7 +99,7 @@ import Testing
 
     @Test func onlyOrderOutcomesBecomeNotifications() {
         let payload = OrderOutcome(
-            orderID: "o", status: "FAILED", customer: Customer(id: "c", email: "c@x"), currency: "EUR", totalCents: 1, reason: nil)
+            orderID: "o", status: .failed, customer: Customer(id: "c", email: "c@x"), currency: "EUR", totalCents: 1, reason: nil)
         #expect(CustomerNotification(type: "order.failed", payload: payload, occurredAt: Date())?.outcome == .failed)
         #expect(CustomerNotification(type: "order.placed", payload: payload, occurredAt: Date()) == nil)
     }

@@ -71,7 +71,7 @@ struct NotificationHarness {
     func publishOutcome(
         _ outcome: CustomerNotification.Outcome, orderID: String, id: String = UUID().uuidString, reason: String? = nil
     ) async throws {
-        let status = ["order.completed": "COMPLETED", "order.failed": "FAILED", "order.cancelled": "CANCELLED"][outcome.rawValue]!
+        let status: OrderOutcome.Status = ["order.completed": .completed, "order.failed": .failed, "order.cancelled": .cancelled][outcome.rawValue]!
         let payload = OrderOutcome(
             orderID: orderID, status: status, customer: Customer(id: "c-42", email: "ada@example.com"), currency: "EUR", totalCents: 2500,
             reason: reason

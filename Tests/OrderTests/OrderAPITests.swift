@@ -80,7 +80,7 @@ struct OrderAPITests {
         #expect(created.headers[.contentType] == "application/json")
         #expect(created.headers[Self.replayed] == nil)
         let order = try Self.decodeOrder(created)
-        #expect(created.headers[.location] == "/v1/orders/\(order.id.uuidString.lowercased())")
+        #expect(created.headers[.location] == "/v1/orders/\(order.id.description)")
         #expect(order.status == .pending)
         #expect(order.totalCents == 2500)
         #expect(order.currency == "EUR")
@@ -102,7 +102,7 @@ struct OrderAPITests {
         #expect(outbox.map(\.type) == ["order.placed"])
         let placed = try #require(outbox.first)
         #expect(placed.exchange == harness.configuration.events.exchange)
-        #expect(placed.event.subject == order.id.uuidString.lowercased())
+        #expect(placed.event.subject == order.id.description)
         // The request's span is the child of the caller's: same trace, a span id of its own.
         let carried = try #require(placed.event.traceparent.flatMap { TraceParent($0) })
         #expect(carried.traceIDText == "4bf92f3577b34da6a3ce929d0e0e4736")

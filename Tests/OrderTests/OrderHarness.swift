@@ -97,7 +97,7 @@ struct OrderHarness {
         return placed
     }
 
-    func order(_ id: UUID) async throws -> Order? { try await saga.store.order(id: id, on: pool) }
+    func order(_ id: OrderID) async throws -> Order? { try await saga.store.order(id: id, on: pool) }
 
     // MARK: Broker
 

@@ -16,7 +16,7 @@ import Testing
 struct OrderSagaTests {
     static let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
-    func orderID(_ order: Order) -> String { order.id.uuidString.lowercased() }
+    func orderID(_ order: Order) -> String { order.id.description }
 
     func outcomes(_ harness: OrderHarness, of order: Order) async throws -> [CloudEvent] {
         try await harness.outbox().map(\.event).filter { $0.subject == orderID(order) && $0.type != EventType.orderPlaced.rawValue }
@@ -65,7 +65,7 @@ struct OrderSagaTests {
         #expect(outcome.traceparent != Self.traceparent)
         #expect(outcome.source == "/orderly/order-service")
         let payload = try outcome.decodeData(as: OrderOutcome.self)
-        #expect(payload == OrderOutcome(orderID: id, status: "COMPLETED", customer: order.customer, currency: "EUR", totalCents: 2500, reason: nil))
+        #expect(payload == OrderOutcome(orderID: id, status: .completed, customer: order.customer, currency: "EUR", totalCents: 2500, reason: nil))
         let ignored = try await harness.count("order_events", where: "order_id = \(id) AND outcome = 'ignored'")
         #expect(ignored == 2)  // The late decline and the second reservation; the duplicate never got past the inbox.
         try await harness.tearDown(connection: connection)
@@ -148,7 +148,7 @@ struct OrderSagaTests {
         for order in [inOrder, overtaken] {
             let outcomes = try await outcomes(harness, of: order)
             #expect(outcomes.map(\.type) == ["order.cancelled"])
-            #expect(try outcomes.first?.decodeData(as: OrderOutcome.self).status == "CANCELLED")
+            #expect(try outcomes.first?.decodeData(as: OrderOutcome.self).status == .cancelled)
         }
         try await harness.tearDown(connection: connection)
     }

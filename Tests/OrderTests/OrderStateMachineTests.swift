@@ -82,10 +82,10 @@ struct OrderStateMachineTests {
     }
 
     @Test func onlyTerminalStatusesHaveAnOutcomeEvent() {
-        #expect(OrderStateMachine.outcomeEvent(for: .completed) == .orderCompleted)
-        #expect(OrderStateMachine.outcomeEvent(for: .failed) == .orderFailed)
-        #expect(OrderStateMachine.outcomeEvent(for: .cancelled) == .orderCancelled)
-        for status in OrderStatus.open { #expect(OrderStateMachine.outcomeEvent(for: status) == nil) }
+        #expect(OrderStateMachine.outcome(for: .completed)?.event == .orderCompleted)
+        #expect(OrderStateMachine.outcome(for: .failed)?.event == .orderFailed)
+        #expect(OrderStateMachine.outcome(for: .cancelled)?.event == .orderCancelled)
+        for status in OrderStatus.open { #expect(OrderStateMachine.outcome(for: status) == nil) }
     }
 
     @Test func theFailureReasonSaysWhy() {

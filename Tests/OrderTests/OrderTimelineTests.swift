@@ -62,7 +62,7 @@ struct OrderTimelineTests {
         let harness = try await OrderHarness.make()
         let connection = try await harness.connect()
         let order = try await harness.placeOrder()
-        let id = order.id.uuidString.lowercased()
+        let id = order.id.description
         let succeeded = PaymentSucceeded(orderID: id, paymentID: "ch_1", amountCents: 2500, currency: "EUR", items: order.items)
         var published: [CloudEvent] = []
         try await running([harness.consumer(connection)]) {
@@ -118,7 +118,7 @@ struct OrderTimelineTests {
             traceparent: try #require(TraceParent(Self.traceparent)),
             sagaDeadline: .seconds(60), sourceEvent: .init(source: "/warehouse", time: requestedAt))
         _ = try await harness.pool.transaction { try await harness.saga.place(new, in: $0) }
-        let (status, body) = try await timeline(harness, new.id.uuidString)
+        let (status, body) = try await timeline(harness, new.id.uuid.uuidString)
         #expect(status == .ok)
         let timeline = try Self.decoder.decode(Timeline.self, from: Data(buffer: body))
         #expect(timeline.events.map(\.type) == ["order.requested", "order.placed"])
@@ -138,7 +138,7 @@ struct OrderTimelineTests {
         try await Task.sleep(for: .milliseconds(300))
         let watcher = SagaDeadlineWatcher(saga: harness.saga, pool: harness.pool, logger: TestEnvironment.logger(harness.name))
         #expect(try await watcher.sweep() == 1)
-        let (_, body) = try await timeline(harness, order.id.uuidString)
+        let (_, body) = try await timeline(harness, order.id.uuid.uuidString)
         let events = try Self.decoder.decode(Timeline.self, from: Data(buffer: body)).events
         #expect(events.map(\.type) == ["order.placed", "saga.deadline", "order.cancelled"])
         #expect(events[1].emittedBy == "order-service" && events[1].handledBy == "order-service")
@@ -178,7 +178,8 @@ struct OrderTimelineTests {
 @Suite struct OrderTimelineRulesTests {
     static let start = Date(timeIntervalSince1970: 1_790_000_000)
 
-    func record(_ type: String, source: String?, at offset: TimeInterval?, recorded: TimeInterval, outcome: String = "moved") -> OrderTimeline.Record
+    func record(_ type: String, source: String?, at offset: TimeInterval?, recorded: TimeInterval, outcome: OrderTimeline.Outcome = .moved)
+        -> OrderTimeline.Record
     {
         .init(
             eventID: UUID().uuidString, eventType: type, outcome: outcome, from: nil, to: nil, reason: nil, source: source,
@@ -187,7 +188,7 @@ struct OrderTimelineTests {
 
     @Test func theEmitterIsTheCatalogsProcessOfTheSourceElseOfTheTypesExchange() {
         let timeline = OrderTimeline(
-            orderID: UUID(), status: .completed, traceparent: OrderTimelineTests.traceparent, createdAt: Self.start,
+            orderID: OrderID(), status: .completed, traceparent: OrderTimelineTests.traceparent, createdAt: Self.start,
             records: [
                 record("order.requested", source: "/orderly/cli", at: 0, recorded: 0.01),
                 record("payment.succeeded", source: "/orderly/payment-service", at: 1, recorded: 1.2),
@@ -201,10 +202,10 @@ struct OrderTimelineTests {
 
     @Test func durationsRunFromTheOrdersCreationOrItsFirstEventIfEarlier() {
         let timeline = OrderTimeline(
-            orderID: UUID(), status: .paid, traceparent: OrderTimelineTests.traceparent, createdAt: Self.start + 0.5,
+            orderID: OrderID(), status: .paid, traceparent: OrderTimelineTests.traceparent, createdAt: Self.start + 0.5,
             records: [
                 record("order.requested", source: "/x", at: 0, recorded: 0.5),
-                record("order.placed", source: "/orderly/order-service", at: 0.5, recorded: 0.5, outcome: "emitted"),
+                record("order.placed", source: "/orderly/order-service", at: 0.5, recorded: 0.5, outcome: .emitted),
                 record("payment.succeeded", source: nil, at: nil, recorded: 1.75),
             ])
         #expect(timeline.entries.map(\.sinceStart) == [.zero, .milliseconds(500), .milliseconds(1750)])

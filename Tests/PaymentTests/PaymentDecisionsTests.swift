@@ -31,7 +31,7 @@ struct PaymentDecisionsTests {
         )
     }
 
-    static let charged = OrderPaymentState.Charge(chargeID: "ch_1", status: "succeeded", amountCents: 2500, currency: "EUR")
+    static let charged = OrderPaymentState.Charge(chargeID: "ch_1", status: .succeeded, amountCents: 2500, currency: "EUR")
 
     @Test func anOrderIsChargedOnceAndNeverAfterItsCancellation() {
         #expect(PaymentDecisions.beforeCharge(OrderPaymentState(), totalCents: 2500, mayHaveRunBefore: false) == .charge)
@@ -68,7 +68,7 @@ struct PaymentDecisionsTests {
         #expect(PaymentDecisions.refund(OrderPaymentState(charge: Self.charged)) == .refund(chargeID: "ch_1", amountCents: 2500, currency: "EUR"))
         #expect(PaymentDecisions.refund(OrderPaymentState(charge: Self.charged, refundID: "re_1")) == .alreadyRefunded)
         #expect(PaymentDecisions.refund(OrderPaymentState()) == .nothingCharged)
-        let declined = OrderPaymentState.Charge(chargeID: "ch_2", status: "declined", amountCents: 2500, currency: "EUR")
+        let declined = OrderPaymentState.Charge(chargeID: "ch_2", status: .declined, amountCents: 2500, currency: "EUR")
         #expect(PaymentDecisions.refund(OrderPaymentState(charge: declined)) == .nothingCharged)
     }
 

@@ -111,7 +111,7 @@ struct PaymentHarness {
 
     func orderCancelled(_ orderID: String, id: String = UUID().uuidString) async throws {
         let outcome = OrderOutcome(
-            orderID: orderID, status: "CANCELLED", customer: Customer(id: "c-1", email: "ada@example.com"), currency: "EUR", totalCents: 2500,
+            orderID: orderID, status: .cancelled, customer: Customer(id: "c-1", email: "ada@example.com"), currency: "EUR", totalCents: 2500,
             reason: "deadline exceeded"
         )
         try await publish(.orderCancelled, subject: orderID, id: id, payload: outcome)

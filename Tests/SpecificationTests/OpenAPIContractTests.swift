@@ -148,16 +148,16 @@ struct OperatorRoutesContractTests {
     static var timeline: OrderTimeline {
         let start = Date(timeIntervalSince1970: 1_790_000_000)
         return OrderTimeline(
-            orderID: UUID(), status: .completed, traceparent: traceparent, createdAt: start,
+            orderID: OrderID(), status: .completed, traceparent: traceparent, createdAt: start,
             records: [
                 .init(
-                    eventID: "e1", eventType: "order.placed", outcome: "emitted", from: nil, to: .pending, reason: nil,
+                    eventID: "e1", eventType: "order.placed", outcome: .emitted, from: nil, to: .pending, reason: nil,
                     source: "/orderly/order-service", eventTime: start, traceparent: traceparent, recordedAt: start),
                 .init(
-                    eventID: "e2", eventType: "payment.succeeded", outcome: "moved", from: .pending, to: .paid, reason: nil,
+                    eventID: "e2", eventType: "payment.succeeded", outcome: .moved, from: .pending, to: .paid, reason: nil,
                     source: "/orderly/payment-service", eventTime: start + 0.2, traceparent: traceparent, recordedAt: start + 0.25),
                 .init(
-                    eventID: "e3", eventType: "payment.succeeded", outcome: "ignored", from: .paid, to: nil, reason: "a duplicate",
+                    eventID: "e3", eventType: "payment.succeeded", outcome: .ignored, from: .paid, to: nil, reason: "a duplicate",
                     source: nil, eventTime: nil, traceparent: nil, recordedAt: start + 0.3),
             ])
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Contracts
 import Foundation
 import Messaging
 import Provisioning
@@ -31,7 +32,7 @@ struct OrdersCommand: AsyncParsableCommand {
         var id: String
 
         func validate() throws {
-            guard UUID(uuidString: id) != nil else { throw ValidationError("'\(id)' is not an order id: order ids are UUIDs") }
+            guard OrderID(id) != nil else { throw ValidationError("'\(id)' is not an order id: order ids are UUIDs") }
         }
 
         var baseURL: String {

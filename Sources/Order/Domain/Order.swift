@@ -36,7 +36,7 @@ public struct Order: Sendable, Hashable, Codable {
         enum CodingKeys: String, CodingKey { case status, at }
     }
 
-    public var id: UUID
+    public var id: OrderID
     public var status: OrderStatus
     public var currency: String
     public var totalCents: Int
@@ -48,7 +48,7 @@ public struct Order: Sendable, Hashable, Codable {
     public var history: [HistoryEntry]
 
     public init(
-        id: UUID, status: OrderStatus, currency: String, totalCents: Int, customer: Customer, items: [OrderLine],
+        id: OrderID, status: OrderStatus, currency: String, totalCents: Int, customer: Customer, items: [OrderLine],
         paymentID: String?, failureReason: String?, history: [HistoryEntry]
     ) {
         self.id = id
@@ -71,7 +71,7 @@ public struct Order: Sendable, Hashable, Codable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(id.description, forKey: .id)
         try container.encode(status, forKey: .status)
         try container.encode(currency, forKey: .currency)
         try container.encode(totalCents, forKey: .totalCents)

@@ -46,12 +46,13 @@ public enum OrderStateMachine {
         }
     }
 
-    /// The outcome event an order emits on entering `status`, or `nil` when the status is not terminal.
-    public static func outcomeEvent(for status: OrderStatus) -> Event<OrderOutcome>? {
+    /// The outcome event an order emits on entering `status`, with the status it reports, or `nil`
+    /// when the status is not terminal.
+    public static func outcome(for status: OrderStatus) -> (event: Event<OrderOutcome>, status: OrderOutcome.Status)? {
         switch status {
-        case .completed: .orderCompleted
-        case .failed: .orderFailed
-        case .cancelled: .orderCancelled
+        case .completed: (.orderCompleted, .completed)
+        case .failed: (.orderFailed, .failed)
+        case .cancelled: (.orderCancelled, .cancelled)
         case .pending, .paid, .refunding: nil
         }
     }

@@ -11,12 +11,21 @@ import Telemetry
 /// the order, and its trace. Events between other services that order-service does not consume
 /// (`payment.refund_requested`, `notification.sent`) are not in it.
 public struct OrderTimeline: Sendable, Hashable {
+    /// What an event did to the order, as the journal records it.
+    public enum Outcome: String, Sendable, Hashable, Encodable {
+        /// A consumed event moved the order to another status.
+        case moved
+        /// A consumed event left the order as it was (a duplicate, a late event, one deferred).
+        case ignored
+        /// order-service emitted the event.
+        case emitted
+    }
+
     /// One journal row as stored.
     public struct Record: Sendable, Hashable {
         public var eventID: String
         public var eventType: String
-        /// `moved`, `ignored` or `emitted`.
-        public var outcome: String
+        public var outcome: Outcome
         public var from: OrderStatus?
         public var to: OrderStatus?
         public var reason: String?
@@ -26,7 +35,7 @@ public struct OrderTimeline: Sendable, Hashable {
         public var recordedAt: Date
 
         public init(
-            eventID: String, eventType: String, outcome: String, from: OrderStatus?, to: OrderStatus?, reason: String?, source: String?,
+            eventID: String, eventType: String, outcome: Outcome, from: OrderStatus?, to: OrderStatus?, reason: String?, source: String?,
             eventTime: Date?, traceparent: String?, recordedAt: Date
         ) {
             self.eventID = eventID
@@ -62,7 +71,7 @@ public struct OrderTimeline: Sendable, Hashable {
         public var traceID: String? { record.traceparent.flatMap(TraceParent.init)?.traceIDText }
     }
 
-    public var orderID: UUID
+    public var orderID: OrderID
     public var status: OrderStatus
     /// The trace context the order was placed with, which its events carry on.
     public var traceparent: String
@@ -78,7 +87,7 @@ public struct OrderTimeline: Sendable, Hashable {
     public static let ingress = "ingress"
     static let orderService = SystemCatalog.order.name
 
-    public init(orderID: UUID, status: OrderStatus, traceparent: String, createdAt: Date, records: [Record]) {
+    public init(orderID: OrderID, status: OrderStatus, traceparent: String, createdAt: Date, records: [Record]) {
         self.orderID = orderID
         self.status = status
         self.traceparent = traceparent
@@ -88,7 +97,7 @@ public struct OrderTimeline: Sendable, Hashable {
         entries = zip(records, times).enumerated().map { index, pair in
             let (record, at) = pair
             return Entry(
-                record: record, emittedBy: Self.emitter(of: record), handledBy: record.outcome == "emitted" ? nil : Self.orderService,
+                record: record, emittedBy: Self.emitter(of: record), handledBy: record.outcome == .emitted ? nil : Self.orderService,
                 consumers: SystemCatalog.consumers(of: record.eventType).map(\.name), at: at, sinceStart: Self.between(start, at),
                 sincePrevious: index == 0 ? nil : Self.between(times[index - 1], at))
         }
@@ -136,7 +145,7 @@ extension OrderTimeline: Encodable {
     /// durations in whole milliseconds.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(orderID.uuidString.lowercased(), forKey: .orderID)
+        try container.encode(orderID.description, forKey: .orderID)
         try container.encode(status, forKey: .status)
         try container.encode(traceID, forKey: .traceID)
         try container.encode(traceparent, forKey: .traceparent)

@@ -97,7 +97,7 @@ public struct OrderAPI: Sendable {
             request: orderRequest, origin: .http(idempotencyKey: keys.first), traceparent: traceparent, sagaDeadline: configuration.sagaDeadline
         )
         var logger = context.logger
-        logger[metadataKey: LogKey.orderID] = "\(newOrder.id.uuidString.lowercased())"
+        logger[metadataKey: LogKey.orderID] = "\(newOrder.id.description)"
         let placement: OrderSaga.Placement
         do {
             placement = try await intake.submit(newOrder)
@@ -118,12 +118,12 @@ public struct OrderAPI: Sendable {
             return try Self.accepted(order, replayed: false)
         case .replayed:
             guard let order = replayedOrder else { throw Problem(.internalServerError, detail: "the order of this Idempotency-Key vanished") }
-            logger.info("idempotent replay", metadata: ["order.id": "\(order.id.uuidString.lowercased())"])
+            logger.info("idempotent replay", metadata: ["order.id": "\(order.id.description)"])
             return try Self.accepted(order, replayed: true)
         case .conflict(let id):
             throw Problem(
                 .unprocessableContent,
-                detail: "this Idempotency-Key was already used for a different order (\(id.uuidString.lowercased())); use a new key for a new order",
+                detail: "this Idempotency-Key was already used for a different order (\(id.description)); use a new key for a new order",
                 errors: [.init(field: "Idempotency-Key", message: "was used with a different body")]
             )
         }
@@ -131,7 +131,7 @@ public struct OrderAPI: Sendable {
 
     func show(_ request: Request, context: some RequestContext) async throws -> Response {
         let text = context.parameters.get("id") ?? ""
-        guard let id = UUID(uuidString: text), let order = try await saga.store.order(id: id, on: pool) else {
+        guard let id = OrderID(text), let order = try await saga.store.order(id: id, on: pool) else {
             throw Problem(.notFound, detail: "there is no order \(text)")
         }
         return try Self.json(.ok, order.jsonData())
@@ -140,7 +140,7 @@ public struct OrderAPI: Sendable {
     /// `GET /v1/orders/{id}/timeline`: `400` for an id that is not a UUID, `404` for an unknown order.
     func timeline(_ request: Request, context: some RequestContext) async throws -> Response {
         let text = context.parameters.get("id") ?? ""
-        guard let id = UUID(uuidString: text) else {
+        guard let id = OrderID(text) else {
             throw Problem(.badRequest, detail: "'\(text)' is not an order id: order ids are UUIDs, as in the Location of POST /v1/orders")
         }
         guard let timeline = try await saga.store.timeline(of: id, on: pool) else { throw Problem(.notFound, detail: "there is no order \(text)") }
@@ -166,7 +166,7 @@ public struct OrderAPI: Sendable {
 
     static func accepted(_ order: Order, replayed: Bool) throws -> Response {
         var response = json(.accepted, try order.jsonData())
-        response.headers[.location] = "/v1/orders/\(order.id.uuidString.lowercased())"
+        response.headers[.location] = "/v1/orders/\(order.id.description)"
         if replayed { response.headers[replayedHeader] = "true" }
         return response
     }

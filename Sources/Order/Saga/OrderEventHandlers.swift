@@ -71,14 +71,14 @@ public enum OrderEventHandlers {
         guard let transaction = orders.first?.0.transaction else { return }
         let placements = try await saga.place(orders.map(\.1), in: transaction)
         for ((context, order), placement) in zip(orders, placements) {
-            let logger = context.logger(for: order.id.uuidString.lowercased())
+            let logger = context.logger(for: order.id.description)
             switch placement {
             case .placed(let placed):
                 OrderMetrics.acceptedFromIngress.increment()
                 logger.info(
                     "order accepted from ingress", metadata: ["order.total_cents": "\(placed.totalCents)", "customer.id": "\(placed.customer.id)"])
             case .replayed(let id), .conflict(let id):
-                logger.info("order.requested seen before; its order stands", metadata: ["order.id": "\(id.uuidString.lowercased())"])
+                logger.info("order.requested seen before; its order stands", metadata: ["order.id": "\(id.description)"])
             }
         }
     }

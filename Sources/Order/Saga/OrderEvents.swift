@@ -19,7 +19,7 @@ public struct OrderEvents: Sendable, Hashable {
     /// `order.placed` for a new order: what payment needs to charge it.
     public func placed(_ order: NewOrder) throws -> OutgoingEvent {
         let payload = OrderPlaced(
-            orderID: order.id.uuidString.lowercased(), customer: order.request.customer, currency: order.request.currency,
+            orderID: order.id.description, customer: order.request.customer, currency: order.request.currency,
             items: order.request.items, totalCents: order.request.totalCents, paymentToken: order.request.payment.token
         )
         return OutgoingEvent(
@@ -33,9 +33,9 @@ public struct OrderEvents: Sendable, Hashable {
 
     /// The outcome event of an order that just entered a terminal status, or `nil` if `order.status` is not terminal.
     public func outcome(of order: SagaOrder, traceparent: String?) throws -> OutgoingEvent? {
-        guard let event = OrderStateMachine.outcomeEvent(for: order.status) else { return nil }
+        guard let (event, status) = OrderStateMachine.outcome(for: order.status) else { return nil }
         let payload = OrderOutcome(
-            orderID: order.id.uuidString.lowercased(), status: order.status.rawValue, customer: order.customer, currency: order.currency,
+            orderID: order.id.description, status: status, customer: order.customer, currency: order.currency,
             totalCents: order.totalCents, reason: order.status == .completed ? nil : order.failureReason
         )
         return OutgoingEvent(

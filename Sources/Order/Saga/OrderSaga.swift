@@ -27,9 +27,9 @@ public struct OrderSaga: Sendable {
         /// A new order in `PENDING`, with `order.placed` in the outbox.
         case placed(Order)
         /// The idempotency key (or ingress event) was used before, for the same request: that order.
-        case replayed(UUID)
+        case replayed(OrderID)
         /// The idempotency key was used before for a different request.
-        case conflict(UUID)
+        case conflict(OrderID)
     }
 
     /// Stores a new order and its `order.placed` event, or finds the order its key already made.
@@ -67,7 +67,7 @@ public struct OrderSaga: Sendable {
 
     /// The timeline's first entries for a new order: the `order.requested` it came from, if any, and its `order.placed`.
     static func journalOfPlacement(_ order: NewOrder, placed: CloudEvent) -> [OrderStore.JournalEntry] {
-        let id = order.id.uuidString.lowercased()
+        let id = order.id.description
         var entries: [OrderStore.JournalEntry] = []
         if case .ingress(let eventID) = order.origin {
             entries.append(
@@ -125,11 +125,11 @@ public struct OrderSaga: Sendable {
     /// with them); outcomes emitted for those that ended. Transitions in the order given.
     @discardableResult
     public func apply(_ applications: [Application], in transaction: PostgresTransaction) async throws -> [Transition] {
-        let locked = try await store.lock(ids: applications.compactMap { UUID(uuidString: $0.orderID) }, in: transaction)
+        let locked = try await store.lock(ids: applications.compactMap { OrderID($0.orderID) }, in: transaction)
         var journal: [OrderStore.JournalEntry] = []
         var moved: [(SagaOrder, Application)] = []
         let transitions = applications.map { application -> Transition in
-            guard let order = UUID(uuidString: application.orderID).flatMap({ locked[$0] }) else {
+            guard let order = OrderID(application.orderID).flatMap({ locked[$0] }) else {
                 let transition = Transition.ignored("no order \(application.orderID)")
                 application.logger.warning("event for an unknown order ignored", metadata: ["event.type": "\(application.event.name)"])
                 journal.append(application.journalEntry(orderID: application.orderID, from: nil, transition: transition))
@@ -158,14 +158,14 @@ public struct OrderSaga: Sendable {
             }
             journal.append(
                 application.journalEntry(
-                    orderID: order.id.uuidString.lowercased(), from: order.status, transition: transition, traceparent: order.traceparent))
+                    orderID: order.id.description, from: order.status, transition: transition, traceparent: order.traceparent))
             return transition
         }
         let outcomes = try moved.compactMap { order, application in
             try events.outcome(of: order, traceparent: application.traceparent).map { (order, $0) }
         }
         journal += outcomes.map { order, outcome in
-            OrderStore.JournalEntry(emitted: outcome.event, orderID: order.id.uuidString.lowercased(), status: order.status)
+            OrderStore.JournalEntry(emitted: outcome.event, orderID: order.id.description, status: order.status)
         }
         store.journal(journal, in: transaction)
         store.move(moved.map(\.0), in: transaction)
@@ -186,7 +186,7 @@ public struct OrderSaga: Sendable {
         _ event: OrderEvent, to order: SagaOrder, eventID: String, traceparent: String?, in transaction: PostgresTransaction, logger: Logger
     ) async throws -> Transition {
         try await apply(
-            [Application(event: event, orderID: order.id.uuidString.lowercased(), eventID: eventID, traceparent: traceparent, logger: logger)],
+            [Application(event: event, orderID: order.id.description, eventID: eventID, traceparent: traceparent, logger: logger)],
             in: transaction)[0]
     }
 }

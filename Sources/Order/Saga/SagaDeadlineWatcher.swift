@@ -54,7 +54,7 @@ public final class SagaDeadlineWatcher: Service, Sendable {
                 defer { for span in spans { span.end() } }
                 try await saga.apply(
                     expired.map { order in
-                        let id = order.id.uuidString.lowercased()
+                        let id = order.id.description
                         let (span, traceparent) = tracer.startSpan("saga deadline", continuing: order.traceparent, ofKind: .internal)
                         spans.append(span)
                         var logger = self.logger

@@ -24,7 +24,7 @@ public struct NewOrder: Sendable, Hashable {
         }
     }
 
-    public var id: UUID
+    public var id: OrderID
     public var request: OrderRequest
     public var origin: Origin
     public var traceparent: TraceParent
@@ -34,7 +34,8 @@ public struct NewOrder: Sendable, Hashable {
     public var sourceEvent: SourceEvent?
 
     public init(
-        id: UUID = UUID(), request: OrderRequest, origin: Origin, traceparent: TraceParent, sagaDeadline: Duration, sourceEvent: SourceEvent? = nil
+        id: OrderID = OrderID(), request: OrderRequest, origin: Origin, traceparent: TraceParent, sagaDeadline: Duration,
+        sourceEvent: SourceEvent? = nil
     ) {
         self.id = id
         self.request = request

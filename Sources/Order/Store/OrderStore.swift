@@ -20,7 +20,7 @@ public struct OrderStore: Sendable, Hashable {
         case created(createdAt: Date)
         /// An order with the same idempotency key (or source event) exists; `sameRequest` tells
         /// whether it was made from the same request.
-        case existing(id: UUID, sameRequest: Bool)
+        case existing(id: OrderID, sameRequest: Bool)
     }
 
     /// Stores a new order in `PENDING` with its lines and first history entry, unless its
@@ -61,8 +61,8 @@ public struct OrderStore: Sendable, Hashable {
             RETURNING id, created_at
             """
         )
-        var created: [UUID: Date] = [:]
-        for row in inserted { created[try row.decode(UUID.self, "id")] = try row.decode(Date.self, "created_at") }
+        var created: [OrderID: Date] = [:]
+        for row in inserted { created[try row.orderID("id")] = try row.decode(Date.self, "created_at") }
         let stored = orders.filter { created[$0.id] != nil }
         if !stored.isEmpty {
             // Nothing is read back from these two: they travel with the next round trip.
@@ -83,7 +83,7 @@ public struct OrderStore: Sendable, Hashable {
         }
         // The rest found an order with their key or source event: which one, and whether it was made from the same request.
         let rejected = orders.indices.filter { created[orders[$0].id] == nil }
-        var existing: [Int: (id: UUID, sameRequest: Bool)] = [:]
+        var existing: [Int: (id: OrderID, sameRequest: Bool)] = [:]
         if !rejected.isEmpty {
             let rows = try await transaction.query(
                 """
@@ -95,7 +95,7 @@ public struct OrderStore: Sendable, Hashable {
             )
             for row in rows {
                 existing[try row.decode(Int.self, "position")] = (
-                    try row.decode(UUID.self, "id"), try row.decode(Bool?.self, "same_request") ?? false
+                    try row.orderID("id"), try row.decode(Bool?.self, "same_request") ?? false
                 )
             }
         }
@@ -110,14 +110,14 @@ public struct OrderStore: Sendable, Hashable {
     }
 
     /// The order with this id, or `nil`.
-    public func order(id: UUID, on pool: PostgresPool) async throws -> Order? {
+    public func order(id: OrderID, on pool: PostgresPool) async throws -> Order? {
         try await pool.withConnection { connection in
             try await orders(where: "o.id = \(id)::uuid", limit: 1, on: connection).first
         }
     }
 
     /// The order with this id, read in `transaction`, or `nil`.
-    public func order(id: UUID, in transaction: PostgresTransaction) async throws -> Order? {
+    public func order(id: OrderID, in transaction: PostgresTransaction) async throws -> Order? {
         try await orders(where: "o.id = \(id)::uuid", limit: 1, on: transaction.connection).first
     }
 
@@ -147,7 +147,7 @@ public struct OrderStore: Sendable, Hashable {
         query.parameters = condition.parameters + [String(limit)]
         let heads = try await connection.query(query)
         guard !heads.isEmpty else { return [] }
-        let ids = try heads.map { try $0.decode(UUID.self, "id") }
+        let ids = try heads.map { try $0.orderID("id") }
         let lineRows = try await connection.query(
             """
             SELECT order_id, sku, quantity, unit_price_cents FROM \(identifier: schema).order_lines
@@ -160,21 +160,21 @@ public struct OrderStore: Sendable, Hashable {
             WHERE order_id = ANY(\(ids)::uuid[]) ORDER BY order_id, id
             """
         )
-        var lines: [UUID: [OrderLine]] = [:]
+        var lines: [OrderID: [OrderLine]] = [:]
         for row in lineRows {
             let line = OrderLine(
                 sku: try row.decode(String.self, "sku"), quantity: try row.decode(Int.self, "quantity"),
                 unitPriceCents: try row.decode(Int.self, "unit_price_cents")
             )
-            lines[try row.decode(UUID.self, "order_id"), default: []].append(line)
+            lines[try row.orderID("order_id"), default: []].append(line)
         }
-        var history: [UUID: [Order.HistoryEntry]] = [:]
+        var history: [OrderID: [Order.HistoryEntry]] = [:]
         for row in historyRows {
             let entry = Order.HistoryEntry(status: try row.decode(OrderStatus.self, "status"), at: try row.decode(Date.self, "at"))
-            history[try row.decode(UUID.self, "order_id"), default: []].append(entry)
+            history[try row.orderID("order_id"), default: []].append(entry)
         }
         return try heads.map { row in
-            let id = try row.decode(UUID.self, "id")
+            let id = try row.orderID("id")
             return Order(
                 id: id, status: try row.decode(OrderStatus.self, "status"), currency: try row.decode(String.self, "currency"),
                 totalCents: try row.decode(Int.self, "total_cents"),
@@ -193,13 +193,13 @@ public struct OrderStore: Sendable, Hashable {
         try await pool.query("SELECT count(*) AS n FROM \(identifier: schema).orders WHERE deadline IS NOT NULL")[0].decode(Int.self, "n")
     }
 
-    public func lock(id: UUID, in transaction: PostgresTransaction) async throws -> SagaOrder? {
+    public func lock(id: OrderID, in transaction: PostgresTransaction) async throws -> SagaOrder? {
         try await lock(ids: [id], in: transaction)[id]
     }
 
     /// The saga state of several orders, locked in id order (so that two batches cannot deadlock) until
     /// `transaction` ends; unknown orders are left out.
-    public func lock(ids: [UUID], in transaction: PostgresTransaction) async throws -> [UUID: SagaOrder] {
+    public func lock(ids: [OrderID], in transaction: PostgresTransaction) async throws -> [OrderID: SagaOrder] {
         let rows = try await transaction.query(
             """
             SELECT \(unescaped: SagaOrder.columns) FROM \(identifier: schema).orders WHERE id = ANY(\(ids)::uuid[]) ORDER BY id FOR UPDATE
@@ -304,11 +304,11 @@ public struct OrderStore: Sendable, Hashable {
     /// Journals several entries with one statement, sent with the transaction's next round trip.
     public func journal(_ entries: [JournalEntry], in transaction: PostgresTransaction) {
         guard !entries.isEmpty else { return }
-        let columns = entries.map { entry -> (outcome: String, to: String?, reason: String?) in
+        let columns = entries.map { entry -> (outcome: OrderTimeline.Outcome, to: String?, reason: String?) in
             switch entry.kind {
-            case .applied(.moved(let status)): ("moved", status.rawValue, nil)
-            case .applied(.ignored(let reason)), .applied(.deferred(let reason)): ("ignored", nil, reason)
-            case .emitted(let status): ("emitted", status.rawValue, nil)
+            case .applied(.moved(let status)): (.moved, status.rawValue, nil)
+            case .applied(.ignored(let reason)), .applied(.deferred(let reason)): (.ignored, nil, reason)
+            case .emitted(let status): (.emitted, status.rawValue, nil)
             }
         }
         transaction.sendWithNext(
@@ -327,7 +327,7 @@ public struct OrderStore: Sendable, Hashable {
     ///
     /// Entries are in the order they were written: an order's events are journaled under its row lock, so
     /// this is the order in which order-service handled and emitted them.
-    public func timeline(of id: UUID, on pool: PostgresPool) async throws -> OrderTimeline? {
+    public func timeline(of id: OrderID, on pool: PostgresPool) async throws -> OrderTimeline? {
         try await pool.withConnection { connection in
             let heads = try await connection.query(
                 "SELECT status, traceparent, created_at FROM \(identifier: schema).orders WHERE id = \(id)::uuid")
@@ -335,13 +335,13 @@ public struct OrderStore: Sendable, Hashable {
             let rows = try await connection.query(
                 """
                 SELECT event_id, event_type, outcome, from_status, to_status, reason, source, event_time, traceparent, at
-                FROM \(identifier: schema).order_events WHERE order_id = \(id.uuidString.lowercased()) ORDER BY id
+                FROM \(identifier: schema).order_events WHERE order_id = \(id.description) ORDER BY id
                 """
             )
             let records = try rows.map { row in
                 OrderTimeline.Record(
                     eventID: try row.decode(String.self, "event_id"), eventType: try row.decode(String.self, "event_type"),
-                    outcome: try row.decode(String.self, "outcome"), from: try row.decode(OrderStatus?.self, "from_status"),
+                    outcome: try row.decode(OrderTimeline.Outcome.self, "outcome"), from: try row.decode(OrderStatus?.self, "from_status"),
                     to: try row.decode(OrderStatus?.self, "to_status"), reason: try row.decode(String?.self, "reason"),
                     source: try row.decode(String?.self, "source"), eventTime: try row.decode(Date?.self, "event_time"),
                     traceparent: try row.decode(String?.self, "traceparent"), recordedAt: try row.decode(Date.self, "at"))
@@ -353,9 +353,6 @@ public struct OrderStore: Sendable, Hashable {
     }
 }
 
-extension OrderStatus: PostgresDecodable {
-    public init(postgresText text: String) throws {
-        guard let status = OrderStatus(rawValue: text) else { throw PostgresDecodingFailure("not an order status") }
-        self = status
-    }
-}
+extension OrderStatus: PostgresDecodable {}
+
+extension OrderTimeline.Outcome: PostgresEncodable, PostgresDecodable {}

@@ -4,7 +4,7 @@ import Postgres
 
 /// What the saga needs of a locked order: its status, what it reports in its outcome, and its trace.
 public struct SagaOrder: Sendable, Hashable {
-    public var id: UUID
+    public var id: OrderID
     public var status: OrderStatus
     public var customer: Customer
     public var currency: String
@@ -16,7 +16,7 @@ public struct SagaOrder: Sendable, Hashable {
     static let columns = "id, status, customer_id, customer_email, currency, total_cents, payment_id, failure_reason, traceparent"
 
     init(row: PostgresRow) throws {
-        id = try row.decode(UUID.self, "id")
+        id = try row.orderID("id")
         status = try row.decode(OrderStatus.self, "status")
         customer = Customer(id: try row.decode(String.self, "customer_id"), email: try row.decode(String.self, "customer_email"))
         currency = try row.decode(String.self, "currency")

@@ -89,7 +89,7 @@ public struct PaymentHandlers: Sendable {
             case .recordAndEmitSucceeded(let chargeID):
                 succeeded.append(
                     PaymentStore.ChargeRecord(
-                        orderID: placed.orderID, chargeID: chargeID, status: OrderPaymentState.Charge.succeeded, amountCents: placed.totalCents,
+                        orderID: placed.orderID, chargeID: chargeID, status: .succeeded, amountCents: placed.totalCents,
                         currency: placed.currency, reason: nil))
                 try context.emit(
                     .paymentSucceeded, subject: placed.orderID,
@@ -98,7 +98,7 @@ public struct PaymentHandlers: Sendable {
                 logger.info("order charged", metadata: ["payment.id": "\(chargeID)", "amount_cents": "\(placed.totalCents)"])
             case .recordAndRefund(let chargeID):
                 try await store.recordCharge(
-                    orderID: placed.orderID, chargeID: chargeID, status: OrderPaymentState.Charge.succeeded, amountCents: placed.totalCents,
+                    orderID: placed.orderID, chargeID: chargeID, status: .succeeded, amountCents: placed.totalCents,
                     currency: placed.currency, reason: "cancelled while the charge was in flight", in: transaction)
                 logger.warning("order was cancelled while it was being charged; refunding at once", metadata: ["payment.id": "\(chargeID)"])
                 try await refund(
@@ -122,7 +122,7 @@ public struct PaymentHandlers: Sendable {
     private func recordDecline(_ context: EventContext<OrderPlaced>, chargeID: String?, reason: String) async throws {
         let placed = context.payload
         try await store.recordCharge(
-            orderID: placed.orderID, chargeID: chargeID, status: OrderPaymentState.Charge.declined, amountCents: placed.totalCents,
+            orderID: placed.orderID, chargeID: chargeID, status: .declined, amountCents: placed.totalCents,
             currency: placed.currency, reason: reason, in: context.transaction)
         try context.emit(.paymentFailed, subject: placed.orderID, payload: PaymentFailed(orderID: placed.orderID, reason: reason))
     }

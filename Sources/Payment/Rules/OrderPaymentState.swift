@@ -4,22 +4,18 @@ public struct OrderPaymentState: Sendable, Hashable {
     public struct Charge: Sendable, Hashable {
         /// The gateway's charge id; nil for a decline the gateway gave no id for.
         public var chargeID: String?
-        /// `succeeded` or `declined`.
-        public var status: String
+        public var status: ChargeStatus
         public var amountCents: Int
         public var currency: String
 
-        public init(chargeID: String?, status: String, amountCents: Int, currency: String) {
+        public init(chargeID: String?, status: ChargeStatus, amountCents: Int, currency: String) {
             self.chargeID = chargeID
             self.status = status
             self.amountCents = amountCents
             self.currency = currency
         }
 
-        public var succeeded: Bool { status == Self.succeeded }
-
-        public static let succeeded = "succeeded"
-        public static let declined = "declined"
+        public var succeeded: Bool { status == .succeeded }
     }
 
     public var cancelled: Bool
@@ -32,4 +28,10 @@ public struct OrderPaymentState: Sendable, Hashable {
         self.charge = charge
         self.refundID = refundID
     }
+}
+
+/// What the gateway decided on a charge, as payment-service records it.
+public enum ChargeStatus: String, Sendable, Hashable {
+    case succeeded
+    case declined
 }

@@ -42,7 +42,7 @@ public struct PaymentStore: Sendable {
             var state = OrderPaymentState(cancelled: try row.decode(Bool.self, "cancelled"))
             if !row.isNull("status") {
                 state.charge = OrderPaymentState.Charge(
-                    chargeID: try row.decode(String?.self, "charge_id"), status: try row.decode(String.self, "status"),
+                    chargeID: try row.decode(String?.self, "charge_id"), status: try row.decode(ChargeStatus.self, "status"),
                     amountCents: try row.decode(Int.self, "amount_cents"), currency: try row.decode(String.self, "currency")
                 )
             }
@@ -56,12 +56,12 @@ public struct PaymentStore: Sendable {
     public struct ChargeRecord: Sendable, Hashable {
         public var orderID: String
         public var chargeID: String?
-        public var status: String
+        public var status: ChargeStatus
         public var amountCents: Int
         public var currency: String
         public var reason: String?
 
-        public init(orderID: String, chargeID: String?, status: String, amountCents: Int, currency: String, reason: String?) {
+        public init(orderID: String, chargeID: String?, status: ChargeStatus, amountCents: Int, currency: String, reason: String?) {
             self.orderID = orderID
             self.chargeID = chargeID
             self.status = status
@@ -80,7 +80,7 @@ public struct PaymentStore: Sendable {
     /// Records the decided charge of an order now, so that a refund recorded after it in the same
     /// transaction finds it.
     public func recordCharge(
-        orderID: String, chargeID: String?, status: String, amountCents: Int, currency: String, reason: String?,
+        orderID: String, chargeID: String?, status: ChargeStatus, amountCents: Int, currency: String, reason: String?,
         in transaction: PostgresTransaction
     ) async throws {
         try await transaction.execute(
@@ -120,3 +120,5 @@ public struct PaymentStore: Sendable {
         )
     }
 }
+
+extension ChargeStatus: PostgresEncodable, PostgresDecodable {}
