@@ -34,7 +34,9 @@ public enum HealthRoutes {
     public static func add<Context: RequestContext>(
         to router: Router<Context>, pool: PostgresPool, amqp: AMQPConnection, components: HealthRegistry = HealthRegistry()
     ) {
-        router.get("/health/live") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"live\"}\n"))) }
+        router.get("/health/live") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"live\"}\n")))
+        }
         router.get("/health/ready") { request, context in
             var checks: [ComponentHealth] = []
             if let error = amqp.lastError ?? (amqp.isConnected ? nil : AMQPError(.connectionFailed, "not connected yet")) {

@@ -90,6 +90,7 @@ public enum ServiceRuntime {
                 InboxPruner(schema: schema, pool: pool, window: try settings.inboxRetention, logger: logger)
             ]
         health.register(parts.compactMap { $0 as? any HealthReporting })
+        router.answerUnroutedMethodsWith405()
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: settings.name),

@@ -34,7 +34,8 @@ public enum TestEnvironment {
         try Credentials(secrets: secrets).databaseURL(role: role, base: databaseURL)
     }
 
-    static var repositoryRoot: URL {
+    /// The root of the repository the tests run from.
+    public static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 

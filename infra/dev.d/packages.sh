@@ -5,8 +5,23 @@
 # curl: README's walkthrough talks to the services with it (and its end-to-end test runs it as written).
 DEB_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config curl)
 # Only 'test' needs these: docker-compose validates compose.yaml (no Docker engine runs here);
-# chromium renders the operator's page headless in the end-to-end tests (about 30 s to install).
-TEST_PACKAGES=(docker-compose chromium)
+# chromium renders the operator's page headless in the end-to-end tests (about 30 s to install);
+# python3-venv holds schemathesis (below).
+TEST_PACKAGES=(docker-compose chromium python3-venv)
+
+# schemathesis checks the services' answers against docs/openapi.yaml in the end-to-end tests:
+# from PyPI, into a virtual environment of the data folder (about 20 s the first time).
+SCHEMATHESIS_VERSION=4.32.5
+schemathesis_venv() { echo "$DATA/tools/schemathesis"; }
+
+ensure_schemathesis() {
+    local venv
+    venv="$(schemathesis_venv)"
+    if "$venv/bin/schemathesis" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then return 0; fi
+    info "installing schemathesis $SCHEMATHESIS_VERSION into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+}
 
 missing_packages() {
     local pkg

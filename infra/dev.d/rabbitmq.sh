@@ -199,7 +199,10 @@ launch_node() {
     server="$(rabbit_bin rabbitmq-server)"
     is_root && run_as=(runuser -u rabbitmq --)
     printf '\n=== infra/dev start %s ===\n' "$(date -Is)" >>"$out"
-    (cd "$dir" && exec setsid "${CLEAN_SIGNALS[@]}" "${run_as[@]}" env "${RABBIT_ENV[@]}" "$server") >>"$out" 2>&1 </dev/null 9>&- &
+    # Each client connection is a file descriptor: the soft limit (runuser leaves it at 1024) is raised
+    # to the hard one, or a test pass with many systems side by side runs the node out of them.
+    (cd "$dir" && exec setsid "${CLEAN_SIGNALS[@]}" "${run_as[@]}" env "${RABBIT_ENV[@]}" \
+        sh -c 'ulimit -n "$(ulimit -Hn)"; exec "$0"' "$server") >>"$out" 2>&1 </dev/null 9>&- &
     LAUNCHER=$!
     disown "$LAUNCHER" # its fate is ours to report, not bash's
 }

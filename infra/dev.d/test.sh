@@ -111,11 +111,13 @@ cmd_test() {
     ORDERLY_AMQP_URL="$(operator_amqp_url)" ORDERLY_DATABASE_URL="$(operator_database_url)"
     export ORDERLY_AMQP_URL ORDERLY_DATABASE_URL ORDERLY_DEV="$DEV_SCRIPT" ORDERLY_SECRETS_DIR="$SECRETS_DIR"
     export ORDERLY_DATA_DIR="$DATA" ORDERLY_AMQP_PORT="$AMQP_PORT" ORDERLY_PG_PORT="$PG_PORT"
-    # compose.yaml is validated with docker-compose, and the operator's page rendered with chromium,
-    # both of which the packages phase installs: here a missing one fails its test rather than skipping it.
-    export ORDERLY_REQUIRE_DOCKER_COMPOSE=1 ORDERLY_REQUIRE_CHROMIUM=1
+    # compose.yaml is validated with docker-compose, the operator's page rendered with chromium and the
+    # HTTP edge checked by schemathesis, which the packages phase installs: here a missing one fails its
+    # test rather than skipping it.
+    export ORDERLY_REQUIRE_DOCKER_COMPOSE=1 ORDERLY_REQUIRE_CHROMIUM=1 ORDERLY_SCHEMATHESIS="$(schemathesis_venv)/bin/schemathesis"
 
     phase "packages" ensure_packages "${TEST_PACKAGES[@]}" || { summary; exit 1; }
+    phase "schemathesis" ensure_schemathesis || { summary; exit 1; }
     phase "rabbitmq + postgres" with_lock start_brokers || { summary; exit 1; }
     phase "swift format lint" in_root swift format lint --strict --recursive Sources Tests Package.swift || true
     phase "imports declared" in_root ./infra/check-imports || true

@@ -29,6 +29,7 @@ public final class GatewaySimServer: Service, Sendable {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
         simulator.addRoutes(to: router)
+        router.answerUnroutedMethodsWith405()
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: requestedPort), serverName: "gateway-sim"),

@@ -166,7 +166,8 @@ public struct GatewaySimulator: Sendable {
     /// The field a decoding error is about, when the JSON was well formed but a field's type is wrong.
     private static func wrongTypeField(_ error: DecodingError) -> String? {
         switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            // A number out of range is data the field cannot hold (`dataCorrupted` at the field's path).
             context.codingPath.isEmpty ? nil : context.codingPath.map(\.stringValue).joined(separator: ".")
         default:
             nil

@@ -62,12 +62,14 @@ public struct ChargeRequest: Sendable, Hashable {
         }
         if let token = draft.token {
             if token.isEmpty { errors.append(.init(field: "token", message: "must not be empty")) }
+            errors += Validation.controlCharacterErrors("token", token)
         } else {
             errors.append(.init(field: "token", message: "is required"))
         }
         errors += Validation.idempotencyKeyErrors(draft.idempotencyKey)
         if let orderID = draft.orderID {
             if orderID.isEmpty || orderID.count > 255 { errors.append(.init(field: "order_id", message: "must be 1 to 255 characters")) }
+            errors += Validation.controlCharacterErrors("order_id", orderID)
         } else {
             errors.append(.init(field: "order_id", message: "is required"))
         }

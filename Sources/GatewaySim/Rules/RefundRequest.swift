@@ -39,6 +39,7 @@ public struct RefundRequest: Sendable, Hashable {
         var errors: [Problem.FieldError] = []
         if let chargeID = draft.chargeID {
             if chargeID.isEmpty { errors.append(.init(field: "charge_id", message: "must not be empty")) }
+            errors += Validation.controlCharacterErrors("charge_id", chargeID)
         } else {
             errors.append(.init(field: "charge_id", message: "is required"))
         }

@@ -1,3 +1,4 @@
+import Contracts
 import ServiceKit
 
 /// Field checks shared by the request bodies.
@@ -15,5 +16,11 @@ enum Validation {
             return [.init(field: "idempotency_key", message: "must be 1 to 255 printable ASCII characters")]
         }
         return []
+    }
+
+    /// A text field holds no control character (NUL, which PostgreSQL cannot store, among them): the
+    /// order request's own rule and message.
+    static func controlCharacterErrors(_ field: String, _ text: String) -> [Problem.FieldError] {
+        OrderValidation.hasControlCharacters(text) ? [.init(field: field, message: OrderValidation.controlCharacterMessage)] : []
     }
 }
