@@ -143,14 +143,13 @@ public final class LocalSystem: Sendable {
         }
     }
 
-    /// The URLs `instance` logs in with: its own user and role with ``Configuration/secrets``, else the system's.
-    public func loginURLs(of service: String) throws -> (amqp: String, database: String) {
-        guard let secrets = configuration.secrets, let descriptor = SystemCatalog.service(named: service) else { return (amqpURL, databaseURL) }
-        let credentials = Credentials(secrets: secrets)
-        return (
-            try credentials.amqpURL(user: descriptor.brokerUser, base: amqpURL),
-            try credentials.databaseURL(role: descriptor.databaseRole, base: databaseURL)
-        )
+    /// What every instance starts with, as `./infra/dev up` starts them: its own user and role with
+    /// ``Configuration/secrets`` (else the system's), the first instance of each service as its peers.
+    public var serviceEnvironment: ServiceEnvironment {
+        let firstInstances = SystemCatalog.all.compactMap { service in ports[Instance(service.name)].map { (service.name, $0) } }
+        return ServiceEnvironment(
+            amqpURL: amqpURL, databaseURL: databaseURL, ports: Dictionary(uniqueKeysWithValues: firstInstances),
+            mailDirectory: mailDirectory.path, apiKey: configuration.apiKey, adminKey: configuration.adminKey, secrets: configuration.secrets)
     }
 
     /// Stops every instance gracefully, then removes the virtual host and the database.
@@ -186,15 +185,10 @@ public final class LocalSystem: Sendable {
         let process = Process()
         process.executableURL = configuration.binDirectory.appendingPathComponent(instance.service)
         var environment = ProcessInfo.processInfo.environment
-        let login = try loginURLs(of: instance.service)
-        environment["ORDERLY_AMQP_URL"] = login.amqp
-        environment["ORDERLY_DATABASE_URL"] = login.database
-        environment["ORDERLY_HTTP_PORT"] = "\(port(of: instance))"
-        environment["ORDERLY_GATEWAY_URL"] = "http://127.0.0.1:\(port(of: Instance(SystemCatalog.gatewaySim.name)))"
-        for service in SystemCatalog.consumers { environment[service.urlVariable] = url(Instance(service.name)) }
-        environment["ORDERLY_MAIL_DIR"] = mailDirectory.path
-        environment["ORDERLY_API_KEYS"] = configuration.apiKey
-        environment["ORDERLY_ADMIN_KEYS"] = configuration.adminKey
+        guard let descriptor = SystemCatalog.service(named: instance.service) else {
+            throw LaunchError(instance: instance, log: "-", reason: "it is not a service of the catalog")
+        }
+        for variable in try serviceEnvironment.variables(of: descriptor, port: port(of: instance)) { environment[variable.name] = variable.value }
         environment["ORDERLY_SAGA_DEADLINE_SECONDS"] = "\(configuration.sagaDeadline.components.seconds)"
         environment["ORDERLY_SIM_SLOW_SECONDS"] = "\(configuration.gatewaySlowness.components.seconds)"
         environment["ORDERLY_LOG_LEVEL"] = configuration.logLevel

@@ -24,14 +24,6 @@ public struct Credentials: Sendable {
         try replacingLogin(of: base, user: role, password: password(SecretStore.databasePasswordName(role)))
     }
 
-    /// The variables a process of the catalog needs to log in as itself: `ORDERLY_AMQP_URL` and `ORDERLY_DATABASE_URL`.
-    public func environment(for service: ServiceDescriptor, amqpBase: String, databaseBase: String) throws -> [String: String] {
-        [
-            "ORDERLY_AMQP_URL": try amqpURL(user: service.brokerUser, base: amqpBase),
-            "ORDERLY_DATABASE_URL": try databaseURL(role: service.databaseRole, base: databaseBase),
-        ]
-    }
-
     private func password(_ name: String) throws -> String {
         guard let password = try secrets.existingSecret(name) else {
             throw SecretStoreError("no secret \(name) in \(secrets.directory.path); run orderly system provision (./infra/dev up does)")

@@ -140,7 +140,7 @@ struct ComposeFileTests {
         }
     }
 
-    @Test func infraDevRunsTheCatalogsProcessesOnItsPortsAsItsRoles() throws {
+    @Test func infraDevRunsTheCatalogsProcessesOnItsPorts() throws {
         let common = try Self.file("infra/dev.d/common.sh")
         func array(_ name: String) throws -> [String] {
             let line = try #require(common.split(separator: "\n").first { $0.hasPrefix("\(name)=(") })
@@ -148,7 +148,6 @@ struct ComposeFileTests {
         }
         let base = SystemCatalog.order.httpPort
         #expect(try array("SERVICES") == SystemCatalog.all.map { "\($0.name):\($0.httpPort - base)" })
-        #expect(try array("SERVICE_ROLES") == SystemCatalog.all.map(\.databaseRole))
         #expect(try Self.file("infra/dev.d/secrets.sh").contains("OPERATOR_USER=\(SystemCatalog.brokerOperator.name)\n"))
         #expect(SystemCatalog.brokerOperator.name == SystemCatalog.databaseOperator.name, "infra/dev names one operator for both")
     }

@@ -29,8 +29,6 @@ HTTP_PORT_BASE="${ORDERLY_HTTP_PORT_BASE:-8080}"
 SERVICES=(gateway-sim:10 order-service:0 payment-service:1 inventory-service:2 notification-service:3)
 SERVICE_NAMES=()
 for s in "${SERVICES[@]}"; do SERVICE_NAMES+=("${s%%:*}"); done
-# The database role and schema of each service, in the order of SERVICES.
-SERVICE_ROLES=(gateway orders payments inventory notifications)
 
 # Resolved by init_paths once the data folder exists.
 DATA="" RMQ_DIR="" PG_DIR="" SVC_DIR="" SECRETS_DIR=""

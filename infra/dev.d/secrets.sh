@@ -39,15 +39,6 @@ existing_secret() {
 operator_amqp_url() { amqp_url_for "$OPERATOR_USER:$(secret "amqp-$OPERATOR_USER")"; }
 operator_database_url() { echo "postgresql://$OPERATOR_USER:$(secret "postgres-$OPERATOR_USER")@127.0.0.1:$PG_PORT/orderly"; }
 
-# The URLs NAME logs in with: its own broker user (its name) and database role; service_amqp_url
-# NAME [NODE] tries node NODE first.
-service_amqp_url() { amqp_url_for "$1:$(existing_secret "amqp-$1")" "${2:-1}"; }
-service_database_url() {
-    local role
-    role="$(service_role "$1")"
-    echo "postgresql://$role:$(existing_secret "postgres-$role")@127.0.0.1:$PG_PORT/orderly"
-}
-
 # Creates or updates every broker user, permission and the topology, every database role and
 # schema, from the catalog (orderly system provision, with the orderly executable in BIN).
 provision() {
@@ -60,19 +51,22 @@ provision() {
         die "orderly system provision failed (output above)"
     fi
     printf '%s\n' "$out" | sed 's/^/    /'
-    write_operator_env
+    write_operator_env "$bin"
 }
 
 # What the operator's CLI reads when its variables are not set (see README): the operator's URLs,
-# each service's URL and the two HTTP keys. Mode 0600, like every secret.
+# each service's URL (as the services have them, from orderly in BIN) and the two HTTP keys. Mode
+# 0600, like every secret.
 write_operator_env() {
-    local file="$SECRETS_DIR/operator.env" tmp
+    local file="$SECRETS_DIR/operator.env" tmp urls
+    urls="$("$1/orderly" system env order-service --secrets "$SECRETS_DIR" --http-port-base "$HTTP_PORT_BASE" 9>&-)" ||
+        die "orderly system env failed (output above)"
     tmp="$(umask 077 && mktemp "$file.XXXXXX")"
     {
         echo "# Written by infra/dev up: the operator's logins to this checkout's brokers, and the HTTP keys."
         echo "ORDERLY_AMQP_URL=$(operator_amqp_url)"
         echo "ORDERLY_DATABASE_URL=$(operator_database_url)"
-        service_url_variables
+        grep -E '^ORDERLY_[A-Z]+_URL=http' <<<"$urls"
         echo "ORDERLY_API_KEY=$(secret api-key)"
         echo "ORDERLY_ADMIN_KEY=$(secret admin-key)"
     } >"$tmp"

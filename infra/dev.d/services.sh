@@ -112,23 +112,6 @@ adopt_http_port_base() {
     done
 }
 
-# ORDERLY_ORDER_URL=http://127.0.0.1:8080 and the like, one line per service with a parking queue
-# (not the gateway simulator): what the catalog calls each service's urlVariable.
-service_url_variables() {
-    local name short
-    for name in "${SERVICE_NAMES[@]}"; do
-        [[ "$name" == *-service ]] || continue
-        short="${name%-service}"
-        echo "ORDERLY_${short^^}_URL=http://127.0.0.1:$(service_port "$name")"
-    done
-}
-
-service_role() {
-    local i
-    for i in "${!SERVICE_NAMES[@]}"; do [[ "${SERVICE_NAMES[i]}" == "$1" ]] && echo "${SERVICE_ROLES[i]}"; done
-    return 0
-}
-
 service_pid() {
     local name="$1" pid
     pid="$(read_pid "$SVC_DIR/$name.pid")"
@@ -252,24 +235,21 @@ start_service() {
     require_port_free "$port" "$name"
     mkdir -p "$SVC_DIR"
     info "starting $name (http://127.0.0.1:$port)"
-    local log="$SVC_DIR/$name.log" amqp_url database_url
-    # Each service logs in as itself: its own broker user and database role (provisioned by up).
-    amqp_url="$(service_amqp_url "$service" "$(home_node "$name")")"
-    database_url="$(service_database_url "$service")"
+    local log="$SVC_DIR/$name.log" environment
+    # What it starts with is the catalog's, from the one place that makes it (orderly system env):
+    # its own broker user (its home node first on a cluster) and database role, its port, where the
+    # gateway and the other services are, the HTTP keys and the mail folder.
+    environment="$("$bin/orderly" system env "$service" --secrets "$SECRETS_DIR" --port "$port" --http-port-base "$HTTP_PORT_BASE" \
+        --amqp-url "$(amqp_url_for "$service" "$(home_node "$name")")" --database-url "$(operator_database_url)" \
+        --mail-dir "$DATA/mail" 9>&-)" || die "orderly system env $service failed (output above)"
+    local variables
+    mapfile -t variables <<<"$environment"
     printf '\n=== infra/dev start %s ===\n' "$(date -Is)" >>"$log"
     # setsid: the supervisor and its service must outlive this script and the terminal or
     # test process that ran it. CLEAN_SIGNALS twice: the supervisor must take SIGTERM, and
     # bash starts its background children (the service) with SIGINT and SIGQUIT ignored.
-    # ORDERLY_HTTP_PORT is how infra/dev tells a service its port. The intake asks for the API key,
-    # administrative routes for the admin key (both under $SECRETS_DIR). ORDERLY_<SERVICE>_URL tell
-    # order-service where the others are (its operator's page reaches their parking queues through it).
-    local peers
-    mapfile -t peers < <(service_url_variables)
     setsid "${CLEAN_SIGNALS[@]}" bash "$SUPERVISE" "$name" "$SVC_DIR" -- \
-        "${CLEAN_SIGNALS[@]}" env ORDERLY_AMQP_URL="$amqp_url" ORDERLY_HTTP_PORT="$port" \
-        ORDERLY_DATABASE_URL="$database_url" ORDERLY_API_KEYS="$(secret api-key)" ORDERLY_ADMIN_KEYS="$(secret admin-key)" \
-        ORDERLY_GATEWAY_URL="http://127.0.0.1:$(service_port gateway-sim)" ORDERLY_MAIL_DIR="$DATA/mail" "${peers[@]}" \
-        "$bin/$service" >>"$log" 2>&1 </dev/null 9>&- &
+        "${CLEAN_SIGNALS[@]}" env "${variables[@]}" "$bin/$service" >>"$log" 2>&1 </dev/null 9>&- &
     sup=$!
     disown "$sup"
     echo "$sup" >"$SVC_DIR/$name.supervisor.pid"

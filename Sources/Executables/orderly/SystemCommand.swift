@@ -96,12 +96,47 @@ struct SystemCommand: AsyncParsableCommand {
 
     struct Env: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a .env for compose.yaml with a fresh random value for every password and key.",
-            discussion:
-                "Run it once: `orderly system env > .env`. Running it again makes other values, which a provisioned installation does not take."
+            abstract: "Print the environment a service of this installation starts with, or a .env for compose.yaml.",
+            discussion: """
+                With SERVICE: the variables one of its instances starts with, one NAME=value per line, as ./infra/dev up \
+                starts it: its own broker user and database role (passwords from --secrets), its port, where the gateway \
+                and the other services listen, the HTTP keys and the mail folder. Without: a .env for compose.yaml with \
+                a fresh random value for every password and key; run that once (`orderly system env > .env`): \
+                running it again makes other values, which a provisioned installation does not take.
+                """
         )
 
-        func run() {
+        @Argument(help: "A service of the catalog (orderly system show lists them).")
+        var service: String?
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var secretOptions: SecretOptions
+
+        @Option(help: "The port this instance listens on (default: its service's, from --http-port-base).")
+        var port: Int?
+
+        @Option(help: "Where order-service listens; the others are where the catalog puts them, moved as much.")
+        var httpPortBase = Environment.value("ORDERLY_HTTP_PORT_BASE").flatMap(Int.init) ?? SystemCatalog.order.httpPort
+
+        @Option(help: "The folder the email sink writes to.")
+        var mailDir = ".data/mail"
+
+        func run() throws {
+            guard let service else { return printComposeEnv() }
+            guard let descriptor = SystemCatalog.service(named: service) else {
+                throw ValidationError("'\(service)' is not a service; one of \(SystemCatalog.all.map(\.name).joined(separator: ", "))")
+            }
+            let store = secretOptions.store
+            let environment = ServiceEnvironment(
+                amqpURL: connection.amqpURL, databaseURL: connection.databaseURL, ports: ServiceEnvironment.ports(base: httpPortBase),
+                mailDirectory: mailDir, apiKey: try store.existingSecret(SecretStore.apiKeyName),
+                adminKey: try store.existingSecret(SecretStore.adminKeyName), secrets: store)
+            for variable in try environment.variables(of: descriptor, port: port ?? environment.port(of: descriptor)) {
+                print("\(variable.name)=\(variable.value)")
+            }
+        }
+
+        private func printComposeEnv() {
             print("# Made by `orderly system env`: every password and key of compose.yaml, random. Never commit it.")
             for user in SystemCatalog.brokerUsers { print("\(user.passwordVariable)=\(SecretStore.generate())") }
             for role in SystemCatalog.databaseRoles { print("\(role.passwordVariable)=\(SecretStore.generate())") }
