@@ -40,14 +40,17 @@ let package = Package(
         // What Swift cannot import from librabbitmq: the variadic login.
         .target(name: "CAMQPShim", dependencies: ["CRabbitMQ"]),
 
+        // Duration in the units the libraries take: nanoseconds, microseconds, milliseconds, seconds. Pure.
+        .target(name: "DurationUnits"),
+
         // Async clients over the C libraries.
         .target(
             name: "AMQP",
-            dependencies: ["CAMQPShim", "CRabbitMQ", .dequeModule, .logging]
+            dependencies: ["CAMQPShim", "CRabbitMQ", "DurationUnits", .dequeModule, .logging]
         ),
         .target(
             name: "Postgres",
-            dependencies: ["CLibPQ", .logging]
+            dependencies: ["CLibPQ", "DurationUnits", .logging]
         ),
 
         // W3C trace context and its tracer, and metric handles made once: what logs, traces and metrics share.
@@ -57,11 +60,14 @@ let package = Package(
         ),
 
         // How a service's queues are named and wired, its retry tiers, the headers on retried and parked messages: pure.
-        .target(name: "MessagingConventions"),
+        .target(name: "MessagingConventions", dependencies: ["DurationUnits"]),
         // Envelope, outbox, inbox, retry tiers, consumer runner.
         .target(
             name: "Messaging",
-            dependencies: ["AMQP", "MessagingConventions", "Postgres", "Telemetry", .dequeModule, .logging, .metrics, .serviceLifecycle, .tracing]
+            dependencies: [
+                "AMQP", "DurationUnits", "MessagingConventions", "Postgres", "Telemetry", .dequeModule, .logging, .metrics, .serviceLifecycle,
+                .tracing,
+            ]
         ),
 
         // The saga's shared vocabulary: exchanges, event types, payloads, queues, the order request and its rules. Pure.
@@ -85,15 +91,15 @@ let package = Package(
         .target(
             name: "Order",
             dependencies: [
-                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient, .crypto,
-                .dequeModule, .httpTypes, .hummingbird, .logging, .metrics, .nioCore, .nioHTTP1, .serviceLifecycle, .tracing,
+                "AMQP", "Contracts", "DurationUnits", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient,
+                .crypto, .dequeModule, .httpTypes, .hummingbird, .logging, .metrics, .nioCore, .nioHTTP1, .serviceLifecycle, .tracing,
             ]
         ),
         .target(
             name: "Payment",
             dependencies: [
-                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient, .logging, .metrics,
-                .nioCore, .nioHTTP1, .serviceLifecycle,
+                "AMQP", "Contracts", "DurationUnits", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient,
+                .logging, .metrics, .nioCore, .nioHTTP1, .serviceLifecycle,
             ]
         ),
         .target(
@@ -105,8 +111,8 @@ let package = Package(
         .target(
             name: "Notification",
             dependencies: [
-                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient, .crypto,
-                .hummingbird, .logging, .metrics, .nioCore, .serviceLifecycle,
+                "AMQP", "Contracts", "DurationUnits", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient,
+                .crypto, .hummingbird, .logging, .metrics, .nioCore, .serviceLifecycle,
             ]
         ),
         .target(name: "GatewaySim", dependencies: ["Contracts", "Postgres", "ServiceKit", .hummingbird, .logging, .nioCore, .serviceLifecycle]),
@@ -115,18 +121,20 @@ let package = Package(
         // a database of its own, and the broker and database of infra/dev.
         .target(
             name: "LocalRun",
-            dependencies: ["AMQP", "Contracts", "Postgres", "Provisioning", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1]
+            dependencies: ["AMQP", "Contracts", "DurationUnits", "Postgres", "Provisioning", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1]
         ),
         // The fault runner: load, faults, and the invariants checked afterwards.
         .target(
             name: "Chaos",
-            dependencies: ["AMQP", "Contracts", "LocalRun", "Messaging", "MessagingConventions", "Postgres", .logging]
+            dependencies: ["AMQP", "Contracts", "DurationUnits", "LocalRun", "Messaging", "MessagingConventions", "Postgres", .logging]
         ),
 
         // The end-to-end bench: open-loop load through the intake, outcomes, CPU per process, limits.
         .target(
             name: "Bench",
-            dependencies: ["AMQP", "Contracts", "LocalRun", "Messaging", "Postgres", .asyncHTTPClient, .histogram, .logging, .nioCore]
+            dependencies: [
+                "AMQP", "Contracts", "DurationUnits", "LocalRun", "Messaging", "Postgres", .asyncHTTPClient, .histogram, .logging, .nioCore,
+            ]
         ),
 
         // The operator's work on the broker, as a library: parked messages listed, shown, replayed and purged;
@@ -154,8 +162,8 @@ let package = Package(
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Bench", "Chaos", "Contracts", "Ingress", "LocalRun", "Messaging", "MessagingConventions", "OperatorKit", "Postgres",
-                "Provisioning", .argumentParser, .asyncHTTPClient, .logging,
+                "AMQP", "Bench", "Chaos", "Contracts", "DurationUnits", "Ingress", "LocalRun", "Messaging", "MessagingConventions", "OperatorKit",
+                "Postgres", "Provisioning", .argumentParser, .asyncHTTPClient, .logging,
             ],
             path: "Sources/Executables/orderly"
         ),
@@ -185,7 +193,7 @@ let package = Package(
         // Reading the repository's contract documents (a YAML subset, schemas, sample payloads): pure.
         .target(name: "ContractDocuments", dependencies: ["Contracts"], path: "Tests/ContractDocuments"),
         // The vocabulary on its own: no broker, no database, no C library.
-        .testTarget(name: "ContractsTests", dependencies: ["ContractDocuments", "Contracts", "Ingress", "MessagingConventions"]),
+        .testTarget(name: "ContractsTests", dependencies: ["ContractDocuments", "Contracts", "DurationUnits", "Ingress", "MessagingConventions"]),
         // The documents against what the code does: AsyncAPI and the envelope, OpenAPI and the HTTP edge, compose and the catalog.
         .testTarget(
             name: "SpecificationTests",

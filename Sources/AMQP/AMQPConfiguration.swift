@@ -129,10 +129,3 @@ public struct Backoff: Sendable, Hashable {
         return delay(attempt: attempt, using: &generator)
     }
 }
-
-extension Duration {
-    var timeInterval: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

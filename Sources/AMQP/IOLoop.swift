@@ -1,5 +1,6 @@
 import CAMQPShim
 import CRabbitMQ
+import DurationUnits
 import Foundation
 import Glibc
 import Logging
@@ -581,7 +582,7 @@ final class IOLoop {
         if connection == nil { wakeAt = min(wakeAt, nextConnectAttempt) }
         if let deadline = tracker.earliestDeadline { wakeAt = min(wakeAt, deadline) }
         if let deadline = closeDeadline { wakeAt = min(wakeAt, deadline) }
-        let milliseconds = Int32(clamping: max(0, Int64(((wakeAt - ContinuousClock.now).timeInterval * 1000).rounded(.up))))
+        let milliseconds = Int32(clamping: max(0, Int64(((wakeAt - ContinuousClock.now).seconds * 1000).rounded(.up))))
         var descriptors = [pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
         if let connection { descriptors.append(pollfd(fd: amqp_get_sockfd(connection), events: Int16(POLLIN), revents: 0)) }
         _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)

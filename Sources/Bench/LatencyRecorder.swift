@@ -1,3 +1,4 @@
+import DurationUnits
 import Histogram
 import Synchronization
 
@@ -8,7 +9,7 @@ public final class LatencyRecorder: Sendable {
     public init() {}
 
     public func record(_ duration: Duration) {
-        let micros = UInt64(clamping: max(1, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000))
+        let micros = UInt64(clamping: max(1, duration.microseconds))
         histogram.withLock { _ = $0.record(micros) }
     }
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DurationUnits
 import Foundation
 import Logging
 import NIOCore
@@ -131,8 +132,4 @@ struct OrderMix: Sendable {
             "items":[{"sku":"\(sku)","quantity":1,"unit_price_cents":\(100 + number % 900)}],"payment":{"token":"\(token)"}}
             """
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -1,3 +1,4 @@
+import DurationUnits
 import Synchronization
 
 /// What happened in each second of a bench run: orders accepted and ended, and the end-to-end
@@ -29,7 +30,7 @@ public final class Timeline: Sendable {
     func shed(at instant: ContinuousClock.Instant) { buckets.withLock { $0[second(instant), default: Bucket()].shed += 1 } }
 
     func ended(at instant: ContinuousClock.Instant, latency: Duration) {
-        let milliseconds = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
+        let milliseconds = latency.seconds * 1000
         buckets.withLock { $0[second(instant), default: Bucket()].latencies.append(milliseconds) }
     }
 

@@ -1,5 +1,6 @@
 import AMQP
 import Contracts
+import DurationUnits
 import Foundation
 import LocalRun
 import Logging
@@ -145,8 +146,4 @@ final class FaultInjector: Sendable {
             }
         }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

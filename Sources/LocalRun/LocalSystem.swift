@@ -1,6 +1,7 @@
 import AMQP
 import AsyncHTTPClient
 import Contracts
+import DurationUnits
 import Foundation
 import Logging
 import NIOCore
@@ -313,8 +314,4 @@ public final class LocalSystem: Sendable {
         public var reason: String
         public var description: String { "\(instance) \(reason); its log: \(log)" }
     }
-}
-
-extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }

@@ -1,4 +1,5 @@
 import AMQP
+import DurationUnits
 import Foundation
 import Logging
 import MessagingConventions
@@ -381,8 +382,4 @@ private final class Registered: Sendable {
         get { value.withLock { $0 } }
         set { value.withLock { $0 = newValue } }
     }
-}
-
-extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }

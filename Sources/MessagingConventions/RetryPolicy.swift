@@ -1,3 +1,5 @@
+import DurationUnits
+
 /// What to do with a message whose handling failed: retry after a delay, or park it.
 ///
 /// A pure function of the attempt number and the failure kind, so it is tested without a broker.
@@ -37,7 +39,6 @@ public struct RetryPolicy: Sendable, Hashable {
 extension Duration {
     /// A short label for queue names: `500ms`, `5s`, `2m`, `1h`.
     public var label: String {
-        let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
         switch milliseconds {
         case let ms where ms % 3_600_000 == 0: return "\(ms / 3_600_000)h"
         case let ms where ms % 60_000 == 0: return "\(ms / 60_000)m"
@@ -46,8 +47,6 @@ extension Duration {
         }
     }
 
-    /// The duration in whole milliseconds, as RabbitMQ's `x-message-ttl` takes it.
-    public var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }
 
 /// Whether a failed message may succeed later (retry through the tiers) or never will (park it at once).

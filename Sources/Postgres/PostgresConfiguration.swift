@@ -1,3 +1,4 @@
+import DurationUnits
 import Foundation
 
 /// Where and how to connect to PostgreSQL.
@@ -119,8 +120,7 @@ public struct PostgresConfiguration: Sendable, Hashable {
         // a batch's unnest($1) join as a scan of the whole table; custom plans keep the index lookups.
         var options = "-c TimeZone=UTC -c DateStyle=ISO -c plan_cache_mode=force_custom_plan"
         if let statementTimeout {
-            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-            options += " -c statement_timeout=\(max(1, milliseconds))"
+            options += " -c statement_timeout=\(max(1, statementTimeout.milliseconds))"
         }
         return options
     }

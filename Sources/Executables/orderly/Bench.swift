@@ -1,5 +1,6 @@
 import AMQP
 import ArgumentParser
+import DurationUnits
 import Foundation
 import Logging
 import Messaging
@@ -133,8 +134,4 @@ struct Bench: AsyncParsableCommand {
             await pool.close()
         }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

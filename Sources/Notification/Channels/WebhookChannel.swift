@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DurationUnits
 import Foundation
 import Messaging
 import NIOCore
@@ -54,8 +55,4 @@ public struct WebhookChannel: NotificationChannel {
             throw TransientFailure("webhook \(url) answered \(response.status.code) for notification \(notification.id)")
         }
     }
-}
-
-extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }

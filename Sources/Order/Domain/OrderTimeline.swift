@@ -1,4 +1,5 @@
 import Contracts
+import DurationUnits
 import Foundation
 import Messaging
 import Telemetry
@@ -150,7 +151,7 @@ extension OrderTimeline: Encodable {
         try container.encode(traceID, forKey: .traceID)
         try container.encode(traceparent, forKey: .traceparent)
         try container.encode(CloudEvent.format(createdAt), forKey: .createdAt)
-        try container.encode(Self.milliseconds(duration), forKey: .durationMilliseconds)
+        try container.encode(duration.milliseconds, forKey: .durationMilliseconds)
         var events = container.nestedUnkeyedContainer(forKey: .events)
         for entry in entries {
             var event = events.nestedContainer(keyedBy: EntryKeys.self)
@@ -170,13 +171,9 @@ extension OrderTimeline: Encodable {
             try event.encode(record.reason, forKey: .reason)
             try event.encode(entry.traceID, forKey: .traceID)
             try event.encode(record.traceparent, forKey: .traceparent)
-            try event.encode(Self.milliseconds(entry.sinceStart), forKey: .sinceStart)
-            try event.encode(entry.sincePrevious.map(Self.milliseconds), forKey: .sincePrevious)
+            try event.encode(entry.sinceStart.milliseconds, forKey: .sinceStart)
+            try event.encode(entry.sincePrevious?.milliseconds, forKey: .sincePrevious)
         }
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// The JSON body.

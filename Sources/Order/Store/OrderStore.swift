@@ -1,4 +1,5 @@
 import Contracts
+import DurationUnits
 import Foundation
 import Messaging
 import Postgres
@@ -43,7 +44,7 @@ public struct OrderStore: Sendable, Hashable {
             }
         }
         let canonical = orders.map(\.canonicalRequest)
-        let deadlines = orders.map { Double($0.sagaDeadline.components.seconds) + Double($0.sagaDeadline.components.attoseconds) / 1e18 }
+        let deadlines = orders.map(\.sagaDeadline.seconds)
         let inserted = try await transaction.query(
             """
             INSERT INTO \(identifier: schema).orders

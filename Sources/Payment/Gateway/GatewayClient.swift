@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DurationUnits
 import Foundation
 import Logging
 import Metrics
@@ -99,8 +100,4 @@ public final class GatewayClient: Sendable {
     private func recordDuration(_ path: String, since start: ContinuousClock.Instant, outcome: String) {
         durations(path, outcome).record(duration: ContinuousClock.now - start)
     }
-}
-
-extension Duration {
-    fileprivate var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }
