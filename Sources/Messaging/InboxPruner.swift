@@ -48,13 +48,12 @@ public struct InboxPruner: Service {
 
     /// Prunes until cancelled or asked to shut down.
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: interval) {
             do {
                 _ = try await pruneExpired()
             } catch {
                 logger.debug("inbox pruning failed; trying again later", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

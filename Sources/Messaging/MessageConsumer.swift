@@ -144,7 +144,7 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
         let backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30))
         var failures = 0
         var lastReported = ContinuousClock.now - .seconds(3600)
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        while !Task.isStopping {
             do {
                 try await connection.declare(queues.topology)
                 let consumer = try await connection.consume(queue: queues.workQueue, prefetch: prefetch)

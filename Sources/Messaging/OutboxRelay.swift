@@ -179,7 +179,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
             var lastReport = ContinuousClock.now - .seconds(3600)
             var lastGauges = ContinuousClock.now - .seconds(3600)
             var rhythm = BatchRhythm(limit: batchSize, linger: linger)
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            while !Task.isStopping {
                 var relayed = 0
                 // With the broker away a round could only wait; the connection's own health tells why.
                 if connection.isConnected {

@@ -1,4 +1,5 @@
 import Logging
+import Messaging
 import Metrics
 import Postgres
 import ServiceLifecycle
@@ -63,7 +64,7 @@ public final class SagaBacklog: Service, Sendable {
             return
         }
         var failing = false
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: interval) {
             do {
                 try await refresh()
                 failing = false
@@ -72,8 +73,6 @@ public final class SagaBacklog: Service, Sendable {
                 if !failing { logger.debug("cannot count the open orders", metadata: ["error": "\(error)"]) }
                 failing = true
             }
-            let interval = self.interval
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

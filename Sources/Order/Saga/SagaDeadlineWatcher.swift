@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Messaging
 import Postgres
 import ServiceLifecycle
 import Telemetry
@@ -32,14 +33,12 @@ public final class SagaDeadlineWatcher: Service, Sendable {
 
     /// Sweeps until cancelled or shut down gracefully; a round in progress completes.
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: interval) {
             do {
                 try await sweep()
             } catch {
                 logger.warning("deadline sweep failed; trying again", metadata: ["error": "\(error)"])
             }
-            let interval = self.interval
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 
