@@ -10,10 +10,9 @@ extension Task where Success == Never, Failure == Never {
 ///
 /// The round handles its own failures (logs them, keeps its last reading): a periodic job that
 /// fails once tries again at the next round.
-public func repeatUntilShutdown(every interval: @autoclosure () -> Duration, _ round: () async -> Void) async {
+public func repeatUntilShutdown(every interval: Duration, _ round: () async -> Void) async {
     while !Task.isStopping {
         await round()
-        let wait = interval()
-        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
     }
 }

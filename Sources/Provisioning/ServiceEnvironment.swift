@@ -9,8 +9,7 @@ public struct ServiceEnvironment: Sendable {
     /// The broker and the database, without a login (`amqp://127.0.0.1:5672/`, a `?failover=` list allowed).
     public var amqpURL: String
     public var databaseURL: String
-    /// Where each service's first instance listens, by name; a service not named listens on the
-    /// catalog's port moved by as much as order-service's is.
+    /// Where each service's first instance listens, by name; a service not named listens on the catalog's port.
     public var ports: [String: Int]
     /// The folder the email sink writes to.
     public var mailDirectory: String
@@ -40,7 +39,7 @@ public struct ServiceEnvironment: Sendable {
 
     /// The port `service` listens on (its first instance).
     public func port(of service: ServiceDescriptor) -> Int {
-        ports[service.name] ?? ports[SystemCatalog.order.name].map { $0 + service.httpPort - SystemCatalog.order.httpPort } ?? service.httpPort
+        ports[service.name] ?? service.httpPort
     }
 
     /// The variables of one instance of `service`, listening on `port`, sorted by name.

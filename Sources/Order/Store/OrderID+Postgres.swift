@@ -1,13 +1,13 @@
 import Contracts
-import Foundation
 import Postgres
 
-extension OrderID: PostgresEncodable {
+extension OrderID: PostgresEncodable, PostgresDecodable {
     /// The canonical lowercase form, as a `uuid` column takes it.
     public var postgresText: String? { description }
-}
 
-extension PostgresRow {
-    /// The order id in `column`, a `uuid` column.
-    func orderID(_ column: String) throws -> OrderID { OrderID(try decode(UUID.self, column)) }
+    /// A `uuid` column's text.
+    public init(postgresText text: String) throws {
+        guard let id = OrderID(text) else { throw PostgresDecodingFailure("not an order id: '\(text)'") }
+        self = id
+    }
 }

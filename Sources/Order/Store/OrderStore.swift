@@ -63,7 +63,7 @@ public struct OrderStore: Sendable, Hashable {
             """
         )
         var created: [OrderID: Date] = [:]
-        for row in inserted { created[try row.orderID("id")] = try row.decode(Date.self, "created_at") }
+        for row in inserted { created[try row.decode(OrderID.self, "id")] = try row.decode(Date.self, "created_at") }
         let stored = orders.filter { created[$0.id] != nil }
         if !stored.isEmpty {
             // Nothing is read back from these two: they travel with the next round trip.
@@ -96,7 +96,7 @@ public struct OrderStore: Sendable, Hashable {
             )
             for row in rows {
                 existing[try row.decode(Int.self, "position")] = (
-                    try row.orderID("id"), try row.decode(Bool?.self, "same_request") ?? false
+                    try row.decode(OrderID.self, "id"), try row.decode(Bool?.self, "same_request") ?? false
                 )
             }
         }
@@ -148,7 +148,7 @@ public struct OrderStore: Sendable, Hashable {
         query.parameters = condition.parameters + [String(limit)]
         let heads = try await connection.query(query)
         guard !heads.isEmpty else { return [] }
-        let ids = try heads.map { try $0.orderID("id") }
+        let ids = try heads.map { try $0.decode(OrderID.self, "id") }
         let lineRows = try await connection.query(
             """
             SELECT order_id, sku, quantity, unit_price_cents FROM \(identifier: schema).order_lines
@@ -167,15 +167,15 @@ public struct OrderStore: Sendable, Hashable {
                 sku: try row.decode(String.self, "sku"), quantity: try row.decode(Int.self, "quantity"),
                 unitPriceCents: try row.decode(Int.self, "unit_price_cents")
             )
-            lines[try row.orderID("order_id"), default: []].append(line)
+            lines[try row.decode(OrderID.self, "order_id"), default: []].append(line)
         }
         var history: [OrderID: [Order.HistoryEntry]] = [:]
         for row in historyRows {
             let entry = Order.HistoryEntry(status: try row.decode(OrderStatus.self, "status"), at: try row.decode(Date.self, "at"))
-            history[try row.orderID("order_id"), default: []].append(entry)
+            history[try row.decode(OrderID.self, "order_id"), default: []].append(entry)
         }
         return try heads.map { row in
-            let id = try row.orderID("id")
+            let id = try row.decode(OrderID.self, "id")
             return Order(
                 id: id, status: try row.decode(OrderStatus.self, "status"), currency: try row.decode(String.self, "currency"),
                 totalCents: try row.decode(Int.self, "total_cents"),

@@ -16,7 +16,7 @@ public struct SagaOrder: Sendable, Hashable {
     static let columns = "id, status, customer_id, customer_email, currency, total_cents, payment_id, failure_reason, traceparent"
 
     init(row: PostgresRow) throws {
-        id = try row.orderID("id")
+        id = try row.decode(OrderID.self, "id")
         status = try row.decode(OrderStatus.self, "status")
         customer = Customer(id: try row.decode(String.self, "customer_id"), email: try row.decode(String.self, "customer_email"))
         currency = try row.decode(String.self, "currency")
