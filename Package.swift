@@ -40,17 +40,17 @@ let package = Package(
         // What Swift cannot import from librabbitmq: the variadic login.
         .target(name: "CAMQPShim", dependencies: ["CRabbitMQ"]),
 
-        // Duration in the units the libraries take: nanoseconds, microseconds, milliseconds, seconds. Pure.
-        .target(name: "DurationUnits"),
+        // Duration in the units the libraries take, and a throttle for reports told at most every so often. Pure.
+        .target(name: "Timing"),
 
         // Async clients over the C libraries.
         .target(
             name: "AMQP",
-            dependencies: ["CAMQPShim", "CRabbitMQ", "DurationUnits", .dequeModule, .logging]
+            dependencies: ["CAMQPShim", "CRabbitMQ", "Timing", .dequeModule, .logging]
         ),
         .target(
             name: "Postgres",
-            dependencies: ["CLibPQ", "DurationUnits", .logging]
+            dependencies: ["CLibPQ", "Timing", .logging]
         ),
 
         // W3C trace context and its tracer, and metric handles made once: what logs, traces and metrics share.
@@ -60,12 +60,12 @@ let package = Package(
         ),
 
         // How a service's queues are named and wired, its retry tiers, the headers on retried and parked messages: pure.
-        .target(name: "MessagingConventions", dependencies: ["DurationUnits"]),
+        .target(name: "MessagingConventions", dependencies: ["Timing"]),
         // Envelope, outbox, inbox, retry tiers, consumer runner.
         .target(
             name: "Messaging",
             dependencies: [
-                "AMQP", "DurationUnits", "MessagingConventions", "Postgres", "Telemetry", .dequeModule, .logging, .metrics, .serviceLifecycle,
+                "AMQP", "MessagingConventions", "Postgres", "Telemetry", "Timing", .dequeModule, .logging, .metrics, .serviceLifecycle,
                 .tracing,
             ]
         ),
@@ -82,8 +82,8 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "Telemetry", .httpTypes, .hummingbird, .logging, .metrics,
-                .nioCore, .prometheus, .serviceLifecycle, .tracing,
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "Telemetry", .httpTypes, .hummingbird, .logging,
+                .metrics, .nioCore, .prometheus, .serviceLifecycle, .tracing,
             ]
         ),
 
@@ -91,28 +91,29 @@ let package = Package(
         .target(
             name: "Order",
             dependencies: [
-                "AMQP", "Contracts", "DurationUnits", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient,
-                .crypto, .dequeModule, .httpTypes, .hummingbird, .logging, .metrics, .nioCore, .nioHTTP1, .serviceLifecycle, .tracing,
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", "Timing",
+                .asyncHTTPClient, .crypto, .dequeModule, .httpTypes, .hummingbird, .logging, .metrics, .nioCore, .nioHTTP1,
+                .serviceLifecycle, .tracing,
             ]
         ),
         .target(
             name: "Payment",
             dependencies: [
-                "AMQP", "Contracts", "DurationUnits", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient,
-                .logging, .metrics, .nioCore, .nioHTTP1, .serviceLifecycle,
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", "Timing",
+                .asyncHTTPClient, .logging, .metrics, .nioCore, .nioHTTP1, .serviceLifecycle,
             ]
         ),
         .target(
             name: "Inventory",
             dependencies: [
-                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .hummingbird, .logging, .metrics,
-                .serviceLifecycle,
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .hummingbird, .logging,
+                .metrics, .serviceLifecycle,
             ]),
         .target(
             name: "Notification",
             dependencies: [
-                "AMQP", "Contracts", "DurationUnits", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", .asyncHTTPClient,
-                .crypto, .hummingbird, .logging, .metrics, .nioCore, .serviceLifecycle,
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", "Timing",
+                .asyncHTTPClient, .crypto, .hummingbird, .logging, .metrics, .nioCore, .serviceLifecycle,
             ]
         ),
         .target(name: "GatewaySim", dependencies: ["Contracts", "Postgres", "ServiceKit", .hummingbird, .logging, .nioCore, .serviceLifecycle]),
@@ -121,19 +122,19 @@ let package = Package(
         // a database of its own, and the broker and database of infra/dev.
         .target(
             name: "LocalRun",
-            dependencies: ["AMQP", "Contracts", "DurationUnits", "Postgres", "Provisioning", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1]
+            dependencies: ["AMQP", "Contracts", "Postgres", "Provisioning", "Timing", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1]
         ),
         // The fault runner: load, faults, and the invariants checked afterwards.
         .target(
             name: "Chaos",
-            dependencies: ["AMQP", "Contracts", "DurationUnits", "LocalRun", "Messaging", "MessagingConventions", "Postgres", .logging]
+            dependencies: ["AMQP", "Contracts", "LocalRun", "Messaging", "MessagingConventions", "Postgres", "Timing", .logging]
         ),
 
         // The end-to-end bench: open-loop load through the intake, outcomes, CPU per process, limits.
         .target(
             name: "Bench",
             dependencies: [
-                "AMQP", "Contracts", "DurationUnits", "LocalRun", "Messaging", "Postgres", .asyncHTTPClient, .histogram, .logging, .nioCore,
+                "AMQP", "Contracts", "LocalRun", "Messaging", "Postgres", "Timing", .asyncHTTPClient, .histogram, .logging, .nioCore,
             ]
         ),
 
@@ -162,8 +163,8 @@ let package = Package(
         .executableTarget(
             name: "orderly",
             dependencies: [
-                "AMQP", "Bench", "Chaos", "Contracts", "DurationUnits", "Ingress", "LocalRun", "Messaging", "MessagingConventions", "OperatorKit",
-                "Postgres", "Provisioning", .argumentParser, .asyncHTTPClient, .logging,
+                "AMQP", "Bench", "Chaos", "Contracts", "Ingress", "LocalRun", "Messaging", "MessagingConventions", "OperatorKit",
+                "Postgres", "Provisioning", "Timing", .argumentParser, .asyncHTTPClient, .logging,
             ],
             path: "Sources/Executables/orderly"
         ),
@@ -193,7 +194,7 @@ let package = Package(
         // Reading the repository's contract documents (a YAML subset, schemas, sample payloads): pure.
         .target(name: "ContractDocuments", dependencies: ["Contracts"], path: "Tests/ContractDocuments"),
         // The vocabulary on its own: no broker, no database, no C library.
-        .testTarget(name: "ContractsTests", dependencies: ["ContractDocuments", "Contracts", "DurationUnits", "Ingress", "MessagingConventions"]),
+        .testTarget(name: "ContractsTests", dependencies: ["ContractDocuments", "Contracts", "Ingress", "MessagingConventions", "Timing"]),
         // The documents against what the code does: AsyncAPI and the envelope, OpenAPI and the HTTP edge, compose and the catalog.
         .testTarget(
             name: "SpecificationTests",
@@ -206,15 +207,15 @@ let package = Package(
         .testTarget(
             name: "AccessTests",
             dependencies: [
-                "AMQP", "Contracts", "Inventory", "Messaging", "Notification", "Order", "Payment", "Postgres", "Provisioning", "ServiceKit",
-                "TestSupport", .httpTypes, .hummingbird, .hummingbirdTesting, .logging,
+                "AMQP", "Contracts", "Inventory", "Messaging", "Notification", "Order", "Payment", "Postgres", "Provisioning",
+                "ServiceKit", "TestSupport", .httpTypes, .hummingbird, .hummingbirdTesting, .logging,
             ]
         ),
         .testTarget(
             name: "OrderTests",
             dependencies: [
-                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Order", "Postgres", "ServiceKit", "Telemetry", "TestSupport", .httpTypes,
-                .hummingbird, .hummingbirdTesting, .logging, .serviceLifecycle,
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Order", "Postgres", "ServiceKit", "Telemetry", "TestSupport",
+                .httpTypes, .hummingbird, .hummingbirdTesting, .logging, .serviceLifecycle,
             ]
         ),
         .testTarget(
@@ -226,15 +227,15 @@ let package = Package(
         .testTarget(
             name: "InventoryTests",
             dependencies: [
-                "AMQP", "Contracts", "Inventory", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", "TestSupport",
-                .hummingbird, .hummingbirdTesting, .serviceLifecycle,
+                "AMQP", "Contracts", "Inventory", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry",
+                "TestSupport", .hummingbird, .hummingbirdTesting, .serviceLifecycle,
             ]
         ),
         .testTarget(
             name: "NotificationTests",
             dependencies: [
-                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Notification", "Postgres", "Telemetry", "TestSupport", .hummingbird,
-                .hummingbirdTesting, .logging, .nioCore, .serviceLifecycle,
+                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Notification", "Postgres", "Telemetry", "TestSupport",
+                .hummingbird, .hummingbirdTesting, .logging, .nioCore, .serviceLifecycle,
             ]
         ),
         .testTarget(
@@ -247,9 +248,11 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "AMQP", "Contracts", "LocalRun", "Messaging", "MessagingConventions", "Postgres", "TestSupport", .asyncHTTPClient, .logging, .nioCore,
-                .nioFoundationCompat, .nioHTTP1,
-            ]
+                "AMQP", "Contracts", "LocalRun", "Messaging", "MessagingConventions", "Postgres", "TestSupport", .asyncHTTPClient,
+                .logging, .nioCore, .nioFoundationCompat, .nioHTTP1,
+            ],
+            // Read by the schemathesis run from the source tree, not bundled.
+            exclude: ["schemathesis.toml"]
         ),
     ]
 )

@@ -2,7 +2,7 @@
 ///
 /// `Code` is opaque so that new cases can be added without breaking callers; compare with the
 /// static members (`error.code == .unroutable`).
-public struct AMQPError: Error, Sendable, CustomStringConvertible {
+public struct AMQPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String

@@ -1,6 +1,6 @@
-import DurationUnits
 import Histogram
 import Synchronization
+import Timing
 
 /// Latencies in microseconds, recorded from any task into an HdrHistogram (three significant digits).
 public final class LatencyRecorder: Sendable {

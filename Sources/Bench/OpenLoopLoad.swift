@@ -1,9 +1,9 @@
 import AsyncHTTPClient
-import DurationUnits
 import Foundation
 import Logging
 import NIOCore
 import Synchronization
+import Timing
 
 /// Orders offered at a fixed rate, whatever the system answers: each request leaves at its planned
 /// time, and its latencies count from that time, so that a slow answer cannot hide the requests it

@@ -1,5 +1,5 @@
-import DurationUnits
 import Synchronization
+import Timing
 
 /// What happened in each second of a bench run: orders accepted and ended, and the end-to-end
 /// latencies of those that ended, for the chart of throughput and percentiles over time.

@@ -4,6 +4,7 @@ import Foundation
 import LocalRun
 import Logging
 import Postgres
+import Timing
 
 /// A fault run: starts a whole system, drives the plan's load while injecting its faults, waits until
 /// the system is quiet, and checks every invariant of the design contract against what it finds.
@@ -113,7 +114,7 @@ public struct ChaosRun: Sendable {
     ) async throws -> SystemFacts {
         let reader = FactReader(plan: plan, run: run, system: system, logger: logger)
         let deadline = ContinuousClock.now + options.quiescenceTimeout
-        var lastReport = ContinuousClock.now
+        var progressReports = Throttle(every: .seconds(15), since: .now)
         while true {
             let (open, backlog) = (try? await reader.quiet()) ?? (-1, ["unreadable": 1])
             let waiting = backlog.values.reduce(0, +)
@@ -126,8 +127,7 @@ public struct ChaosRun: Sendable {
                 progress("not quiet after \(options.quiescenceTimeout): \(open) orders open, waiting: \(backlog)")
                 return try await reader.read(accepted: driver.acceptedOrders, announced: observer.announcements)
             }
-            if ContinuousClock.now - lastReport > .seconds(15) {
-                lastReport = .now
+            if progressReports.allows() {
                 progress("waiting for quiescence: \(open) orders open, \(waiting) messages waiting")
             }
             try await Task.sleep(for: .seconds(2))

@@ -1,10 +1,10 @@
 import AMQP
 import Contracts
-import DurationUnits
 import Foundation
 import LocalRun
 import Logging
 import Synchronization
+import Timing
 
 /// Injects a plan's faults at their times, one after another, and records what happened.
 final class FaultInjector: Sendable {

@@ -1,7 +1,6 @@
 import AMQP
 import AsyncHTTPClient
 import Contracts
-import DurationUnits
 import Foundation
 import Logging
 import NIOCore
@@ -9,6 +8,7 @@ import NIOHTTP1
 import Postgres
 import Provisioning
 import Synchronization
+import Timing
 
 /// A whole Orderly installation as processes on this machine: every service (and, with replicas,
 /// several instances of each) on free ports, in a RabbitMQ virtual host and a PostgreSQL database of

@@ -1,5 +1,4 @@
 import AMQP
-import DurationUnits
 import Foundation
 import Logging
 import MessagingConventions
@@ -7,6 +6,7 @@ import Metrics
 import Postgres
 import ServiceLifecycle
 import Synchronization
+import Timing
 
 /// Consumes a service's work queue in batches and runs each event's handler exactly once in effect.
 ///
@@ -143,7 +143,7 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
     private func register() async -> AMQPConsumer? {
         let backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30))
         var failures = 0
-        var lastReported = ContinuousClock.now - .seconds(3600)
+        var warnings = Throttle(every: .seconds(60))
         while !Task.isStopping {
             do {
                 try await connection.declare(queues.topology)
@@ -155,8 +155,7 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
             } catch {
                 failures += 1
                 state.set(.down, "cannot consume \(queues.workQueue): \(error)")
-                if ContinuousClock.now - lastReported >= .seconds(60) {
-                    lastReported = .now
+                if warnings.allows() {
                     logger.warning("cannot consume yet; trying again", metadata: ["error": "\(error)", "attempt": "\(failures)"])
                 }
                 let delay = backoff.delay(attempt: failures - 1)

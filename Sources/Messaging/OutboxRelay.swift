@@ -6,6 +6,7 @@ import Postgres
 import ServiceLifecycle
 import Synchronization
 import Telemetry
+import Timing
 
 /// Publishes a service's outbox to the broker, with confirms, in order per aggregate.
 ///
@@ -175,9 +176,9 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.listen(ringing: doorbell) }
             var declared = exchanges.isEmpty
-            var lastCleanup = ContinuousClock.now
-            var lastReport = ContinuousClock.now - .seconds(3600)
-            var lastGauges = ContinuousClock.now - .seconds(3600)
+            var cleanups = Throttle(every: .seconds(60), since: .now)
+            var gauges = Throttle(every: .seconds(5))
+            var warnings = Throttle(every: .seconds(60))
             var rhythm = BatchRhythm(limit: batchSize, linger: linger)
             while !Task.isStopping {
                 var relayed = 0
@@ -204,20 +205,11 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
                         }
                     } catch {
                         state.set(.degraded, "the outbox cannot be relayed: \(error)")
-                        if ContinuousClock.now - lastReport >= .seconds(60) {
-                            lastReport = .now
-                            logger.warning("outbox round failed; trying again", metadata: ["error": "\(error)"])
-                        }
+                        if warnings.allows() { logger.warning("outbox round failed; trying again", metadata: ["error": "\(error)"]) }
                     }
                 }
-                if ContinuousClock.now - lastGauges >= .seconds(5) {
-                    lastGauges = .now
-                    try? await measure(reportingFailures: ContinuousClock.now - lastReport >= .seconds(60) ? { lastReport = .now } : nil)
-                }
-                if ContinuousClock.now - lastCleanup > .seconds(60) {
-                    try? await deletePublished()
-                    lastCleanup = .now
-                }
+                if gauges.allows() { try? await measure(warnings: &warnings) }
+                if cleanups.allows() { try? await deletePublished() }
                 if relayed < batchSize {
                     await doorbell.wait(upTo: pollInterval)
                     if rhythm.shouldLinger(waiting: 1) { try? await Task.sleep(for: rhythm.linger) }
@@ -342,7 +334,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     }
 
     /// Updates the backlog gauges and the health: degraded while rows keep failing.
-    private func measure(reportingFailures report: (() -> Void)?) async throws {
+    private func measure(warnings: inout Throttle) async throws {
         let row = try await pool.query(
             """
             SELECT count(*) AS backlog,
@@ -364,8 +356,7 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
         let since = Int(try row.decode(Double.self, "failing_for"))
         let error = try row.decode(String?.self, "last_error") ?? "unknown"
         state.set(.degraded, "\(failing) event(s) not taken by the broker for \(since) s; last error: \(error)")
-        if let report {
-            report()
+        if warnings.allows() {
             logger.warning("outbox events are not being published", metadata: ["outbox.failing": "\(failing)", "error": "\(error)"])
         }
     }

@@ -1,4 +1,4 @@
-import DurationUnits
+import Timing
 
 /// What to do with a message whose handling failed: retry after a delay, or park it.
 ///

@@ -1,5 +1,5 @@
-import DurationUnits
 import Foundation
+import Timing
 
 /// Where and how to connect to PostgreSQL.
 ///

@@ -1,6 +1,6 @@
-import DurationUnits
 import MessagingConventions
 import Testing
+import Timing
 
 @Suite struct MessagingConventionsTests {
     let policy = RetryPolicy(tiers: [.seconds(1), .seconds(5), .seconds(30)])
@@ -28,15 +28,5 @@ import Testing
     func aTierIsLabelledInItsLargestWholeUnit(delay: Duration, label: String, milliseconds: Int64) {
         #expect(delay.label == label)
         #expect(delay.milliseconds == milliseconds)
-    }
-}
-
-@Suite struct DurationUnitsTests {
-    @Test func aDurationReadsInEveryUnitTruncatedToWholeOnes() {
-        let duration = Duration.seconds(2) + .nanoseconds(1_500_999)
-        #expect(duration.nanoseconds == 2_001_500_999)
-        #expect(duration.microseconds == 2_001_500)
-        #expect(duration.milliseconds == 2001)
-        #expect(abs(duration.seconds - 2.001500999) < 1e-12)
     }
 }

@@ -1,10 +1,10 @@
 import AMQP
 import ArgumentParser
-import DurationUnits
 import Foundation
 import Logging
 import Messaging
 import Postgres
+import Timing
 
 /// Throughput measurements against the local broker and database. Not tests: they print figures.
 struct Bench: AsyncParsableCommand {

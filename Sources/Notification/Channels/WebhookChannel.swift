@@ -1,8 +1,8 @@
 import AsyncHTTPClient
-import DurationUnits
 import Foundation
 import Messaging
 import NIOCore
+import Timing
 
 /// POSTs each notification as JSON to a configured URL, signed as Standard Webhooks have it.
 ///

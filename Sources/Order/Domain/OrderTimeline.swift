@@ -1,8 +1,8 @@
 import Contracts
-import DurationUnits
 import Foundation
 import Messaging
 import Telemetry
+import Timing
 
 /// Every event of an order's saga that order-service handled or emitted, in order: `GET /v1/orders/{id}/timeline`.
 ///

@@ -1,8 +1,8 @@
 import Contracts
-import DurationUnits
 import Foundation
 import Messaging
 import Postgres
+import Timing
 
 /// The orders of one schema: creating them idempotently, reading them, and moving them under a row lock.
 ///

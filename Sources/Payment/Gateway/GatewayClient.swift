@@ -1,11 +1,11 @@
 import AsyncHTTPClient
-import DurationUnits
 import Foundation
 import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
 import Telemetry
+import Timing
 
 /// The payment gateway over HTTP: charges and refunds, each with an idempotency key.
 ///
