@@ -1,16 +1,16 @@
 import Foundation
 
 /// Two builds benched in one run, on one machine, in the same hour: the only before/after a speed claim can rest on.
-public struct BenchComparison: Sendable, Codable {
+package struct BenchComparison: Sendable, Codable {
     /// The reference build, say today's main built in another folder.
-    public var baseline: BenchReport
+    package var baseline: BenchReport
     /// The build under test.
-    public var candidate: BenchReport
+    package var candidate: BenchReport
     /// Where each build's executables came from.
-    public var baselineDirectory: String
-    public var candidateDirectory: String
+    package var baselineDirectory: String
+    package var candidateDirectory: String
 
-    public init(baseline: BenchReport, candidate: BenchReport, baselineDirectory: String, candidateDirectory: String) {
+    package init(baseline: BenchReport, candidate: BenchReport, baselineDirectory: String, candidateDirectory: String) {
         self.baseline = baseline
         self.candidate = candidate
         self.baselineDirectory = baselineDirectory
@@ -38,7 +38,7 @@ public struct BenchComparison: Sendable, Codable {
     ]
 
     /// The headline measures side by side, with the candidate's ratio to the baseline, then each build's steps.
-    public var markdown: String {
+    package var markdown: String {
         func f(_ value: Double?, _ digits: Int) -> String { value.map { String(format: "%.\(digits)f", $0) } ?? "–" }
         let baseStep = baseline.best ?? baseline.steps.last
         let candidateStep = candidate.best ?? candidate.steps.last
@@ -57,7 +57,7 @@ public struct BenchComparison: Sendable, Codable {
         return lines.joined(separator: "\n")
     }
 
-    public func json() throws -> Data {
+    package func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601

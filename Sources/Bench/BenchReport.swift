@@ -2,65 +2,65 @@ import Foundation
 
 /// What one bench step measured: at one offered rate, the throughput, the latencies, the errors,
 /// and what each process spent per order.
-public struct BenchStep: Sendable, Codable {
-    public var offeredRate: Double
-    public var seconds: Double
+package struct BenchStep: Sendable, Codable {
+    package var offeredRate: Double
+    package var seconds: Double
     /// Orders accepted (202) per second over the measured window.
-    public var acceptedPerSecond: Double
+    package var acceptedPerSecond: Double
     /// Orders that reached their outcome per second over the measured window.
-    public var completedPerSecond: Double
-    public var intake: LatencySummary
-    public var endToEnd: LatencySummary
+    package var completedPerSecond: Double
+    package var intake: LatencySummary
+    package var endToEnd: LatencySummary
     /// Requests by how they ended: accepted, shed (503), rejected, failed, not_sent.
-    public var outcomes: [String: Int]
+    package var outcomes: [String: Int]
     /// Accepted orders with no outcome when the drain ended.
-    public var unfinished: Int
+    package var unfinished: Int
     /// CPU milliseconds per completed order, per process group.
-    public var cpuMillisecondsPerOrder: [String: Double]
+    package var cpuMillisecondsPerOrder: [String: Double]
     /// The largest resident set of any process of each group, in MiB.
-    public var peakResidentMiB: [String: Double]
+    package var peakResidentMiB: [String: Double]
     /// Per completed order: PostgreSQL commits, rows inserted, updated and read, and events published.
-    public var perOrder: [String: Double]
-    public var timeline: [Timeline.Second]
+    package var perOrder: [String: Double]
+    package var timeline: [Timeline.Second]
 
     /// Whether the system kept up: nearly all offered orders completed, none failed, p99 within `bound`.
-    public func passed(p99Bound: Duration) -> Bool {
+    package func passed(p99Bound: Duration) -> Bool {
         completedPerSecond >= offeredRate * 0.95 && outcomes["failed", default: 0] == 0 && outcomes["not_sent", default: 0] == 0
             && endToEnd.p99 <= p99Bound.seconds * 1000
     }
 
-    public var totalCPUMillisecondsPerOrder: Double { cpuMillisecondsPerOrder.values.reduce(0, +) }
+    package var totalCPUMillisecondsPerOrder: Double { cpuMillisecondsPerOrder.values.reduce(0, +) }
 
     /// The largest peak RSS of Orderly's own processes: the brokers and the bench left out.
-    public var largestServiceResidentMiB: Double? {
+    package var largestServiceResidentMiB: Double? {
         peakResidentMiB.filter { !["rabbitmq", "postgresql", "bench"].contains($0.key) }.values.max()
     }
 }
 
 /// A bench run: its steps, the best rate that passed, and the limits of the machine.
-public struct BenchReport: Sendable, Codable {
-    public var run: String
-    public var date: Date
-    public var machine: String
-    public var replicas: Int
-    public var p99BoundMilliseconds: Double
-    public var steps: [BenchStep]
-    public var limits: Limits?
+package struct BenchReport: Sendable, Codable {
+    package var run: String
+    package var date: Date
+    package var machine: String
+    package var replicas: Int
+    package var p99BoundMilliseconds: Double
+    package var steps: [BenchStep]
+    package var limits: Limits?
 
     /// The highest step that kept up.
-    public var best: BenchStep? {
+    package var best: BenchStep? {
         steps.filter { $0.passed(p99Bound: .milliseconds(Int64(p99BoundMilliseconds))) }.max { $0.completedPerSecond < $1.completedPerSecond }
     }
 
     /// The orders per second the limits allow, given what one order costs in commits and publishes.
-    public func limitRate(for step: BenchStep) -> Double? {
+    package func limitRate(for step: BenchStep) -> Double? {
         guard let limits, let commits = step.perOrder["commits"], let publishes = step.perOrder["published"], commits > 0, publishes > 0 else {
             return nil
         }
         return min(limits.commitsPerSecond / commits, limits.publishesPerSecond / publishes)
     }
 
-    public func json() throws -> Data {
+    package func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -68,7 +68,7 @@ public struct BenchReport: Sendable, Codable {
     }
 
     /// Every step as a table row, then the cost of the best step by process, as README shows them.
-    public var markdown: String {
+    package var markdown: String {
         func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
         var lines = [
             "| offered/s | accepted/s | completed/s | intake p50 / p99 ms | end-to-end p50 / p99 / max ms | shed | failed | CPU ms/order | kept up |",
@@ -107,7 +107,7 @@ public struct BenchReport: Sendable, Codable {
     }
 
     /// Throughput and end-to-end percentiles over time of `step`, as an SVG chart.
-    public func svg(for step: BenchStep) -> String {
+    package func svg(for step: BenchStep) -> String {
         let width = 900.0
         let height = 360.0
         let left = 60.0

@@ -8,33 +8,33 @@ import Postgres
 
 /// A bench: a whole system of its own, orders offered at fixed rates through the real HTTP intake,
 /// outcomes heard on `orderly.orders`, and what every process spent.
-public struct BenchRun: Sendable {
-    public struct Options: Sendable {
-        public var system: LocalSystem.Configuration
+package struct BenchRun: Sendable {
+    package struct Options: Sendable {
+        package var system: LocalSystem.Configuration
         /// The rate of a single step; with `search`, where the search starts.
-        public var rate = 100.0
-        public var duration: Duration = .seconds(30)
-        public var warmup: Duration = .seconds(5)
+        package var rate = 100.0
+        package var duration: Duration = .seconds(30)
+        package var warmup: Duration = .seconds(5)
         /// Look for the highest rate that keeps end-to-end p99 under `p99Bound`.
-        public var search = false
-        public var p99Bound: Duration = .seconds(1)
+        package var search = false
+        package var p99Bound: Duration = .seconds(1)
         /// Measure the commit and publish limits of the machine as well.
-        public var limits = false
+        package var limits = false
 
-        public init(system: LocalSystem.Configuration) { self.system = system }
+        package init(system: LocalSystem.Configuration) { self.system = system }
     }
 
-    public let options: Options
-    public let infrastructure: LocalInfrastructure
-    public let logger: Logger
+    package let options: Options
+    package let infrastructure: LocalInfrastructure
+    package let logger: Logger
 
-    public init(options: Options, infrastructure: LocalInfrastructure, logger: Logger) {
+    package init(options: Options, infrastructure: LocalInfrastructure, logger: Logger) {
         self.options = options
         self.infrastructure = infrastructure
         self.logger = logger
     }
 
-    public func run(progress: @Sendable (String) -> Void) async throws -> BenchReport {
+    package func run(progress: @Sendable (String) -> Void) async throws -> BenchReport {
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let system = try await LocalSystem.start(named: "bench_\(run)", configuration: options.system, infrastructure: infrastructure, logger: logger)
         progress("system up: \(system.instances.count) processes in \(system.workDirectory.path)")
@@ -204,8 +204,8 @@ public struct BenchRun: Sendable {
 }
 
 /// A bench could not be carried out.
-public struct BenchError: Error, CustomStringConvertible {
-    public var description: String
+package struct BenchError: Error, CustomStringConvertible {
+    package var description: String
 
-    public init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

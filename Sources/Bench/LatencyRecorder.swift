@@ -3,18 +3,18 @@ import Synchronization
 import Timing
 
 /// Latencies in microseconds, recorded from any task into an HdrHistogram (three significant digits).
-public final class LatencyRecorder: Sendable {
+package final class LatencyRecorder: Sendable {
     private let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three))
 
-    public init() {}
+    package init() {}
 
-    public func record(_ duration: Duration) {
+    package func record(_ duration: Duration) {
         let micros = UInt64(clamping: max(1, duration.microseconds))
         histogram.withLock { _ = $0.record(micros) }
     }
 
     /// The recorded values' summary, in milliseconds.
-    public var summary: LatencySummary {
+    package var summary: LatencySummary {
         histogram.withLock { histogram in
             func ms(_ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
             return LatencySummary(
@@ -25,12 +25,12 @@ public final class LatencyRecorder: Sendable {
 }
 
 /// Percentiles of a latency distribution, in milliseconds.
-public struct LatencySummary: Sendable, Hashable, Codable {
-    public var count: Int
-    public var p50: Double
-    public var p90: Double
-    public var p99: Double
-    public var p999: Double
-    public var max: Double
-    public var mean: Double
+package struct LatencySummary: Sendable, Hashable, Codable {
+    package var count: Int
+    package var p50: Double
+    package var p90: Double
+    package var p99: Double
+    package var p999: Double
+    package var max: Double
+    package var mean: Double
 }

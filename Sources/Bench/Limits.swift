@@ -5,12 +5,12 @@ import Postgres
 
 /// What this machine's PostgreSQL and RabbitMQ allow, measured with Orderly's own clients: durable
 /// commits per second, and persistent messages confirmed by a quorum queue per second.
-public struct Limits: Sendable, Hashable, Codable {
-    public var commitsPerSecond: Double
-    public var publishesPerSecond: Double
+package struct Limits: Sendable, Hashable, Codable {
+    package var commitsPerSecond: Double
+    package var publishesPerSecond: Double
 
     /// Commits of one small insert each, from `connections` concurrent connections, for `duration`.
-    public static func commits(databaseURL: String, connections: Int = 16, duration: Duration = .seconds(5), logger: Logger) async throws
+    package static func commits(databaseURL: String, connections: Int = 16, duration: Duration = .seconds(5), logger: Logger) async throws
         -> Double
     {
         let pool = PostgresPool(configuration: try PostgresConfiguration(url: databaseURL), size: connections, logger: logger)
@@ -38,7 +38,7 @@ public struct Limits: Sendable, Hashable, Codable {
     }
 
     /// Persistent 512-byte messages published with confirms to a quorum queue, for `duration`.
-    public static func publishes(amqpURL: String, duration: Duration = .seconds(5), logger: Logger) async throws -> Double {
+    package static func publishes(amqpURL: String, duration: Duration = .seconds(5), logger: Logger) async throws -> Double {
         var configuration = try AMQPConfiguration(url: amqpURL)
         configuration.connectionName = "bench-limits"
         configuration.publishWindow = 1024

@@ -2,38 +2,38 @@ import Foundation
 
 /// CPU time and memory of the processes on this machine, read from `/proc`: what each service,
 /// RabbitMQ, PostgreSQL and the bench itself spend.
-public struct ProcessMeter: Sendable {
+package struct ProcessMeter: Sendable {
     /// One group of processes measured together (every PostgreSQL backend is one "postgres").
-    public struct Group: Sendable, Hashable {
-        public var name: String
+    package struct Group: Sendable, Hashable {
+        package var name: String
         /// How to find its processes when sampled: by pid, or by the command name in `/proc/<pid>/comm`.
-        public enum Selector: Sendable, Hashable {
+        package enum Selector: Sendable, Hashable {
             case pids([Int32])
             /// A process and every process below it (a PostgreSQL postmaster and its backends).
             case tree(Int32)
         }
-        public var selector: Selector
+        package var selector: Selector
 
-        public init(name: String, selector: Selector) {
+        package init(name: String, selector: Selector) {
             self.name = name
             self.selector = selector
         }
     }
 
     /// CPU seconds (user + system) and the largest resident set seen, per group.
-    public struct Sample: Sendable, Hashable {
-        public var cpuSeconds: [String: Double]
+    package struct Sample: Sendable, Hashable {
+        package var cpuSeconds: [String: Double]
         /// `VmHWM`: each process's peak resident set, in bytes; the largest of the group's processes.
-        public var peakResidentBytes: [String: Int]
+        package var peakResidentBytes: [String: Int]
     }
 
-    public let groups: [Group]
+    package let groups: [Group]
 
-    public init(groups: [Group]) { self.groups = groups }
+    package init(groups: [Group]) { self.groups = groups }
 
     static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
-    public func sample() -> Sample {
+    package func sample() -> Sample {
         var cpu: [String: Double] = [:]
         var peak: [String: Int] = [:]
         let parents = Self.parents()

@@ -3,14 +3,14 @@ import Timing
 
 /// What happened in each second of a bench run: orders accepted and ended, and the end-to-end
 /// latencies of those that ended, for the chart of throughput and percentiles over time.
-public final class Timeline: Sendable {
-    public struct Second: Sendable, Hashable, Codable {
-        public var second: Int
-        public var accepted: Int
-        public var shed: Int
-        public var completed: Int
-        public var p50: Double?
-        public var p99: Double?
+package final class Timeline: Sendable {
+    package struct Second: Sendable, Hashable, Codable {
+        package var second: Int
+        package var accepted: Int
+        package var shed: Int
+        package var completed: Int
+        package var p50: Double?
+        package var p99: Double?
     }
 
     private struct Bucket {
@@ -22,7 +22,7 @@ public final class Timeline: Sendable {
     private let start: ContinuousClock.Instant
     private let buckets = Mutex<[Int: Bucket]>([:])
 
-    public init(start: ContinuousClock.Instant) { self.start = start }
+    package init(start: ContinuousClock.Instant) { self.start = start }
 
     private func second(_ instant: ContinuousClock.Instant) -> Int { Int((instant - start).components.seconds) }
 
@@ -34,7 +34,7 @@ public final class Timeline: Sendable {
         buckets.withLock { $0[second(instant), default: Bucket()].latencies.append(milliseconds) }
     }
 
-    public var seconds: [Second] {
+    package var seconds: [Second] {
         buckets.withLock { buckets in
             guard let last = buckets.keys.max() else { return [] }
             return (0...last).map { second in

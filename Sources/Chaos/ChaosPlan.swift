@@ -2,17 +2,17 @@ import Foundation
 
 /// What a fault run does: the orders it places and the faults it injects, decided up front from a
 /// seed, so that a run can be repeated and a report says exactly what was thrown at the system.
-public struct ChaosPlan: Sendable, Hashable, Codable {
+package struct ChaosPlan: Sendable, Hashable, Codable {
     /// One order the run places.
-    public struct Order: Sendable, Hashable, Codable {
-        public enum Channel: String, Sendable, Hashable, Codable {
+    package struct Order: Sendable, Hashable, Codable {
+        package enum Channel: String, Sendable, Hashable, Codable {
             /// `POST /v1/orders` with an `Idempotency-Key`.
             case http
             /// `order.requested` on `orderly.ingress`.
             case ingress
         }
 
-        public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        package enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
             case ok, declined, flaky, slow
             case stockOut = "stock_out"
             case ingress, replayed
@@ -20,17 +20,17 @@ public struct ChaosPlan: Sendable, Hashable, Codable {
         }
 
         /// Unique in the run; also names the order's customer, so every order can be found by it.
-        public var index: Int
-        public var kind: Kind
-        public var channel: Channel
-        public var token: String
-        public var sku: String
-        public var quantity: Int
-        public var unitPriceCents: Int
+        package var index: Int
+        package var kind: Kind
+        package var channel: Channel
+        package var token: String
+        package var sku: String
+        package var quantity: Int
+        package var unitPriceCents: Int
         /// When to place it, from the start of the load.
-        public var at: Duration
+        package var at: Duration
 
-        public init(
+        package init(
             index: Int, kind: Kind, channel: Channel, token: String, sku: String, quantity: Int, unitPriceCents: Int, at: Duration
         ) {
             self.index = index
@@ -43,14 +43,14 @@ public struct ChaosPlan: Sendable, Hashable, Codable {
             self.at = at
         }
 
-        public var totalCents: Int { quantity * unitPriceCents }
+        package var totalCents: Int { quantity * unitPriceCents }
         /// Sent twice: the same `Idempotency-Key` and body again, or the same ingress event id again.
-        public var sentTwice: Bool { kind == .replayed || kind == .duplicateIngress }
+        package var sentTwice: Bool { kind == .replayed || kind == .duplicateIngress }
     }
 
     /// One fault the run injects.
-    public struct Fault: Sendable, Hashable, Codable {
-        public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+    package struct Fault: Sendable, Hashable, Codable {
+        package enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
             /// SIGKILL of a service instance, restarted after `pause`.
             case kill
             /// SIGTERM of a service instance under load: it must finish what it has in flight and exit 0.
@@ -70,30 +70,30 @@ public struct ChaosPlan: Sendable, Hashable, Codable {
             case brokerNodeLoss = "broker_node_loss"
 
             /// Whether it needs a RabbitMQ cluster: a plan of every kind leaves it out unless asked for.
-            public var needsCluster: Bool { self == .brokerNodeLoss }
+            package var needsCluster: Bool { self == .brokerNodeLoss }
         }
 
-        public var kind: Kind
+        package var kind: Kind
         /// The service it hits, for kills and terminations.
-        public var target: String?
-        public var at: Duration
-        public var pause: Duration
+        package var target: String?
+        package var at: Duration
+        package var pause: Duration
     }
 
     /// The SKUs with plenty of stock, and how much each has at the start.
-    public var plentifulSKUs: [String: Int]
+    package var plentifulSKUs: [String: Int]
     /// The SKU that runs out: orders for it past its stock end refunded.
-    public var scarceSKU: String
-    public var scarceStock: Int
+    package var scarceSKU: String
+    package var scarceStock: Int
     /// Stock added to the scarce SKU during the run, each by one `stock.adjusted` (one of them published twice).
-    public var restocks: [Int]
-    public var orders: [Order]
-    public var faults: [Fault]
+    package var restocks: [Int]
+    package var orders: [Order]
+    package var faults: [Fault]
     /// How long the load lasts.
-    public var duration: Duration
+    package var duration: Duration
 
     /// The initial stock plus every adjustment, per SKU: what available + reserved must add up to.
-    public var stockTotals: [String: Int] {
+    package var stockTotals: [String: Int] {
         var totals = plentifulSKUs
         totals[scarceSKU] = scarceStock + restocks.reduce(0, +)
         return totals
@@ -102,7 +102,7 @@ public struct ChaosPlan: Sendable, Hashable, Codable {
 
 extension ChaosPlan {
     /// The services a fault run hits, in the order kills go round.
-    public static let targets = ["payment-service", "inventory-service", "notification-service", "order-service"]
+    package static let targets = ["payment-service", "inventory-service", "notification-service", "order-service"]
 
     /// A plan of `count` orders at `rate` per second, with every fault kind at least once (every
     /// service killed in turn) and `extraFaults` more drawn at random, all from `seed`.
@@ -110,7 +110,7 @@ extension ChaosPlan {
     /// - Parameter kinds: only these faults instead, each once in the order given (kills and
     ///   terminations going round the services), and the extra ones drawn from them; `nil` for one of
     ///   every kind a single broker can take.
-    public static func make(orders count: Int, rate: Double, extraFaults: Int, seed: UInt64, run: String, faults kinds: [Fault.Kind]? = nil)
+    package static func make(orders count: Int, rate: Double, extraFaults: Int, seed: UInt64, run: String, faults kinds: [Fault.Kind]? = nil)
         -> ChaosPlan
     {
         var random = SeededRandom(seed: seed)

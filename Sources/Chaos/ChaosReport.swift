@@ -2,37 +2,37 @@ import Foundation
 
 /// What a fault run did and found: the orders by final status, the faults injected, the broken
 /// invariants (there must be none), how long the system took to settle, and what was retried and parked.
-public struct ChaosReport: Sendable, Codable {
-    public var run: String
-    public var seed: UInt64
-    public var replicas: Int
-    public var startedAt: Date
+package struct ChaosReport: Sendable, Codable {
+    package var run: String
+    package var seed: UInt64
+    package var replicas: Int
+    package var startedAt: Date
     /// Orders planned, per kind.
-    public var planned: [String: Int]
-    public var accepted: Int
+    package var planned: [String: Int]
+    package var accepted: Int
     /// Planned orders the intake never accepted (each is also a violation).
-    public var notAccepted: Int
+    package var notAccepted: Int
     /// Orders found at the end, per final status.
-    public var statuses: [String: Int]
+    package var statuses: [String: Int]
     /// Faults injected, per kind.
-    public var faults: [String: Int]
-    public var faultLog: [FaultRecord]
-    public var violations: [Violation]
+    package var faults: [String: Int]
+    package var faultLog: [FaultRecord]
+    package var violations: [Violation]
     /// How long the load ran, and how long the system took after it to settle.
-    public var loadSeconds: Double
-    public var quiescenceSeconds: Double
+    package var loadSeconds: Double
+    package var quiescenceSeconds: Double
     /// Lower bounds: a process killed between two reads of its metrics loses what it counted since.
-    public var messagesRetried: Int
-    public var messagesParked: Int
+    package var messagesRetried: Int
+    package var messagesParked: Int
     /// Poison messages injected, and those found parked (a poison message may be parked twice when an
     /// instance dies between parking it and settling it).
-    public var poisonInjected: Int
-    public var poisonParked: Int
+    package var poisonInjected: Int
+    package var poisonParked: Int
 
-    public var passed: Bool { violations.isEmpty }
+    package var passed: Bool { violations.isEmpty }
 
     /// The report as a Markdown table and lists, as README's Reliability section shows it.
-    public var markdown: String {
+    package var markdown: String {
         var lines: [String] = []
         lines.append("| measure | value |")
         lines.append("| --- | --- |")
@@ -55,7 +55,7 @@ public struct ChaosReport: Sendable, Codable {
         return text
     }
 
-    public func json() throws -> Data {
+    package func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -64,14 +64,14 @@ public struct ChaosReport: Sendable, Codable {
 }
 
 /// One fault as it happened.
-public struct FaultRecord: Sendable, Hashable, Codable {
-    public var kind: ChaosPlan.Fault.Kind
-    public var target: String?
+package struct FaultRecord: Sendable, Hashable, Codable {
+    package var kind: ChaosPlan.Fault.Kind
+    package var target: String?
     /// Seconds from the start of the load.
-    public var at: Double
-    public var seconds: Double
+    package var at: Double
+    package var seconds: Double
     /// What it did, or what went wrong with it.
-    public var note: String
+    package var note: String
     /// A broken promise observed while injecting, such as a shutdown that did not finish cleanly.
-    public var violation: String?
+    package var violation: String?
 }

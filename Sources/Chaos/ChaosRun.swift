@@ -8,38 +8,38 @@ import Timing
 
 /// A fault run: starts a whole system, drives the plan's load while injecting its faults, waits until
 /// the system is quiet, and checks every invariant of the design contract against what it finds.
-public struct ChaosRun: Sendable {
-    public struct Options: Sendable {
-        public var orders = 300
+package struct ChaosRun: Sendable {
+    package struct Options: Sendable {
+        package var orders = 300
         /// Orders placed per second.
-        public var rate = 10.0
+        package var rate = 10.0
         /// Faults drawn at random on top of the scheduled ones (each kind once).
-        public var extraFaults = 4
+        package var extraFaults = 4
         /// Only these faults, each once in this order, and the extra ones drawn from them; `nil` for one
         /// of every kind a single broker can take (see ``ChaosPlan/Fault/Kind/needsCluster``).
-        public var faults: [ChaosPlan.Fault.Kind]?
-        public var seed: UInt64 = UInt64.random(in: 1...UInt64(UInt32.max))
-        public var system: LocalSystem.Configuration
+        package var faults: [ChaosPlan.Fault.Kind]?
+        package var seed: UInt64 = UInt64.random(in: 1...UInt64(UInt32.max))
+        package var system: LocalSystem.Configuration
         /// How long to wait after the load for every order to end and every queue to empty.
-        public var quiescenceTimeout: Duration = .seconds(600)
+        package var quiescenceTimeout: Duration = .seconds(600)
         /// Keep the virtual host, database and logs afterwards (for a look at what happened).
-        public var keep = false
+        package var keep = false
 
-        public init(system: LocalSystem.Configuration) { self.system = system }
+        package init(system: LocalSystem.Configuration) { self.system = system }
     }
 
-    public let options: Options
-    public let infrastructure: LocalInfrastructure
-    public let logger: Logger
+    package let options: Options
+    package let infrastructure: LocalInfrastructure
+    package let logger: Logger
 
-    public init(options: Options, infrastructure: LocalInfrastructure, logger: Logger) {
+    package init(options: Options, infrastructure: LocalInfrastructure, logger: Logger) {
         self.options = options
         self.infrastructure = infrastructure
         self.logger = logger
     }
 
     /// Runs it and returns the report; `progress` hears what happens, a line at a time.
-    public func run(progress: @Sendable (String) -> Void = { _ in }) async throws -> ChaosReport {
+    package func run(progress: @Sendable (String) -> Void = { _ in }) async throws -> ChaosReport {
         let run = String(UInt32(truncatingIfNeeded: options.seed &* 2_654_435_761), radix: 36)
         let name = "chaos_\(run)"
         let plan = ChaosPlan.make(

@@ -1,13 +1,13 @@
 /// What the system looks like once a fault run is quiet: read through its public APIs, its ledger,
 /// its databases and its queues.
-public struct SystemFacts: Sendable, Hashable {
-    public struct Order: Sendable, Hashable {
-        public var id: String
-        public var status: String
-        public var totalCents: Int
-        public var lines: [Line]
+package struct SystemFacts: Sendable, Hashable {
+    package struct Order: Sendable, Hashable {
+        package var id: String
+        package var status: String
+        package var totalCents: Int
+        package var lines: [Line]
 
-        public init(id: String, status: String, totalCents: Int, lines: [Line]) {
+        package init(id: String, status: String, totalCents: Int, lines: [Line]) {
             self.id = id
             self.status = status
             self.totalCents = totalCents
@@ -15,23 +15,23 @@ public struct SystemFacts: Sendable, Hashable {
         }
     }
 
-    public struct Line: Sendable, Hashable {
-        public var sku: String
-        public var quantity: Int
+    package struct Line: Sendable, Hashable {
+        package var sku: String
+        package var quantity: Int
 
-        public init(sku: String, quantity: Int) {
+        package init(sku: String, quantity: Int) {
             self.sku = sku
             self.quantity = quantity
         }
     }
 
-    public struct Charge: Sendable, Hashable {
-        public var chargeID: String
-        public var orderID: String
-        public var amountCents: Int
-        public var succeeded: Bool
+    package struct Charge: Sendable, Hashable {
+        package var chargeID: String
+        package var orderID: String
+        package var amountCents: Int
+        package var succeeded: Bool
 
-        public init(chargeID: String, orderID: String, amountCents: Int, succeeded: Bool) {
+        package init(chargeID: String, orderID: String, amountCents: Int, succeeded: Bool) {
             self.chargeID = chargeID
             self.orderID = orderID
             self.amountCents = amountCents
@@ -39,53 +39,53 @@ public struct SystemFacts: Sendable, Hashable {
         }
     }
 
-    public struct Refund: Sendable, Hashable {
-        public var chargeID: String
-        public var amountCents: Int
+    package struct Refund: Sendable, Hashable {
+        package var chargeID: String
+        package var amountCents: Int
 
-        public init(chargeID: String, amountCents: Int) {
+        package init(chargeID: String, amountCents: Int) {
             self.chargeID = chargeID
             self.amountCents = amountCents
         }
     }
 
-    public struct Stock: Sendable, Hashable {
-        public var available: Int
-        public var reserved: Int
+    package struct Stock: Sendable, Hashable {
+        package var available: Int
+        package var reserved: Int
 
-        public init(available: Int, reserved: Int) {
+        package init(available: Int, reserved: Int) {
             self.available = available
             self.reserved = reserved
         }
     }
 
-    public struct ParkedMessage: Sendable, Hashable {
-        public var messageID: String?
-        public var reason: String?
+    package struct ParkedMessage: Sendable, Hashable {
+        package var messageID: String?
+        package var reason: String?
 
-        public init(messageID: String?, reason: String?) {
+        package init(messageID: String?, reason: String?) {
             self.messageID = messageID
             self.reason = reason
         }
     }
 
     /// Every order found, by the index of the planned order whose customer it belongs to.
-    public var ordersByPlan: [Int: [Order]]
-    public var charges: [Charge]
-    public var refunds: [Refund]
-    public var stock: [String: Stock]
+    package var ordersByPlan: [Int: [Order]]
+    package var charges: [Charge]
+    package var refunds: [Refund]
+    package var stock: [String: Stock]
     /// Customer notifications recorded, per order id.
-    public var notifications: [String: Int]
+    package var notifications: [String: Int]
     /// Distinct `notification.sent` events heard on `orderly.notifications`, per order id.
-    public var notificationEvents: [String: Int]
+    package var notificationEvents: [String: Int]
     /// Every message in each parking queue.
-    public var parked: [String: [ParkedMessage]]
+    package var parked: [String: [ParkedMessage]]
     /// The orders the intake accepted (202) for a planned order, by plan index; replays answer again.
-    public var accepted: [Int: Set<String>]
+    package var accepted: [Int: Set<String>]
     /// Messages still waiting in work and retry queues, and outbox rows not yet published, per place.
-    public var backlog: [String: Int]
+    package var backlog: [String: Int]
 
-    public init(
+    package init(
         ordersByPlan: [Int: [Order]], charges: [Charge], refunds: [Refund], stock: [String: Stock], notifications: [String: Int],
         notificationEvents: [String: Int], parked: [String: [ParkedMessage]], accepted: [Int: Set<String>], backlog: [String: Int]
     ) {
@@ -102,22 +102,22 @@ public struct SystemFacts: Sendable, Hashable {
 }
 
 /// One broken invariant, in words.
-public struct Violation: Sendable, Hashable, Codable, CustomStringConvertible {
+package struct Violation: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The invariant's number in the design contract, and a short name.
-    public var invariant: String
-    public var detail: String
+    package var invariant: String
+    package var detail: String
 
-    public var description: String { "[\(invariant)] \(detail)" }
+    package var description: String { "[\(invariant)] \(detail)" }
 }
 
 /// The invariants of the design contract, as a pure function of a plan, what was injected, and the facts.
-public enum InvariantChecker {
+package enum InvariantChecker {
     static let terminal: Set<String> = ["COMPLETED", "FAILED", "CANCELLED"]
 
     /// Every violation; empty when the run kept every promise.
     ///
     /// - Parameter poison: the message ids injected into each parking queue's service.
-    public static func check(plan: ChaosPlan, poison: [String: Set<String>], facts: SystemFacts) -> [Violation] {
+    package static func check(plan: ChaosPlan, poison: [String: Set<String>], facts: SystemFacts) -> [Violation] {
         var violations: [Violation] = []
         func fail(_ invariant: String, _ detail: String) { violations.append(Violation(invariant: invariant, detail: detail)) }
 

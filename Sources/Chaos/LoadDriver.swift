@@ -162,8 +162,8 @@ final class LoadDriver: Sendable {
 }
 
 /// A fault run could not be carried out.
-public struct ChaosError: Error, CustomStringConvertible {
-    public var description: String
+package struct ChaosError: Error, CustomStringConvertible {
+    package var description: String
 
-    public init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

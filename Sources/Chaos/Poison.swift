@@ -7,16 +7,16 @@ import MessagingConventions
 /// Messages no service can handle, to be parked with a reason while the service goes on: malformed
 /// JSON, an unknown type, a known type with a payload of the wrong shape, an oversized body, a hostile
 /// header and a property that contradicts the body.
-public struct PoisonMessage: Sendable, Hashable {
+package struct PoisonMessage: Sendable, Hashable {
     /// What kind of poison, for the report.
-    public var kind: String
-    public var message: AMQPMessage
-    public var exchange: String
-    public var routingKey: String
+    package var kind: String
+    package var message: AMQPMessage
+    package var exchange: String
+    package var routingKey: String
     /// The parking queue it must end in.
-    public var parkingQueue: String
+    package var parkingQueue: String
 
-    public var messageID: String { message.properties.messageID ?? "" }
+    package var messageID: String { message.properties.messageID ?? "" }
 }
 
 extension PoisonMessage {
@@ -28,7 +28,7 @@ extension PoisonMessage {
 
     /// One of each kind straight into every service's work queue, and hostile ingress events on
     /// `orderly.ingress`; `tag` keeps the ids of one batch apart from another's.
-    public static func all(tag: String) -> [PoisonMessage] {
+    package static func all(tag: String) -> [PoisonMessage] {
         var poison: [PoisonMessage] = []
         for queues in Subscriptions.all {
             let queue = queues.workQueue

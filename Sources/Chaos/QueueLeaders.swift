@@ -2,28 +2,28 @@ import Foundation
 
 /// Where a cluster's quorum queues live: each queue's leader and members, as
 /// `rabbitmqctl list_queues name leader members --formatter json` prints them.
-public struct QueueLeaders: Sendable, Hashable {
+package struct QueueLeaders: Sendable, Hashable {
     /// One quorum queue: the node that leads it and every node that holds a replica.
-    public struct Queue: Sendable, Hashable, Decodable {
-        public var name: String
-        public var leader: String
-        public var members: [String]
+    package struct Queue: Sendable, Hashable, Decodable {
+        package var name: String
+        package var leader: String
+        package var members: [String]
 
-        public init(name: String, leader: String, members: [String]) {
+        package init(name: String, leader: String, members: [String]) {
             self.name = name
             self.leader = leader
             self.members = members
         }
     }
 
-    public var queues: [Queue]
+    package var queues: [Queue]
 
-    public init(queues: [Queue]) { self.queues = queues }
+    package init(queues: [Queue]) { self.queues = queues }
 
     /// Reads the JSON listing; classic queues (no leader, no members) are left out.
     ///
     /// - Throws: `DecodingError` when the text is not such a listing.
-    public init(listing: String) throws {
+    package init(listing: String) throws {
         struct Row: Decodable {
             var name: String
             var leader: String?
@@ -37,7 +37,7 @@ public struct QueueLeaders: Sendable, Hashable {
     }
 
     /// The node that leads the most of `names` (on a tie, the first in name order), with the queues it leads.
-    public func busiestLeader(of names: [String]) -> (node: String, queues: [Queue])? {
+    package func busiestLeader(of names: [String]) -> (node: String, queues: [Queue])? {
         let led = Dictionary(grouping: queues.filter { names.contains($0.name) }, by: \.leader)
         return led.min { ($1.value.count, $0.key) < ($0.value.count, $1.key) }.map { ($0.key, $0.value.sorted { $0.name < $1.name }) }
     }

@@ -3,7 +3,7 @@ import MessagingConventions
 extension EventType {
     /// The Swift type of the event's `data`: what a consumer decodes and a producer encodes, as the
     /// event's ``MessagingConventions/Event`` constant states it (`docs/asyncapi.yaml` documents each one's schema).
-    public var payloadType: any (Codable & Sendable).Type {
+    package var payloadType: any (Codable & Sendable).Type {
         switch self {
         case .orderPlaced: Event.orderPlaced.payloadType
         case .orderCompleted: Event.orderCompleted.payloadType

@@ -1,5 +1,5 @@
 /// Every event type of the saga. The type is also the routing key.
-public enum EventType: String, Sendable, CaseIterable, Codable {
+package enum EventType: String, Sendable, CaseIterable, Codable {
     case orderPlaced = "order.placed"
     case orderCompleted = "order.completed"
     case orderFailed = "order.failed"
@@ -16,7 +16,7 @@ public enum EventType: String, Sendable, CaseIterable, Codable {
     case stockAdjusted = "stock.adjusted"
 
     /// The exchange this type is published on.
-    public var exchange: String {
+    package var exchange: String {
         switch self {
         case .orderPlaced, .orderCompleted, .orderFailed, .orderCancelled: Exchange.orders
         case .paymentSucceeded, .paymentFailed, .paymentRefunded: Exchange.payments

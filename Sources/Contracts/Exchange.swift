@@ -1,11 +1,11 @@
 /// The topic exchanges of the saga, each written by one service (or, for `ingress`, by other systems).
-public enum Exchange {
-    public static let orders = "orderly.orders"
-    public static let payments = "orderly.payments"
-    public static let inventory = "orderly.inventory"
-    public static let notifications = "orderly.notifications"
+package enum Exchange {
+    package static let orders = "orderly.orders"
+    package static let payments = "orderly.payments"
+    package static let inventory = "orderly.inventory"
+    package static let notifications = "orderly.notifications"
     /// Where other systems publish `order.requested` and `stock.adjusted`.
-    public static let ingress = "orderly.ingress"
+    package static let ingress = "orderly.ingress"
 
-    public static let all = [orders, payments, inventory, notifications, ingress]
+    package static let all = [orders, payments, inventory, notifications, ingress]
 }

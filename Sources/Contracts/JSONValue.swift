@@ -2,7 +2,7 @@
 ///
 /// Booleans, integers and other numbers stay apart, so that a field that must be a whole number
 /// can be told from one that is `1.5` or `true`. Written back as the same JSON.
-public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+package enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
     case null
     case bool(Bool)
     case integer(Int)
@@ -11,8 +11,8 @@ public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible, Exp
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .integer(value) }
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(integerLiteral value: Int) { self = .integer(value) }
 
     private struct Key: CodingKey {
         var stringValue: String
@@ -21,7 +21,7 @@ public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible, Exp
         init?(intValue: Int) { nil }
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         if let object = try? decoder.container(keyedBy: Key.self) {
             var members: [String: JSONValue] = [:]
             for key in object.allKeys { members[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
@@ -46,7 +46,7 @@ public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible, Exp
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -60,7 +60,7 @@ public enum JSONValue: Codable, Sendable, Hashable, CustomStringConvertible, Exp
     }
 
     /// Compact, for a terminal: strings as they are, objects as `{key: value, …}` in key order.
-    public var description: String {
+    package var description: String {
         switch self {
         case .null: "null"
         case .bool(let flag): "\(flag)"

@@ -4,24 +4,24 @@ import Foundation
 ///
 /// Events carry it as the string of their `order_id` (the contract types it as a string), so the
 /// other services keep it as they received it; order-service, which makes it, works with this type.
-public struct OrderID: Sendable, Hashable, Codable, CustomStringConvertible {
-    public let uuid: UUID
+package struct OrderID: Sendable, Hashable, Codable, CustomStringConvertible {
+    package let uuid: UUID
 
     /// A new, random order id.
-    public init() { uuid = UUID() }
+    package init() { uuid = UUID() }
 
-    public init(_ uuid: UUID) { self.uuid = uuid }
+    package init(_ uuid: UUID) { self.uuid = uuid }
 
     /// The order id `text` spells (any letter case), or `nil` when it is not a UUID.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard let uuid = UUID(uuidString: text) else { return nil }
         self.uuid = uuid
     }
 
     /// The canonical form: 36 lowercase characters.
-    public var description: String { uuid.uuidString.lowercased() }
+    package var description: String { uuid.uuidString.lowercased() }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let id = OrderID(text) else {
@@ -30,7 +30,7 @@ public struct OrderID: Sendable, Hashable, Codable, CustomStringConvertible {
         self = id
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }

@@ -4,23 +4,23 @@
 /// no service ever asks another.
 
 /// The customer of an order.
-public struct Customer: Codable, Sendable, Hashable {
-    public var id: String
-    public var email: String
+package struct Customer: Codable, Sendable, Hashable {
+    package var id: String
+    package var email: String
 
-    public init(id: String, email: String) {
+    package init(id: String, email: String) {
         self.id = id
         self.email = email
     }
 }
 
 /// One line of an order.
-public struct OrderLine: Codable, Sendable, Hashable {
-    public var sku: String
-    public var quantity: Int
-    public var unitPriceCents: Int
+package struct OrderLine: Codable, Sendable, Hashable {
+    package var sku: String
+    package var quantity: Int
+    package var unitPriceCents: Int
 
-    public init(sku: String, quantity: Int, unitPriceCents: Int) {
+    package init(sku: String, quantity: Int, unitPriceCents: Int) {
         self.sku = sku
         self.quantity = quantity
         self.unitPriceCents = unitPriceCents
@@ -33,20 +33,20 @@ public struct OrderLine: Codable, Sendable, Hashable {
 }
 
 /// How the customer pays: a token the payment gateway understands.
-public struct PaymentMethod: Codable, Sendable, Hashable {
-    public var token: String
+package struct PaymentMethod: Codable, Sendable, Hashable {
+    package var token: String
 
-    public init(token: String) { self.token = token }
+    package init(token: String) { self.token = token }
 }
 
 /// The body of `POST /v1/orders`, and of `order.requested` on the ingress exchange.
-public struct OrderRequest: Codable, Sendable, Hashable {
-    public var customer: Customer
-    public var currency: String
-    public var items: [OrderLine]
-    public var payment: PaymentMethod
+package struct OrderRequest: Codable, Sendable, Hashable {
+    package var customer: Customer
+    package var currency: String
+    package var items: [OrderLine]
+    package var payment: PaymentMethod
 
-    public init(customer: Customer, currency: String, items: [OrderLine], payment: PaymentMethod) {
+    package init(customer: Customer, currency: String, items: [OrderLine], payment: PaymentMethod) {
         self.customer = customer
         self.currency = currency
         self.items = items
@@ -54,19 +54,19 @@ public struct OrderRequest: Codable, Sendable, Hashable {
     }
 
     /// The sum of the lines.
-    public var totalCents: Int { items.reduce(0) { $0 + $1.quantity * $1.unitPriceCents } }
+    package var totalCents: Int { items.reduce(0) { $0 + $1.quantity * $1.unitPriceCents } }
 }
 
 /// `order.placed`: an order was accepted and is to be paid.
-public struct OrderPlaced: Codable, Sendable, Hashable {
-    public var orderID: String
-    public var customer: Customer
-    public var currency: String
-    public var items: [OrderLine]
-    public var totalCents: Int
-    public var paymentToken: String
+package struct OrderPlaced: Codable, Sendable, Hashable {
+    package var orderID: String
+    package var customer: Customer
+    package var currency: String
+    package var items: [OrderLine]
+    package var totalCents: Int
+    package var paymentToken: String
 
-    public init(orderID: String, customer: Customer, currency: String, items: [OrderLine], totalCents: Int, paymentToken: String) {
+    package init(orderID: String, customer: Customer, currency: String, items: [OrderLine], totalCents: Int, paymentToken: String) {
         self.orderID = orderID
         self.customer = customer
         self.currency = currency
@@ -84,22 +84,22 @@ public struct OrderPlaced: Codable, Sendable, Hashable {
 }
 
 /// `order.completed`, `order.failed` and `order.cancelled`: an order reached its end.
-public struct OrderOutcome: Codable, Sendable, Hashable {
+package struct OrderOutcome: Codable, Sendable, Hashable {
     /// The terminal status the order reached.
-    public enum Status: String, Codable, Sendable, Hashable, CaseIterable {
+    package enum Status: String, Codable, Sendable, Hashable, CaseIterable {
         case completed = "COMPLETED"
         case failed = "FAILED"
         case cancelled = "CANCELLED"
     }
 
-    public var orderID: String
-    public var status: Status
-    public var customer: Customer
-    public var currency: String
-    public var totalCents: Int
-    public var reason: String?
+    package var orderID: String
+    package var status: Status
+    package var customer: Customer
+    package var currency: String
+    package var totalCents: Int
+    package var reason: String?
 
-    public init(orderID: String, status: Status, customer: Customer, currency: String, totalCents: Int, reason: String?) {
+    package init(orderID: String, status: Status, customer: Customer, currency: String, totalCents: Int, reason: String?) {
         self.orderID = orderID
         self.status = status
         self.customer = customer
@@ -116,14 +116,14 @@ public struct OrderOutcome: Codable, Sendable, Hashable {
 }
 
 /// `payment.succeeded`: the order was charged; carries the lines so that inventory can reserve them.
-public struct PaymentSucceeded: Codable, Sendable, Hashable {
-    public var orderID: String
-    public var paymentID: String
-    public var amountCents: Int
-    public var currency: String
-    public var items: [OrderLine]
+package struct PaymentSucceeded: Codable, Sendable, Hashable {
+    package var orderID: String
+    package var paymentID: String
+    package var amountCents: Int
+    package var currency: String
+    package var items: [OrderLine]
 
-    public init(orderID: String, paymentID: String, amountCents: Int, currency: String, items: [OrderLine]) {
+    package init(orderID: String, paymentID: String, amountCents: Int, currency: String, items: [OrderLine]) {
         self.orderID = orderID
         self.paymentID = paymentID
         self.amountCents = amountCents
@@ -140,11 +140,11 @@ public struct PaymentSucceeded: Codable, Sendable, Hashable {
 }
 
 /// `payment.failed`: the charge was declined or could not be made; nothing was charged.
-public struct PaymentFailed: Codable, Sendable, Hashable {
-    public var orderID: String
-    public var reason: String
+package struct PaymentFailed: Codable, Sendable, Hashable {
+    package var orderID: String
+    package var reason: String
 
-    public init(orderID: String, reason: String) {
+    package init(orderID: String, reason: String) {
         self.orderID = orderID
         self.reason = reason
     }
@@ -156,14 +156,14 @@ public struct PaymentFailed: Codable, Sendable, Hashable {
 }
 
 /// `payment.refund_requested`: the compensation — give the money of a charge back.
-public struct RefundRequested: Codable, Sendable, Hashable {
-    public var orderID: String
-    public var paymentID: String
-    public var amountCents: Int
-    public var currency: String
-    public var reason: String
+package struct RefundRequested: Codable, Sendable, Hashable {
+    package var orderID: String
+    package var paymentID: String
+    package var amountCents: Int
+    package var currency: String
+    package var reason: String
 
-    public init(orderID: String, paymentID: String, amountCents: Int, currency: String, reason: String) {
+    package init(orderID: String, paymentID: String, amountCents: Int, currency: String, reason: String) {
         self.orderID = orderID
         self.paymentID = paymentID
         self.amountCents = amountCents
@@ -180,14 +180,14 @@ public struct RefundRequested: Codable, Sendable, Hashable {
 }
 
 /// `payment.refunded`: a charge was refunded in full.
-public struct PaymentRefunded: Codable, Sendable, Hashable {
-    public var orderID: String
-    public var paymentID: String
-    public var refundID: String
-    public var amountCents: Int
-    public var currency: String
+package struct PaymentRefunded: Codable, Sendable, Hashable {
+    package var orderID: String
+    package var paymentID: String
+    package var refundID: String
+    package var amountCents: Int
+    package var currency: String
 
-    public init(orderID: String, paymentID: String, refundID: String, amountCents: Int, currency: String) {
+    package init(orderID: String, paymentID: String, refundID: String, amountCents: Int, currency: String) {
         self.orderID = orderID
         self.paymentID = paymentID
         self.refundID = refundID
@@ -205,11 +205,11 @@ public struct PaymentRefunded: Codable, Sendable, Hashable {
 }
 
 /// `stock.reserved`: every line of a paid order is held.
-public struct StockReserved: Codable, Sendable, Hashable {
-    public var orderID: String
-    public var items: [OrderLine]
+package struct StockReserved: Codable, Sendable, Hashable {
+    package var orderID: String
+    package var items: [OrderLine]
 
-    public init(orderID: String, items: [OrderLine]) {
+    package init(orderID: String, items: [OrderLine]) {
         self.orderID = orderID
         self.items = items
     }
@@ -221,13 +221,13 @@ public struct StockReserved: Codable, Sendable, Hashable {
 }
 
 /// `stock.reservation_failed`: not every line could be held, so none is.
-public struct StockReservationFailed: Codable, Sendable, Hashable {
-    public var orderID: String
-    public var reason: String
+package struct StockReservationFailed: Codable, Sendable, Hashable {
+    package var orderID: String
+    package var reason: String
     /// The SKUs that were short.
-    public var missing: [String]
+    package var missing: [String]
 
-    public init(orderID: String, reason: String, missing: [String]) {
+    package init(orderID: String, reason: String, missing: [String]) {
         self.orderID = orderID
         self.reason = reason
         self.missing = missing
@@ -240,12 +240,12 @@ public struct StockReservationFailed: Codable, Sendable, Hashable {
 }
 
 /// `stock.adjusted` on the ingress exchange: stock of a SKU changes by `delta`.
-public struct StockAdjusted: Codable, Sendable, Hashable {
-    public var sku: String
-    public var delta: Int
-    public var reason: String
+package struct StockAdjusted: Codable, Sendable, Hashable {
+    package var sku: String
+    package var delta: Int
+    package var reason: String
 
-    public init(sku: String, delta: Int, reason: String) {
+    package init(sku: String, delta: Int, reason: String) {
         self.sku = sku
         self.delta = delta
         self.reason = reason
@@ -253,15 +253,15 @@ public struct StockAdjusted: Codable, Sendable, Hashable {
 }
 
 /// `notification.sent` and `notification.failed`: the customer was (or could not be) told.
-public struct NotificationOutcome: Codable, Sendable, Hashable {
-    public var orderID: String
-    public var notificationID: String
+package struct NotificationOutcome: Codable, Sendable, Hashable {
+    package var orderID: String
+    package var notificationID: String
     /// The order outcome told: `order.completed`, `order.failed` or `order.cancelled`.
-    public var outcome: String
-    public var channel: String
-    public var reason: String?
+    package var outcome: String
+    package var channel: String
+    package var reason: String?
 
-    public init(orderID: String, notificationID: String, outcome: String, channel: String, reason: String? = nil) {
+    package init(orderID: String, notificationID: String, outcome: String, channel: String, reason: String? = nil) {
         self.orderID = orderID
         self.notificationID = notificationID
         self.outcome = outcome

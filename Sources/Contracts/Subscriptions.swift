@@ -1,8 +1,8 @@
 import MessagingConventions
 
 /// Which events each service consumes, as the bindings of its work queue.
-public enum Subscriptions {
-    public static let order = ServiceQueues(
+package enum Subscriptions {
+    package static let order = ServiceQueues(
         service: "order",
         subscriptions: [
             .init(exchange: Exchange.payments, routingKeys: [EventType.paymentSucceeded, .paymentFailed, .paymentRefunded].map(\.rawValue)),
@@ -10,14 +10,14 @@ public enum Subscriptions {
             .init(exchange: Exchange.ingress, routingKeys: [EventType.orderRequested.rawValue]),
         ])
 
-    public static let payment = ServiceQueues(
+    package static let payment = ServiceQueues(
         service: "payment",
         subscriptions: [
             .init(exchange: Exchange.orders, routingKeys: [EventType.orderPlaced, .orderCancelled].map(\.rawValue)),
             .init(exchange: Exchange.inventory, routingKeys: [EventType.paymentRefundRequested.rawValue]),
         ])
 
-    public static let inventory = ServiceQueues(
+    package static let inventory = ServiceQueues(
         service: "inventory",
         subscriptions: [
             .init(exchange: Exchange.payments, routingKeys: [EventType.paymentSucceeded.rawValue]),
@@ -25,11 +25,11 @@ public enum Subscriptions {
             .init(exchange: Exchange.ingress, routingKeys: [EventType.stockAdjusted.rawValue]),
         ])
 
-    public static let notification = ServiceQueues(
+    package static let notification = ServiceQueues(
         service: "notification",
         subscriptions: [
             .init(exchange: Exchange.orders, routingKeys: [EventType.orderCompleted, .orderFailed, .orderCancelled].map(\.rawValue))
         ])
 
-    public static let all = [order, payment, inventory, notification]
+    package static let all = [order, payment, inventory, notification]
 }

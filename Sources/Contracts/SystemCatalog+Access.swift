@@ -7,32 +7,32 @@ import MessagingConventions
 /// message is published to an exchange and when a queue is bound (on the queue), and `read` when a
 /// queue is consumed or purged and when a queue is bound (on the exchange). Publishing to the
 /// default exchange `""` is checked as a write to `amq.default`.
-public struct BrokerPermissions: Sendable, Hashable {
-    public var configure: String
-    public var write: String
-    public var read: String
+package struct BrokerPermissions: Sendable, Hashable {
+    package var configure: String
+    package var write: String
+    package var read: String
 
-    public init(configure: String, write: String, read: String) {
+    package init(configure: String, write: String, read: String) {
         self.configure = configure
         self.write = write
         self.read = read
     }
 
     /// Permissions that allow exactly the named resources, each matched whole and literally.
-    public init(configure: [String], write: [String], read: [String]) {
+    package init(configure: [String], write: [String], read: [String]) {
         self.init(configure: Self.exactly(configure), write: Self.exactly(write), read: Self.exactly(read))
     }
 
     /// Nothing at all: the user may open the virtual host and do nothing in it.
-    public static let none = BrokerPermissions(configure: "^$", write: "^$", read: "^$")
+    package static let none = BrokerPermissions(configure: "^$", write: "^$", read: "^$")
     /// Everything in the virtual host.
-    public static let all = BrokerPermissions(configure: ".*", write: ".*", read: ".*")
+    package static let all = BrokerPermissions(configure: ".*", write: ".*", read: ".*")
 
     /// The name RabbitMQ checks for the default exchange.
-    public static let defaultExchange = "amq.default"
+    package static let defaultExchange = "amq.default"
 
     /// A pattern matching exactly `names` (`^(a|b)$`), or nothing (`^$`) when there are none.
-    public static func exactly(_ names: [String]) -> String {
+    package static func exactly(_ names: [String]) -> String {
         var unique: [String] = []
         for name in names where !unique.contains(name) { unique.append(name) }
         guard !unique.isEmpty else { return "^$" }
@@ -51,15 +51,15 @@ public struct BrokerPermissions: Sendable, Hashable {
 }
 
 /// A RabbitMQ user of an installation, with what it is for and what it may do.
-public struct BrokerUser: Sendable, Hashable {
-    public var name: String
+package struct BrokerUser: Sendable, Hashable {
+    package var name: String
     /// RabbitMQ user tags: `administrator` for the operator, none for the others.
-    public var tags: [String]
-    public var permissions: BrokerPermissions
+    package var tags: [String]
+    package var permissions: BrokerPermissions
     /// One line for operators: who logs in as this user.
-    public var purpose: String
+    package var purpose: String
 
-    public init(name: String, tags: [String] = [], permissions: BrokerPermissions, purpose: String) {
+    package init(name: String, tags: [String] = [], permissions: BrokerPermissions, purpose: String) {
         self.name = name
         self.tags = tags
         self.permissions = permissions
@@ -68,24 +68,24 @@ public struct BrokerUser: Sendable, Hashable {
 
     /// The variable that holds this user's password in `compose.yaml`, `.env` and the definitions
     /// template: `ORDERLY_AMQP_PASSWORD_ORDER_SERVICE` for `order-service`.
-    public var passwordVariable: String { "ORDERLY_AMQP_PASSWORD_" + SystemCatalog.variableSuffix(name) }
+    package var passwordVariable: String { "ORDERLY_AMQP_PASSWORD_" + SystemCatalog.variableSuffix(name) }
 }
 
 /// A PostgreSQL role of an installation.
-public struct DatabaseRole: Sendable, Hashable {
-    public var name: String
+package struct DatabaseRole: Sendable, Hashable {
+    package var name: String
     /// The schema it owns and may use, alone; `nil` for the operator, which owns the database.
-    public var schema: String?
-    public var purpose: String
+    package var schema: String?
+    package var purpose: String
 
-    public init(name: String, schema: String?, purpose: String) {
+    package init(name: String, schema: String?, purpose: String) {
         self.name = name
         self.schema = schema
         self.purpose = purpose
     }
 
     /// The variable that holds this role's password in `compose.yaml` and `.env`: `ORDERLY_DB_PASSWORD_ORDERS` for `orders`.
-    public var passwordVariable: String { "ORDERLY_DB_PASSWORD_" + SystemCatalog.variableSuffix(name) }
+    package var passwordVariable: String { "ORDERLY_DB_PASSWORD_" + SystemCatalog.variableSuffix(name) }
 }
 
 extension ServiceDescriptor {
@@ -103,7 +103,7 @@ extension ServiceDescriptor {
     ///
     /// A process that neither consumes nor emits (the gateway simulator, which connects only for its
     /// health check) gets ``BrokerPermissions/none``.
-    public var brokerPermissions: BrokerPermissions {
+    package var brokerPermissions: BrokerPermissions {
         guard queues != nil || exchange != nil else { return .none }
         let ownQueues = queues?.queueNames ?? []
         let boundExchanges = queues.map { queues in queues.subscriptions.map(\.exchange) } ?? []
@@ -119,17 +119,17 @@ extension ServiceDescriptor {
 extension SystemCatalog {
     /// The operator's RabbitMQ user: an administrator with every permission, for `orderly`
     /// (topology, dead letters, stock) and the test and fault runners.
-    public static let brokerOperator = BrokerUser(
+    package static let brokerOperator = BrokerUser(
         name: "orderly", tags: ["administrator"], permissions: .all, purpose: "the operator: orderly CLI, provisioning, tests")
 
     /// The user other systems publish with: it may write to `orderly.ingress` and nothing else.
-    public static let brokerIngress = BrokerUser(
+    package static let brokerIngress = BrokerUser(
         name: "ingress", permissions: BrokerPermissions(configure: [], write: [Exchange.ingress], read: []),
         purpose: "other systems: order.requested and stock.adjusted on orderly.ingress")
 
     /// Every RabbitMQ user of an installation: one per process, the ingress user and the operator.
     /// `guest` is not among them: provisioning removes it.
-    public static var brokerUsers: [BrokerUser] {
+    package static var brokerUsers: [BrokerUser] {
         all.map { BrokerUser(name: $0.brokerUser, permissions: $0.brokerPermissions, purpose: "\($0.name) alone") }
             + [brokerIngress, brokerOperator]
     }
@@ -137,11 +137,11 @@ extension SystemCatalog {
     /// The operator's PostgreSQL role, which owns the database (and may create databases and roles,
     /// for the fault runner's and end-to-end tests' databases of their own). It is made a member of
     /// every service role, so that it can read every schema (`orderly stock show`, the fault runner's checks).
-    public static let databaseOperator = DatabaseRole(
+    package static let databaseOperator = DatabaseRole(
         name: "orderly", schema: nil, purpose: "the operator: owns the database, orderly CLI, provisioning, tests")
 
     /// Every PostgreSQL role of an installation: one per process, each owning its schema alone, and the operator.
-    public static var databaseRoles: [DatabaseRole] {
+    package static var databaseRoles: [DatabaseRole] {
         all.map { DatabaseRole(name: $0.databaseRole, schema: $0.schema, purpose: "\($0.name) alone") } + [databaseOperator]
     }
 

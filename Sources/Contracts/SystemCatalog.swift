@@ -1,21 +1,21 @@
 import MessagingConventions
 
 /// One process of the system: its name, HTTP port, database schema and role, and its place in the saga.
-public struct ServiceDescriptor: Sendable, Hashable {
+package struct ServiceDescriptor: Sendable, Hashable {
     /// The executable's name, which names the process in logs, metrics and the broker (`order-service`).
-    public var name: String
+    package var name: String
     /// The HTTP port it listens on unless `ORDERLY_HTTP_PORT` says otherwise.
-    public var httpPort: Int
+    package var httpPort: Int
     /// The PostgreSQL schema that holds its tables.
-    public var schema: String
+    package var schema: String
     /// The PostgreSQL role it logs in as, which owns its schema and nothing else.
-    public var databaseRole: String
+    package var databaseRole: String
     /// Its work queue with bindings, tiers and parking; `nil` for a process that consumes nothing.
-    public var queues: ServiceQueues?
+    package var queues: ServiceQueues?
     /// The exchange it writes its events to; `nil` for a process that emits nothing.
-    public var exchange: String?
+    package var exchange: String?
 
-    public init(
+    package init(
         name: String, httpPort: Int, schema: String, databaseRole: String, queues: ServiceQueues? = nil, exchange: String? = nil
     ) {
         self.name = name
@@ -27,50 +27,50 @@ public struct ServiceDescriptor: Sendable, Hashable {
     }
 
     /// The RabbitMQ user it logs in as: its own name.
-    public var brokerUser: String { name }
+    package var brokerUser: String { name }
 
     /// The variable that tells other processes where its HTTP API is: `ORDERLY_PAYMENT_URL` for
     /// `payment-service` (the name without `-service`). The operator's CLI reads it, and order-service
     /// reaches the other services' administrative routes through it.
-    public var urlVariable: String {
+    package var urlVariable: String {
         let short = name.hasSuffix("-service") ? String(name.dropLast("-service".count)) : name
         return "ORDERLY_" + SystemCatalog.variableSuffix(short) + "_URL"
     }
 
     /// Where its HTTP API is on this machine when nothing says otherwise: its default port on loopback.
-    public var defaultURL: String { "http://127.0.0.1:\(httpPort)" }
+    package var defaultURL: String { "http://127.0.0.1:\(httpPort)" }
 }
 
 /// The processes of the system, in one table that the services' defaults, the provisioning
 /// (`orderly system provision`), `infra/dev`, `compose.yaml` and the tests are read from or checked against.
 ///
 /// Who may do what lives beside it, in ``SystemCatalog/brokerUsers`` and ``SystemCatalog/databaseRoles``.
-public enum SystemCatalog {
-    public static let order = ServiceDescriptor(
+package enum SystemCatalog {
+    package static let order = ServiceDescriptor(
         name: "order-service", httpPort: 8080, schema: "orders", databaseRole: "orders", queues: Subscriptions.order, exchange: Exchange.orders)
-    public static let payment = ServiceDescriptor(
+    package static let payment = ServiceDescriptor(
         name: "payment-service", httpPort: 8081, schema: "payments", databaseRole: "payments", queues: Subscriptions.payment,
         exchange: Exchange.payments)
-    public static let inventory = ServiceDescriptor(
+    package static let inventory = ServiceDescriptor(
         name: "inventory-service", httpPort: 8082, schema: "inventory", databaseRole: "inventory", queues: Subscriptions.inventory,
         exchange: Exchange.inventory)
-    public static let notification = ServiceDescriptor(
+    package static let notification = ServiceDescriptor(
         name: "notification-service", httpPort: 8083, schema: "notifications", databaseRole: "notifications",
         queues: Subscriptions.notification, exchange: Exchange.notifications)
-    public static let gatewaySim = ServiceDescriptor(name: "gateway-sim", httpPort: 8090, schema: "gateway", databaseRole: "gateway")
+    package static let gatewaySim = ServiceDescriptor(name: "gateway-sim", httpPort: 8090, schema: "gateway", databaseRole: "gateway")
 
     /// Every process, in start order: the gateway first, since payment-service calls it.
-    public static let all = [gatewaySim, order, payment, inventory, notification]
+    package static let all = [gatewaySim, order, payment, inventory, notification]
 
     /// The processes that consume a work queue, and so have a parking queue: the four services of the saga.
-    public static var consumers: [ServiceDescriptor] { all.filter { $0.queues != nil } }
+    package static var consumers: [ServiceDescriptor] { all.filter { $0.queues != nil } }
 
     /// The process called `name`, if there is one.
-    public static func service(named name: String) -> ServiceDescriptor? { all.first { $0.name == name } }
+    package static func service(named name: String) -> ServiceDescriptor? { all.first { $0.name == name } }
 
     /// The database that holds every service's schema.
-    public static let database = "orderly"
+    package static let database = "orderly"
 
     /// The RabbitMQ virtual host of an installation.
-    public static let virtualHost = "/"
+    package static let virtualHost = "/"
 }

@@ -9,12 +9,12 @@ import Foundation
 /// that a SKU is not empty. An event refused here is one the service would park. `ContractsTests`
 /// proves that these rules and the message schemas of `docs/asyncapi.yaml` accept and refuse the
 /// same documents, field by field (the order total, which a schema cannot state, apart). Pure.
-public enum IngressValidation {
+package enum IngressValidation {
     /// The event types other systems may publish.
-    public static let types: [EventType] = EventType.allCases.filter { $0.exchange == Exchange.ingress }
+    package static let types: [EventType] = EventType.allCases.filter { $0.exchange == Exchange.ingress }
 
     /// Every offending field of `json` as the data of a `type` event, in the order of the fields; empty when it is valid.
-    public static func violations(of json: Data, as type: EventType) -> [FieldViolation] {
+    package static func violations(of json: Data, as type: EventType) -> [FieldViolation] {
         switch type {
         case .orderRequested:
             do {
@@ -36,7 +36,7 @@ public enum IngressValidation {
     /// The valid request in `json`, for `order.requested`.
     ///
     /// - Throws: ``IngressRefusal`` naming every offending field.
-    public static func orderRequest(_ json: Data) throws(IngressRefusal) -> OrderRequest {
+    package static func orderRequest(_ json: Data) throws(IngressRefusal) -> OrderRequest {
         do {
             return try OrderRequestParser.parse(json)
         } catch {
@@ -47,7 +47,7 @@ public enum IngressValidation {
     /// The valid adjustment in `json`, for `stock.adjusted`.
     ///
     /// - Throws: ``IngressRefusal`` naming every offending field.
-    public static func stockAdjusted(_ json: Data) throws(IngressRefusal) -> StockAdjusted {
+    package static func stockAdjusted(_ json: Data) throws(IngressRefusal) -> StockAdjusted {
         let read = stockAdjustment(json)
         guard let adjustment = read.adjustment, read.violations.isEmpty else {
             throw IngressRefusal(type: .stockAdjusted, violations: read.violations)
@@ -56,7 +56,7 @@ public enum IngressValidation {
     }
 
     /// What is wrong with an adjustment whose fields have their types already: inventory-service parks an empty SKU.
-    public static func violations(of adjustment: StockAdjusted) -> [FieldViolation] { violations(ofSKU: adjustment.sku) }
+    package static func violations(of adjustment: StockAdjusted) -> [FieldViolation] { violations(ofSKU: adjustment.sku) }
 
     static func violations(ofSKU sku: String) -> [FieldViolation] {
         sku.isEmpty ? [FieldViolation(field: "sku", message: "must not be empty")] : []
@@ -112,21 +112,21 @@ private struct StockAdjustedDraft: Decodable {
 }
 
 /// An ingress event refused before it was sent: every offending field of its data, with what was expected.
-public struct IngressRefusal: Error, CustomStringConvertible, Sendable {
-    public var type: EventType
-    public var violations: [FieldViolation]
+package struct IngressRefusal: Error, CustomStringConvertible, Sendable {
+    package var type: EventType
+    package var violations: [FieldViolation]
 
-    public init(type: EventType, violations: [FieldViolation]) {
+    package init(type: EventType, violations: [FieldViolation]) {
         self.type = type
         self.violations = violations
     }
 
     /// One line per field: `data.items[0].quantity: must be between 1 and 1000`.
-    public var lines: [String] {
+    package var lines: [String] {
         violations.map { $0.field.isEmpty ? $0.message : "data.\($0.field): \($0.message)" }
     }
 
-    public var description: String {
+    package var description: String {
         "\(type.rawValue) does not satisfy its schema in docs/asyncapi.yaml; nothing was sent:\n  " + lines.joined(separator: "\n  ")
     }
 }

@@ -6,21 +6,21 @@ import MessagingConventions
 ///
 /// The defaults are production's; tests pass a unique schema, unique queues and unique exchanges
 /// so they never touch the shared ones.
-public struct InventoryConfiguration: MessagingConfiguration {
+package struct InventoryConfiguration: MessagingConfiguration {
     /// The PostgreSQL schema of the stock, reservations, outbox and inbox.
-    public var schema: String
+    package var schema: String
     /// The work queue, its bindings, retry tiers and parking queue.
-    public var queues: ServiceQueues
+    package var queues: ServiceQueues
     /// Where `stock.reserved`, `stock.reservation_failed` and `payment.refund_requested` are published.
-    public var exchange: String
+    package var exchange: String
     /// The CloudEvents `source` of what inventory emits.
-    public var source: String
+    package var source: String
     /// The most deliveries handled at once.
-    public var prefetch: UInt16
+    package var prefetch: UInt16
     /// The longest a batch waits for more deliveries while they pour in (`ORDERLY_BATCH_LINGER_MS`; see ``BatchRhythm``).
-    public var batchLinger: Duration = BatchRhythm.defaultLinger
+    package var batchLinger: Duration = BatchRhythm.defaultLinger
 
-    public init(
+    package init(
         schema: String = "inventory", queues: ServiceQueues = Subscriptions.inventory, exchange: String = Exchange.inventory,
         source: String = "/orderly/inventory-service", prefetch: UInt16 = 64
     ) {

@@ -11,37 +11,37 @@ import ServiceLifecycle
 ///
 /// Consumes `payment.succeeded`, `order.cancelled` and `stock.adjusted` (see ``InventoryHandlers``),
 /// publishes what it emits through its transactional outbox, and serves `GET /v1/stock/{sku}`.
-public struct InventoryService: EventDrivenService {
-    public let configuration: InventoryConfiguration
-    public let pool: PostgresPool
-    public let connection: AMQPConnection
-    public let logger: Logger
+package struct InventoryService: EventDrivenService {
+    package let configuration: InventoryConfiguration
+    package let pool: PostgresPool
+    package let connection: AMQPConnection
+    package let logger: Logger
 
-    public init(configuration: InventoryConfiguration = InventoryConfiguration(), pool: PostgresPool, connection: AMQPConnection, logger: Logger) {
+    package init(configuration: InventoryConfiguration = InventoryConfiguration(), pool: PostgresPool, connection: AMQPConnection, logger: Logger) {
         self.configuration = configuration
         self.pool = pool
         self.connection = connection
         self.logger = logger
     }
 
-    public var store: InventoryStore { InventoryStore(schema: configuration.schema) }
+    package var store: InventoryStore { InventoryStore(schema: configuration.schema) }
 
-    public var handlers: InventoryHandlers {
+    package var handlers: InventoryHandlers {
         InventoryHandlers(store: store)
     }
 
-    public var eventHandlers: EventHandlers { handlers.handlers }
+    package var eventHandlers: EventHandlers { handlers.handlers }
 
     /// The long-running parts: the outbox relay and the consumer.
-    public func services() -> [any Service] { messaging() }
+    package func services() -> [any Service] { messaging() }
 
     /// Adds the HTTP routes.
-    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+    package func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         StockRoutes(store: store, pool: pool).add(to: router)
     }
 
     /// Runs the inventory-service process until SIGTERM or SIGINT.
-    public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.inventory)) async throws {
+    package static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.inventory)) async throws {
         var configuration = InventoryConfiguration()
         configuration.batchLinger = try settings.batchLinger
         try await ServiceRuntime.run(

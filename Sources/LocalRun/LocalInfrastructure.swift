@@ -2,26 +2,26 @@ import Foundation
 
 /// RabbitMQ and PostgreSQL as `infra/dev` runs them on this machine: a fault run stops and starts
 /// them through it, and makes its virtual host with its `rabbitmqctl`.
-public struct LocalInfrastructure: Sendable {
+package struct LocalInfrastructure: Sendable {
     /// The path of `infra/dev`.
-    public let script: String
+    package let script: String
     /// Variables `infra/dev` runs with on top of this process's own: another data folder and other
     /// ports (`ORDERLY_DATA_DIR`, `ORDERLY_AMQP_PORT`, `ORDERLY_RABBIT_NODES`) make a second installation.
     /// An empty value removes the variable.
-    public let environment: [String: String]
+    package let environment: [String: String]
 
-    public init(script: String, environment: [String: String] = [:]) {
+    package init(script: String, environment: [String: String] = [:]) {
         self.script = script
         self.environment = environment
     }
 
     /// One of the processes `infra/dev` runs.
-    public enum Process: String, Sendable {
+    package enum Process: String, Sendable {
         case rabbitmq, postgres
     }
 
     /// `ORDERLY_DEV`, or `infra/dev` in the current directory or above it, or above `directory`.
-    public static func find(near directory: URL? = nil) -> LocalInfrastructure? {
+    package static func find(near directory: URL? = nil) -> LocalInfrastructure? {
         if let path = ProcessInfo.processInfo.environment["ORDERLY_DEV"] { return LocalInfrastructure(script: path) }
         let starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] + (directory.map { [$0] } ?? [])
         for start in starts {
@@ -36,7 +36,7 @@ public struct LocalInfrastructure: Sendable {
     }
 
     /// Where `infra/dev` keeps data, logs and pid files: `ORDERLY_DATA_DIR`, or `.data` next to `infra/`.
-    public var dataDirectory: URL {
+    package var dataDirectory: URL {
         if let path = environment["ORDERLY_DATA_DIR"] ?? ProcessInfo.processInfo.environment["ORDERLY_DATA_DIR"] {
             return URL(fileURLWithPath: path)
         }
@@ -44,7 +44,7 @@ public struct LocalInfrastructure: Sendable {
     }
 
     /// The process id of the running RabbitMQ node or PostgreSQL postmaster, from `infra/dev`'s pid files.
-    public func pid(of process: Process) -> Int32? {
+    package func pid(of process: Process) -> Int32? {
         let file =
             switch process {
             case .rabbitmq: dataDirectory.appendingPathComponent("rabbitmq/rabbitmq.pid")
@@ -55,22 +55,22 @@ public struct LocalInfrastructure: Sendable {
     }
 
     /// Stops the process; it no longer accepts connections when this returns.
-    public func stop(_ process: Process, quiet: Bool = false) throws { try run(["stop", process.rawValue], quiet: quiet) }
+    package func stop(_ process: Process, quiet: Bool = false) throws { try run(["stop", process.rawValue], quiet: quiet) }
 
     /// Starts the process and waits until it is ready.
-    public func start(_ process: Process, quiet: Bool = false) throws { try run(["start", process.rawValue], quiet: quiet) }
+    package func start(_ process: Process, quiet: Bool = false) throws { try run(["start", process.rawValue], quiet: quiet) }
 
     /// Stops and starts the process.
-    public func restart(_ process: Process, quiet: Bool = false) throws { try run(["restart", process.rawValue], quiet: quiet) }
+    package func restart(_ process: Process, quiet: Bool = false) throws { try run(["restart", process.rawValue], quiet: quiet) }
 
     /// Stops one node of a RabbitMQ cluster, named `rabbitmq-K` or by its Erlang name; the others go on.
-    public func stop(rabbitNode node: String, quiet: Bool = false) throws { try run(["stop", node], quiet: quiet) }
+    package func stop(rabbitNode node: String, quiet: Bool = false) throws { try run(["stop", node], quiet: quiet) }
 
     /// Starts one node of a RabbitMQ cluster again and waits until it has booted and rejoined.
-    public func start(rabbitNode node: String, quiet: Bool = false) throws { try run(["start", node], quiet: quiet) }
+    package func start(rabbitNode node: String, quiet: Bool = false) throws { try run(["start", node], quiet: quiet) }
 
     /// `rabbitmqctl` against the project's node, its output discarded.
-    public func rabbitmqctl(_ arguments: String...) throws { try run(["rabbitmqctl"] + Self.bounded + arguments, quiet: true) }
+    package func rabbitmqctl(_ arguments: String...) throws { try run(["rabbitmqctl"] + Self.bounded + arguments, quiet: true) }
 
     /// How long a `rabbitmqctl` command may wait for the node: a wedged node fails the command instead of hanging it.
     static let bounded = ["--timeout", "120"]
@@ -78,7 +78,7 @@ public struct LocalInfrastructure: Sendable {
     /// `rabbitmqctl` against the project's node with `input` on its standard input; its standard output.
     ///
     /// - Throws: ``LocalInfrastructureError`` when it exits with a failure.
-    public func rabbitmqctl(_ arguments: [String], input: Data?) throws -> String {
+    package func rabbitmqctl(_ arguments: [String], input: Data?) throws -> String {
         let process = makeProcess([script, "rabbitmqctl"] + Self.bounded + arguments)
         let output = Pipe()
         let feed = Pipe()
@@ -101,7 +101,7 @@ public struct LocalInfrastructure: Sendable {
     /// Runs `infra/dev` with `arguments` and waits for it; its output goes to the caller's unless `quiet`.
     ///
     /// - Throws: ``LocalInfrastructureError`` when it exits with a failure.
-    public func run(_ arguments: [String], quiet: Bool = false) throws {
+    package func run(_ arguments: [String], quiet: Bool = false) throws {
         let process = makeProcess([script] + arguments)
         if quiet {
             process.standardOutput = FileHandle.nullDevice
@@ -127,8 +127,8 @@ public struct LocalInfrastructure: Sendable {
 }
 
 /// `infra/dev` exited with a failure.
-public struct LocalInfrastructureError: Error, CustomStringConvertible {
-    public var command: String
-    public var status: Int32
-    public var description: String { "\(command) exited with status \(status)" }
+package struct LocalInfrastructureError: Error, CustomStringConvertible {
+    package var command: String
+    package var status: Int32
+    package var description: String { "\(command) exited with status \(status)" }
 }

@@ -21,62 +21,62 @@ import Timing
 ///
 /// Instances are started, killed, terminated and started again by name; each writes its log under
 /// ``workDirectory``.
-public final class LocalSystem: Sendable {
+package final class LocalSystem: Sendable {
     /// One running copy of a service.
-    public struct Instance: Sendable, Hashable, CustomStringConvertible {
-        public var service: String
+    package struct Instance: Sendable, Hashable, CustomStringConvertible {
+        package var service: String
         /// From 1.
-        public var replica: Int
+        package var replica: Int
 
-        public init(_ service: String, replica: Int = 1) {
+        package init(_ service: String, replica: Int = 1) {
             self.service = service
             self.replica = replica
         }
 
-        public var description: String { replica == 1 ? service : "\(service)#\(replica)" }
+        package var description: String { replica == 1 ? service : "\(service)#\(replica)" }
     }
 
     /// How the system is set up.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Where the service executables are.
-        public var binDirectory: URL
+        package var binDirectory: URL
         /// The broker and database to use; the system makes its own virtual host and database on them.
-        public var amqpURL: String
-        public var databaseURL: String
+        package var amqpURL: String
+        package var databaseURL: String
         /// Instances of each service that consumes (the gateway simulator always runs once).
-        public var replicas: Int = 1
-        public var sagaDeadline: Duration = .seconds(300)
+        package var replicas: Int = 1
+        package var sagaDeadline: Duration = .seconds(300)
         /// How long `tok_slow` makes the gateway take.
-        public var gatewaySlowness: Duration = .seconds(8)
-        public var apiKey: String? = "chaos-secret"
+        package var gatewaySlowness: Duration = .seconds(8)
+        package var apiKey: String? = "chaos-secret"
         /// The key of the services' administrative routes (`ORDERLY_ADMIN_KEYS`).
-        public var adminKey: String? = "chaos-admin"
+        package var adminKey: String? = "chaos-admin"
         /// The secrets of the installation whose brokers the system runs on; when set, each service
         /// logs in as its own broker user and database role (provisioned there already).
-        public var secrets: SecretStore?
-        public var logLevel: String = "info"
+        package var secrets: SecretStore?
+        package var logLevel: String = "info"
         /// More variables for every instance.
-        public var environment: [String: String] = [:]
+        package var environment: [String: String] = [:]
 
-        public init(binDirectory: URL, amqpURL: String, databaseURL: String) {
+        package init(binDirectory: URL, amqpURL: String, databaseURL: String) {
             self.binDirectory = binDirectory
             self.amqpURL = amqpURL
             self.databaseURL = databaseURL
         }
     }
 
-    public let name: String
-    public let configuration: Configuration
-    public let infrastructure: LocalInfrastructure
-    public let workDirectory: URL
+    package let name: String
+    package let configuration: Configuration
+    package let infrastructure: LocalInfrastructure
+    package let workDirectory: URL
     /// The system's own broker and database.
-    public let amqpURL: String
-    public let databaseURL: String
-    public let instances: [Instance]
+    package let amqpURL: String
+    package let databaseURL: String
+    package let instances: [Instance]
     private let ports: [Instance: Int]
     private let processes = Mutex<[Instance: Process]>([:])
 
-    public var mailDirectory: URL { workDirectory.appendingPathComponent("mail") }
+    package var mailDirectory: URL { workDirectory.appendingPathComponent("mail") }
 
     private init(name: String, configuration: Configuration, infrastructure: LocalInfrastructure, workDirectory: URL, ports: [Instance: Int]) {
         self.name = name
@@ -96,7 +96,7 @@ public final class LocalSystem: Sendable {
     }
 
     /// Makes the virtual host and the database, starts every instance, and waits until all are ready.
-    public static func start(named name: String, configuration: Configuration, infrastructure: LocalInfrastructure, logger: Logger)
+    package static func start(named name: String, configuration: Configuration, infrastructure: LocalInfrastructure, logger: Logger)
         async throws -> LocalSystem
     {
         try brokerAdministration.withLock { _ in try infrastructure.rabbitmqctl("add_vhost", name) }
@@ -125,7 +125,7 @@ public final class LocalSystem: Sendable {
     /// Gives the administrative user every permission on the system's virtual host and, with
     /// ``Configuration/secrets``, each service's user its permissions from the catalog, and declares
     /// the topology there. Idempotent: a test that deleted and added the virtual host again calls it.
-    public func provisionBroker() throws {
+    package func provisionBroker() throws {
         // RabbitMQ 3.10 can wedge when definitions are imported into several virtual hosts at once (as
         // suites that start their systems together would do): one import at a time per process.
         try Self.brokerAdministration.withLock { _ in try provisionBrokerNow() }
@@ -146,7 +146,7 @@ public final class LocalSystem: Sendable {
 
     /// What every instance starts with, as `./infra/dev up` starts them: its own user and role with
     /// ``Configuration/secrets`` (else the system's), the first instance of each service as its peers.
-    public var serviceEnvironment: ServiceEnvironment {
+    package var serviceEnvironment: ServiceEnvironment {
         let firstInstances = SystemCatalog.all.compactMap { service in ports[Instance(service.name)].map { (service.name, $0) } }
         return ServiceEnvironment(
             amqpURL: amqpURL, databaseURL: databaseURL, ports: Dictionary(uniqueKeysWithValues: firstInstances),
@@ -154,7 +154,7 @@ public final class LocalSystem: Sendable {
     }
 
     /// Stops every instance gracefully, then removes the virtual host and the database.
-    public func stop(logger: Logger) async {
+    package func stop(logger: Logger) async {
         for instance in instances.reversed() { terminate(instance) }
         Self.brokerAdministration.withLock { _ in _ = try? infrastructure.rabbitmqctl("delete_vhost", name) }
         if let admin = try? PostgresPool(configuration: PostgresConfiguration(url: configuration.databaseURL), size: 1, logger: logger) {
@@ -163,26 +163,26 @@ public final class LocalSystem: Sendable {
         }
     }
 
-    public func port(of instance: Instance) -> Int { ports[instance]! }
+    package func port(of instance: Instance) -> Int { ports[instance]! }
 
     /// The instances of one service.
-    public func instances(of service: String) -> [Instance] { instances.filter { $0.service == service } }
+    package func instances(of service: String) -> [Instance] { instances.filter { $0.service == service } }
 
     /// Whether the instance's process runs.
-    public func isRunning(_ instance: Instance) -> Bool { processes.withLock { $0[instance]?.isRunning ?? false } }
+    package func isRunning(_ instance: Instance) -> Bool { processes.withLock { $0[instance]?.isRunning ?? false } }
 
     /// The process id of a running instance.
-    public func pid(of instance: Instance) -> Int32? {
+    package func pid(of instance: Instance) -> Int32? {
         processes.withLock { $0[instance].flatMap { $0.isRunning ? $0.processIdentifier : nil } }
     }
 
     /// The log of an instance.
-    public func log(of instance: Instance) -> URL { workDirectory.appendingPathComponent("\(instance).log") }
+    package func log(of instance: Instance) -> URL { workDirectory.appendingPathComponent("\(instance).log") }
 
     // MARK: Processes
 
     /// Starts an instance and waits until its `/health/ready` answers 200.
-    public func launch(_ instance: Instance, readyWithin timeout: Duration = .seconds(90)) async throws {
+    package func launch(_ instance: Instance, readyWithin timeout: Duration = .seconds(90)) async throws {
         let process = Process()
         process.executableURL = configuration.binDirectory.appendingPathComponent(instance.service)
         var environment = ProcessInfo.processInfo.environment
@@ -216,12 +216,12 @@ public final class LocalSystem: Sendable {
     }
 
     /// Kills an instance the hard way (`SIGKILL`), as a crash would.
-    public func kill(_ instance: Instance) { terminate(instance, signal: SIGKILL) }
+    package func kill(_ instance: Instance) { terminate(instance, signal: SIGKILL) }
 
     /// Sends `signal` (by default `SIGTERM`) and waits for the process to end: how it ended and how long it took,
     /// or `nil` if it was not running.
     @discardableResult
-    public func terminate(_ instance: Instance, signal: Int32 = SIGTERM) -> Termination? {
+    package func terminate(_ instance: Instance, signal: Int32 = SIGTERM) -> Termination? {
         guard let process = processes.withLock({ $0.removeValue(forKey: instance) }), process.isRunning else { return nil }
         let start = ContinuousClock.now
         Glibc.kill(process.processIdentifier, signal)
@@ -231,23 +231,23 @@ public final class LocalSystem: Sendable {
     }
 
     /// How a process ended.
-    public struct Termination: Sendable, Hashable, CustomStringConvertible {
-        public var status: Int32
-        public var bySignal: Bool
-        public var took: Duration
+    package struct Termination: Sendable, Hashable, CustomStringConvertible {
+        package var status: Int32
+        package var bySignal: Bool
+        package var took: Duration
 
         /// Exited by itself with status 0.
-        public var isClean: Bool { !bySignal && status == 0 }
-        public var description: String { bySignal ? "killed by signal \(status) after \(took)" : "exited with \(status) after \(took)" }
+        package var isClean: Bool { !bySignal && status == 0 }
+        package var description: String { bySignal ? "killed by signal \(status) after \(took)" : "exited with \(status) after \(took)" }
     }
 
     // MARK: HTTP
 
     /// The base URL of an instance.
-    public func url(_ instance: Instance) -> String { "http://127.0.0.1:\(port(of: instance))" }
+    package func url(_ instance: Instance) -> String { "http://127.0.0.1:\(port(of: instance))" }
 
     /// Sends a request to an instance and returns the status, headers and body.
-    public func request(
+    package func request(
         _ method: HTTPMethod, to instance: Instance, path: String, body: String? = nil, headers: [(String, String)] = [],
         authenticated: Bool = true, timeout: Duration = .seconds(30)
     ) async throws -> (status: Int, headers: HTTPHeaders, body: Data) {
@@ -262,20 +262,20 @@ public final class LocalSystem: Sendable {
     }
 
     /// The answer of an instance's `/health/ready`, or `nil` when it does not answer.
-    public func readiness(_ instance: Instance) async -> (status: Int, body: String)? {
+    package func readiness(_ instance: Instance) async -> (status: Int, body: String)? {
         guard let response = try? await request(.GET, to: instance, path: "/health/ready", timeout: .seconds(5)) else { return nil }
         return (response.status, String(decoding: response.body, as: UTF8.self))
     }
 
     /// A connection to the system's virtual host, for `body`.
-    public func withBroker<T>(logger: Logger, _ body: (AMQPConnection) async throws -> T) async throws -> T {
+    package func withBroker<T>(logger: Logger, _ body: (AMQPConnection) async throws -> T) async throws -> T {
         var configuration = try AMQPConfiguration(url: amqpURL)
         configuration.connectionName = "chaos"
         return try await AMQPConnection.withConnection(configuration: configuration, logger: logger, body)
     }
 
     /// A pool on the system's database, for `body`.
-    public func withDatabase<T>(logger: Logger, _ body: (PostgresPool) async throws -> T) async throws -> T {
+    package func withDatabase<T>(logger: Logger, _ body: (PostgresPool) async throws -> T) async throws -> T {
         var configuration = try PostgresConfiguration(url: databaseURL)
         configuration.applicationName = "chaos"
         let pool = PostgresPool(configuration: configuration, size: 2, logger: logger)
@@ -290,7 +290,7 @@ public final class LocalSystem: Sendable {
     }
 
     /// A port nobody listens on right now.
-    public static func freePort() throws -> Int {
+    package static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()
@@ -308,10 +308,10 @@ public final class LocalSystem: Sendable {
     }
 
     /// An instance did not start.
-    public struct LaunchError: Error, CustomStringConvertible {
-        public var instance: Instance
-        public var log: String
-        public var reason: String
-        public var description: String { "\(instance) \(reason); its log: \(log)" }
+    package struct LaunchError: Error, CustomStringConvertible {
+        package var instance: Instance
+        package var log: String
+        package var reason: String
+        package var description: String { "\(instance) \(reason); its log: \(log)" }
     }
 }

@@ -8,37 +8,37 @@ import ServiceKit
 ///
 /// The defaults are production's; tests pass a unique schema, unique queues and exchanges, and a
 /// temporary mail folder.
-public struct NotificationConfiguration: MessagingConfiguration {
+package struct NotificationConfiguration: MessagingConfiguration {
     /// Where and how to POST notifications.
-    public struct Webhook: Sendable, Hashable {
-        public var url: String
+    package struct Webhook: Sendable, Hashable {
+        package var url: String
         /// The Standard Webhooks secret that signs each delivery: `whsec_` and base64 (``WebhookSecret``).
-        public var secret: String
-        public var timeout: Duration
+        package var secret: String
+        package var timeout: Duration
 
-        public init(url: String, secret: String, timeout: Duration = .seconds(5)) {
+        package init(url: String, secret: String, timeout: Duration = .seconds(5)) {
             self.url = url
             self.secret = secret
             self.timeout = timeout
         }
     }
 
-    public var schema: String
-    public var queues: ServiceQueues
+    package var schema: String
+    package var queues: ServiceQueues
     /// Where `notification.sent` and `notification.failed` are published.
-    public var exchange: String
-    public var source: String
-    public var prefetch: UInt16
+    package var exchange: String
+    package var source: String
+    package var prefetch: UInt16
     /// The folder the email sink writes messages into.
-    public var mailDirectory: URL
+    package var mailDirectory: URL
     /// The `From` mailbox of the emails.
-    public var mailFrom: String
+    package var mailFrom: String
     /// The webhook, when one is configured.
-    public var webhook: Webhook?
+    package var webhook: Webhook?
     /// The longest a batch waits for more deliveries while they pour in (`ORDERLY_BATCH_LINGER_MS`; see ``BatchRhythm``).
-    public var batchLinger: Duration = BatchRhythm.defaultLinger
+    package var batchLinger: Duration = BatchRhythm.defaultLinger
 
-    public init(
+    package init(
         schema: String = "notifications", queues: ServiceQueues = Subscriptions.notification, exchange: String = Exchange.notifications,
         source: String = "/orderly/notification-service", prefetch: UInt16 = 64,
         mailDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".data/mail"),
@@ -65,7 +65,7 @@ public struct NotificationConfiguration: MessagingConfiguration {
     /// | `ORDERLY_WEBHOOK_TIMEOUT_SECONDS` | `5` |
     ///
     /// - Throws: ``SettingsError`` when the webhook URL is set without a secret, or a value is malformed.
-    public init(settings: ServiceSettings) throws {
+    package init(settings: ServiceSettings) throws {
         self.init()
         let mailDir = settings.string("ORDERLY_MAIL_DIR", default: "")
         if !mailDir.isEmpty { mailDirectory = URL(fileURLWithPath: mailDir) }
@@ -87,7 +87,7 @@ public struct NotificationConfiguration: MessagingConfiguration {
     }
 
     /// The channels this configuration enables: the email sink always, the webhook when configured.
-    public func channels() -> [any NotificationChannel] {
+    package func channels() -> [any NotificationChannel] {
         var channels: [any NotificationChannel] = [EmailSink(directory: mailDirectory, from: mailFrom)]
         if let webhook { channels.append(WebhookChannel(url: webhook.url, secret: webhook.secret, timeout: webhook.timeout)) }
         return channels

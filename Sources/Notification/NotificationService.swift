@@ -12,15 +12,15 @@ import ServiceLifecycle
 /// Consumes `order.completed`, `order.failed` and `order.cancelled` (see ``NotificationHandlers``),
 /// sends through the configured ``NotificationChannel``s, and publishes `notification.sent` (or
 /// `notification.failed`) through its transactional outbox.
-public struct NotificationService: EventDrivenService {
-    public let configuration: NotificationConfiguration
-    public let channels: [any NotificationChannel]
-    public let pool: PostgresPool
-    public let connection: AMQPConnection
-    public let logger: Logger
+package struct NotificationService: EventDrivenService {
+    package let configuration: NotificationConfiguration
+    package let channels: [any NotificationChannel]
+    package let pool: PostgresPool
+    package let connection: AMQPConnection
+    package let logger: Logger
 
     /// - Parameter channels: the channels to send through; by default those the configuration enables.
-    public init(
+    package init(
         configuration: NotificationConfiguration = NotificationConfiguration(), channels: [any NotificationChannel]? = nil, pool: PostgresPool,
         connection: AMQPConnection, logger: Logger
     ) {
@@ -31,19 +31,19 @@ public struct NotificationService: EventDrivenService {
         self.logger = logger
     }
 
-    public var store: NotificationStore { NotificationStore(schema: configuration.schema) }
+    package var store: NotificationStore { NotificationStore(schema: configuration.schema) }
 
-    public var handlers: NotificationHandlers {
+    package var handlers: NotificationHandlers {
         NotificationHandlers(store: store, channels: channels, lastAttempt: configuration.queues.retryPolicy.tiers.count + 1)
     }
 
-    public var eventHandlers: EventHandlers { handlers.handlers }
+    package var eventHandlers: EventHandlers { handlers.handlers }
 
     /// The long-running parts: the outbox relay and the consumer.
-    public func services() -> [any Service] { messaging() }
+    package func services() -> [any Service] { messaging() }
 
     /// Runs the notification-service process until SIGTERM or SIGINT.
-    public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.notification)) async throws {
+    package static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.notification)) async throws {
         let configuration = try NotificationConfiguration(settings: settings)
         try await ServiceRuntime.run(
             settings: settings, schema: configuration.schema, migrations: NotificationMigrations.all(schema: configuration.schema),

@@ -2,16 +2,16 @@ import AMQP
 import Foundation
 
 /// The bindings `rabbitmqctl list_bindings … --formatter json` prints, read into the topology's terms.
-public enum BrokerBindings {
+package enum BrokerBindings {
     /// The arguments to give `rabbitmqctl` for the bindings of `virtualHost`.
-    public static func rabbitmqctlArguments(virtualHost: String) -> [String] {
+    package static func rabbitmqctlArguments(virtualHost: String) -> [String] {
         ["list_bindings", "-q", "-p", virtualHost, "source_name", "destination_name", "destination_kind", "routing_key", "--formatter", "json"]
     }
 
     /// The queue bindings in `rabbitmqctl`'s JSON output. Pure.
     ///
     /// - Throws: ``BrokerBindingsError`` when the output is not the JSON array `rabbitmqctl` prints.
-    public static func parse(_ output: String) throws -> [AMQPTopology.Binding] {
+    package static func parse(_ output: String) throws -> [AMQPTopology.Binding] {
         struct Row: Decodable {
             var source: String
             var destination: String
@@ -39,7 +39,7 @@ public enum BrokerBindings {
 }
 
 /// `rabbitmqctl` printed something else than a list of bindings.
-public struct BrokerBindingsError: Error, CustomStringConvertible {
-    public var output: String
-    public var description: String { "rabbitmqctl printed no list of bindings: \(output.prefix(300))" }
+package struct BrokerBindingsError: Error, CustomStringConvertible {
+    package var output: String
+    package var description: String { "rabbitmqctl printed no list of bindings: \(output.prefix(300))" }
 }

@@ -9,19 +9,19 @@ import Messaging
 ///
 /// Nothing in a parked message is trusted: a header of another type than expected is absent from the
 /// summary and shown as it is among the headers.
-public struct ParkedMessageDetail: Encodable, Sendable {
-    public var summary: ParkedMessage
+package struct ParkedMessageDetail: Encodable, Sendable {
+    package var summary: ParkedMessage
     /// The basic properties that are set, by their AMQP names (`content_type`, `message_id`, …).
-    public var properties: [String: JSONValue]
-    public var headers: [String: JSONValue]
-    public var body: Body
+    package var properties: [String: JSONValue]
+    package var headers: [String: JSONValue]
+    package var body: Body
 
-    public enum Body: Encodable, Sendable {
+    package enum Body: Encodable, Sendable {
         case json(JSONValue)
         case text(String)
         case base64(String)
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: BodyKeys.self)
             switch self {
             case .json(let value): try container.encode(value, forKey: .json)
@@ -35,7 +35,7 @@ public struct ParkedMessageDetail: Encodable, Sendable {
         }
     }
 
-    public init(properties: AMQPProperties, body: [UInt8]) {
+    package init(properties: AMQPProperties, body: [UInt8]) {
         summary = ParkedMessage(properties: properties, bodyBytes: body.count)
         self.properties = Self.propertyTable(properties).mapValues(JSONValue.init)
         headers = properties.headers.mapValues(JSONValue.init)
@@ -48,10 +48,10 @@ public struct ParkedMessageDetail: Encodable, Sendable {
         }
     }
 
-    public init(_ delivery: AMQPDelivery) { self.init(properties: delivery.properties, body: delivery.body) }
+    package init(_ delivery: AMQPDelivery) { self.init(properties: delivery.properties, body: delivery.body) }
 
     /// The summary's fields, then `properties`, `headers` and `body`.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         try summary.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(properties, forKey: .properties)
@@ -85,7 +85,7 @@ public struct ParkedMessageDetail: Encodable, Sendable {
 extension JSONValue {
     /// An AMQP field value (a header, a property) as JSON: numbers as numbers, tables as objects, arrays
     /// as arrays, timestamps in ISO 8601, bytes as text when they are UTF-8 and base64 otherwise.
-    public init(_ value: AMQPFieldValue) {
+    package init(_ value: AMQPFieldValue) {
         switch value {
         case .bool(let flag): self = .bool(flag)
         case .uint64(let number): self = Int(exactly: number).map(JSONValue.integer) ?? .number(Double(number))

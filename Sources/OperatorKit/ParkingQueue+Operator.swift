@@ -5,7 +5,7 @@ extension ParkingQueue {
     /// The first `limit` parked messages in full, and how many are parked; every one stays parked.
     ///
     /// - Throws: ``AMQP/AMQPError`` when the broker refuses (404: no such parking queue) or is away.
-    public func details(limit: Int, on connection: AMQPConnection, wait: Duration = .seconds(2)) async throws -> (
+    package func details(limit: Int, on connection: AMQPConnection, wait: Duration = .seconds(2)) async throws -> (
         count: Int, messages: [ParkedMessageDetail]
     ) {
         let (count, deliveries) = try await take(limit: limit, on: connection, wait: wait)
@@ -18,7 +18,7 @@ extension ParkingQueue {
     /// with `ids` `nil`, the whole queue at once. The others stay parked.
     ///
     /// - Returns: how many were removed, and those removed by id (none for the whole queue).
-    public func purge(ids: Set<String>?, limit: Int = ParkingQueue.maxMessages, on connection: AMQPConnection, wait: Duration = .seconds(2))
+    package func purge(ids: Set<String>?, limit: Int = ParkingQueue.maxMessages, on connection: AMQPConnection, wait: Duration = .seconds(2))
         async throws -> (count: Int, removed: [ParkedMessage])
     {
         guard let ids else { return (Int(try await connection.purge(queue: queues.parkingQueue)), []) }

@@ -1,14 +1,14 @@
 import AMQP
 
 /// What `orderly topology verify` found: each exchange, queue and binding of the catalog, as it is on the broker.
-public struct TopologyReport: Sendable, Hashable {
+package struct TopologyReport: Sendable, Hashable {
     /// One declared thing and how it stands.
-    public struct Item: Sendable, Hashable {
-        public enum Kind: String, Sendable, Hashable, Codable {
+    package struct Item: Sendable, Hashable {
+        package enum Kind: String, Sendable, Hashable, Codable {
             case exchange, queue, binding
         }
 
-        public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
+        package enum Status: String, Sendable, Hashable, Codable, CaseIterable {
             /// There, as declared.
             case ok
             /// Not on the broker.
@@ -21,13 +21,13 @@ public struct TopologyReport: Sendable, Hashable {
             case unchecked
         }
 
-        public var kind: Kind
+        package var kind: Kind
         /// The exchange or queue name; for a binding `exchange → queue (routing key)`.
-        public var name: String
-        public var status: Status
-        public var detail: String?
+        package var name: String
+        package var status: Status
+        package var detail: String?
 
-        public init(kind: Kind, name: String, status: Status, detail: String? = nil) {
+        package init(kind: Kind, name: String, status: Status, detail: String? = nil) {
             self.kind = kind
             self.name = name
             self.status = status
@@ -35,15 +35,15 @@ public struct TopologyReport: Sendable, Hashable {
         }
     }
 
-    public var items: [Item]
+    package var items: [Item]
 
-    public init(items: [Item]) { self.items = items }
+    package init(items: [Item]) { self.items = items }
 
     /// Whether nothing checked is missing, different or unexpected (what could not be checked aside).
-    public var matches: Bool { !items.contains { [.missing, .different, .unexpected].contains($0.status) } }
+    package var matches: Bool { !items.contains { [.missing, .different, .unexpected].contains($0.status) } }
 
     /// The items that are not ``Item/Status/ok``.
-    public var problems: [Item] { items.filter { $0.status != .ok } }
+    package var problems: [Item] { items.filter { $0.status != .ok } }
 
     /// The name a binding goes by in a report.
     static func name(of binding: AMQPTopology.Binding) -> String {
@@ -56,7 +56,7 @@ public struct TopologyReport: Sendable, Hashable {
     /// - Parameters:
     ///   - declared: the catalog's topology.
     ///   - existing: the bindings the broker has (any queue; those from the default exchange are ignored).
-    public static func bindingItems(declared: AMQPTopology, existing: [AMQPTopology.Binding]) -> [Item] {
+    package static func bindingItems(declared: AMQPTopology, existing: [AMQPTopology.Binding]) -> [Item] {
         func key(_ binding: AMQPTopology.Binding) -> [String] { [binding.exchange, binding.queue, binding.routingKey] }
         let existingKeys = Set(existing.map(key))
         let declaredKeys = Set(declared.bindings.map(key))

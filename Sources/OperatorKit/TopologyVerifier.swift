@@ -10,23 +10,23 @@ import Foundation
 /// (Between the two, something deleted by someone else would be created again; the window is a round trip.)
 /// AMQP cannot list bindings, and the management plugin is not part of the installation, so bindings come
 /// from a ``BindingSource``: `rabbitmqctl list_bindings` on the broker's machine.
-public struct TopologyVerifier: Sendable {
-    public let topology: AMQPTopology
+package struct TopologyVerifier: Sendable {
+    package let topology: AMQPTopology
     private let connection: AMQPConnection
 
-    public init(_ topology: AMQPTopology, on connection: AMQPConnection) {
+    package init(_ topology: AMQPTopology, on connection: AMQPConnection) {
         self.topology = topology
         self.connection = connection
     }
 
     /// Where the broker's bindings come from: a function giving every binding of the virtual host.
-    public typealias BindingSource = @Sendable () async throws -> [AMQPTopology.Binding]
+    package typealias BindingSource = @Sendable () async throws -> [AMQPTopology.Binding]
 
     /// Checks everything; bindings are ``TopologyReport/Item/Status/unchecked`` without a source, or
     /// when the source fails (with its error as the detail).
     ///
     /// - Throws: ``AMQPError`` only for trouble with the connection itself (not reachable, refused).
-    public func verify(bindings source: BindingSource?) async throws -> TopologyReport {
+    package func verify(bindings source: BindingSource?) async throws -> TopologyReport {
         var items: [TopologyReport.Item] = []
         for exchange in topology.exchanges {
             items.append(

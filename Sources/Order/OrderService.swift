@@ -9,9 +9,9 @@ import ServiceLifecycle
 
 /// The order-service: HTTP intake, the order state machine driven by the saga's events, the saga
 /// deadline, the outbox relay that publishes what it emits, and the operator's page (``OpsRoutes``).
-public enum OrderService {
+package enum OrderService {
     /// Runs the service process until SIGTERM or SIGINT, configured from `settings`.
-    public static func run(settings: ServiceSettings) async throws {
+    package static func run(settings: ServiceSettings) async throws {
         let configuration = try OrderServiceConfiguration(settings: settings)
         let topology = configuration.queues.topology.merging(AMQPTopology(exchanges: [AMQPTopology.Exchange(name: configuration.events.exchange)]))
         try await ServiceRuntime.run(
@@ -27,7 +27,7 @@ public enum OrderService {
 
     /// Adds the routes to `router` and returns the long-running parts: the backlog reading, the consumer,
     /// the deadline watcher and the outbox relay. The schema must be migrated with ``OrderMigrations/all(schema:)``.
-    public static func build<Context: RequestContext>(
+    package static func build<Context: RequestContext>(
         configuration: OrderServiceConfiguration, pool: PostgresPool, connection: AMQPConnection, router: Router<Context>, logger: Logger
     ) -> [any Service] {
         let saga = OrderSaga(schema: configuration.schema, events: configuration.events, dispatch: OutboxDispatch())

@@ -15,37 +15,37 @@ import ServiceKit
 /// | `ORDERLY_ADMIN_KEYS` | none (comma-separated; none means administrative routes are refused) |
 /// | `ORDERLY_ORDER_URL`, `ORDERLY_PAYMENT_URL`, `ORDERLY_INVENTORY_URL`, `ORDERLY_NOTIFICATION_URL` | each service's default port on loopback |
 /// | `ORDERLY_MAX_OPEN_ORDERS` | `1000` (0: no limit) |
-public struct OrderServiceConfiguration: Sendable {
+package struct OrderServiceConfiguration: Sendable {
     /// The PostgreSQL schema of the service's tables, outbox and inbox.
-    public var schema: String = "orders"
+    package var schema: String = "orders"
     /// The work queue, its bindings, retry tiers and parking queue.
-    public var queues: ServiceQueues = Subscriptions.order
+    package var queues: ServiceQueues = Subscriptions.order
     /// The `source` and exchange of the events the service emits.
-    public var events: OrderEvents = OrderEvents()
+    package var events: OrderEvents = OrderEvents()
     /// How long an order may stay open before it is cancelled.
-    public var sagaDeadline: Duration = .seconds(900)
+    package var sagaDeadline: Duration = .seconds(900)
     /// How often the deadline watcher looks for expired orders.
-    public var deadlinePollInterval: Duration = .seconds(1)
+    package var deadlinePollInterval: Duration = .seconds(1)
     /// The largest `POST /v1/orders` body accepted.
-    public var maxBodyBytes: Int = 64 * 1024
+    package var maxBodyBytes: Int = 64 * 1024
     /// The API keys `/v1` asks for; empty means open.
-    public var apiKeys: Set<String> = []
+    package var apiKeys: Set<String> = []
     /// The keys of the administrative routes (`/v1/admin`); empty means they are refused.
-    public var adminKeys = AccessKeys([])
+    package var adminKeys = AccessKeys([])
     /// Where each service with a parking queue serves its HTTP API, by name: the operator's page reaches
     /// their administrative routes through order-service.
-    public var peers: [String: String] = Dictionary(uniqueKeysWithValues: SystemCatalog.consumers.map { ($0.name, $0.defaultURL) })
+    package var peers: [String: String] = Dictionary(uniqueKeysWithValues: SystemCatalog.consumers.map { ($0.name, $0.defaultURL) })
     /// The most orders open at once; past it the intake answers `503` (see ``SagaBacklog``); 0 means no limit.
-    public var maxOpenOrders: Int = 1000
+    package var maxOpenOrders: Int = 1000
     /// The longest a batch waits for more deliveries while they pour in (`ORDERLY_BATCH_LINGER_MS`; see ``BatchRhythm``).
-    public var batchLinger: Duration = BatchRhythm.defaultLinger
+    package var batchLinger: Duration = BatchRhythm.defaultLinger
 
-    public init() {}
+    package init() {}
 
     /// The production configuration, with the settings from the environment.
     ///
     /// - Throws: ``SettingsError`` for a setting that is not a valid number.
-    public init(settings: ServiceSettings) throws {
+    package init(settings: ServiceSettings) throws {
         sagaDeadline = try settings.seconds("ORDERLY_SAGA_DEADLINE_SECONDS", default: .seconds(900))
         maxBodyBytes = try settings.int("ORDERLY_MAX_BODY_BYTES", default: 64 * 1024)
         guard maxBodyBytes > 0 else { throw SettingsError("ORDERLY_MAX_BODY_BYTES must be positive, not \(maxBodyBytes)") }

@@ -11,16 +11,16 @@ import ServiceLifecycle
 /// Consumes `order.placed`, `payment.refund_requested` and `order.cancelled` (see ``PaymentHandlers``)
 /// and publishes `payment.succeeded`, `payment.failed` and `payment.refunded` through its
 /// transactional outbox.
-public struct PaymentService: EventDrivenService {
-    public let configuration: PaymentConfiguration
-    public let pool: PostgresPool
-    public let connection: AMQPConnection
-    public let gateway: GatewayClient
-    public let logger: Logger
+package struct PaymentService: EventDrivenService {
+    package let configuration: PaymentConfiguration
+    package let pool: PostgresPool
+    package let connection: AMQPConnection
+    package let gateway: GatewayClient
+    package let logger: Logger
 
     /// - Parameter gateway: the gateway client; by default one for `configuration.gatewayURL`, shut down
     ///   by the ``GatewayClientCloser`` among ``services()``.
-    public init(
+    package init(
         configuration: PaymentConfiguration = PaymentConfiguration(), pool: PostgresPool, connection: AMQPConnection,
         gateway: GatewayClient? = nil, logger: Logger
     ) {
@@ -31,17 +31,17 @@ public struct PaymentService: EventDrivenService {
         self.logger = logger
     }
 
-    public var store: PaymentStore { PaymentStore(schema: configuration.schema) }
+    package var store: PaymentStore { PaymentStore(schema: configuration.schema) }
 
-    public var handlers: PaymentHandlers { PaymentHandlers(store: store, gateway: gateway) }
+    package var handlers: PaymentHandlers { PaymentHandlers(store: store, gateway: gateway) }
 
-    public var eventHandlers: EventHandlers { handlers.handlers }
+    package var eventHandlers: EventHandlers { handlers.handlers }
 
     /// The long-running parts, in start order: the gateway client's closer (stops last), the relay, the consumer (stops first).
-    public func services() -> [any Service] { [GatewayClientCloser(client: gateway)] + messaging() }
+    package func services() -> [any Service] { [GatewayClientCloser(client: gateway)] + messaging() }
 
     /// Runs the payment-service process until SIGTERM or SIGINT.
-    public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.payment)) async throws {
+    package static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.payment)) async throws {
         let configuration = try PaymentConfiguration(settings: settings)
         try await ServiceRuntime.run(
             settings: settings, schema: configuration.schema, migrations: PaymentMigrations.all(schema: configuration.schema),

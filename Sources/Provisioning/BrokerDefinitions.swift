@@ -11,24 +11,24 @@ import Foundation
 /// `infra/rabbitmq/definitions.json` carries, in place of each hash, the name of the environment
 /// variable that holds the password (``Passwords/variables``), which the RabbitMQ container's entry
 /// point (`infra/rabbitmq/entrypoint.sh`) replaces by the hash before the broker boots.
-public struct BrokerDefinitions: Sendable, Hashable {
-    public var virtualHost: String
-    public var users: [BrokerUser]
-    public var topology: AMQPTopology
+package struct BrokerDefinitions: Sendable, Hashable {
+    package var virtualHost: String
+    package var users: [BrokerUser]
+    package var topology: AMQPTopology
 
-    public init(virtualHost: String, users: [BrokerUser], topology: AMQPTopology) {
+    package init(virtualHost: String, users: [BrokerUser], topology: AMQPTopology) {
         self.virtualHost = virtualHost
         self.users = users
         self.topology = topology
     }
 
     /// Every user of the catalog, and the whole contract's topology, in `virtualHost`.
-    public static func catalog(virtualHost: String = SystemCatalog.virtualHost) -> BrokerDefinitions {
+    package static func catalog(virtualHost: String = SystemCatalog.virtualHost) -> BrokerDefinitions {
         BrokerDefinitions(virtualHost: virtualHost, users: SystemCatalog.brokerUsers, topology: Subscriptions.topology)
     }
 
     /// What stands in the `password_hash` of each user.
-    public enum Passwords: Sendable, Hashable {
+    package enum Passwords: Sendable, Hashable {
         /// `$ORDERLY_AMQP_PASSWORD_<USER>`: the variable to hash at container start.
         case variables
         /// Each user's hash, by user name (see ``RabbitPasswordHash``); a user without one is left out.
@@ -39,7 +39,7 @@ public struct BrokerDefinitions: Sendable, Hashable {
     }
 
     /// The definitions as JSON text, ending with a newline.
-    public func json(passwords: Passwords) -> String {
+    package func json(passwords: Passwords) -> String {
         let hashed: [(user: BrokerUser, hash: String)] = self.users.compactMap { user in
             switch passwords {
             case .variables: return (user, "$" + user.passwordVariable)
@@ -114,7 +114,7 @@ extension BrokerDefinitions {
     /// The hash of each user's password from `secrets`, made there first when missing.
     ///
     /// - Throws: ``SecretStoreError`` when a secret cannot be made or read.
-    public func passwordHashes(from secrets: SecretStore) throws -> Passwords {
+    package func passwordHashes(from secrets: SecretStore) throws -> Passwords {
         var hashes: [String: String] = [:]
         for user in users {
             let password = try secrets.secret(SecretStore.brokerPasswordName(user.name))

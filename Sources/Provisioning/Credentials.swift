@@ -3,24 +3,24 @@ import Foundation
 
 /// The URLs a process logs in with, made from an installation's base URLs (host, port, virtual host,
 /// database) and the passwords in a ``SecretStore``.
-public struct Credentials: Sendable {
-    public let secrets: SecretStore
+package struct Credentials: Sendable {
+    package let secrets: SecretStore
 
-    public init(secrets: SecretStore) {
+    package init(secrets: SecretStore) {
         self.secrets = secrets
     }
 
     /// `base` (an `amqp://` URL) with `user` and its password from the store.
     ///
     /// - Throws: ``SecretStoreError`` when the password is not there or `base` is not a URL.
-    public func amqpURL(user: String, base: String) throws -> String {
+    package func amqpURL(user: String, base: String) throws -> String {
         try replacingLogin(of: base, user: user, password: password(SecretStore.brokerPasswordName(user)))
     }
 
     /// `base` (a `postgresql://` URL) with `role` and its password from the store.
     ///
     /// - Throws: ``SecretStoreError`` when the password is not there or `base` is not a URL.
-    public func databaseURL(role: String, base: String) throws -> String {
+    package func databaseURL(role: String, base: String) throws -> String {
         try replacingLogin(of: base, user: role, password: password(SecretStore.databasePasswordName(role)))
     }
 

@@ -10,18 +10,18 @@ import Postgres
 /// `rabbitmqctl` (which reaches the node with its Erlang cookie, not over AMQP), by importing a
 /// ``BrokerDefinitions`` file from standard input, and `guest` is deleted after it; PostgreSQL through
 /// the project's own client, connected as the database's owner, by running ``DatabaseScript``.
-public struct Provisioner: Sendable {
-    public let secrets: SecretStore
+package struct Provisioner: Sendable {
+    package let secrets: SecretStore
 
-    public init(secrets: SecretStore) {
+    package init(secrets: SecretStore) {
         self.secrets = secrets
     }
 
     /// Runs `rabbitmqctl` with these arguments and this standard input, and returns its standard output.
-    public typealias RabbitMQCtl = @Sendable (_ arguments: [String], _ input: Data?) throws -> String
+    package typealias RabbitMQCtl = @Sendable (_ arguments: [String], _ input: Data?) throws -> String
 
     /// What to write to RabbitMQ.
-    public enum BrokerScope: Sendable {
+    package enum BrokerScope: Sendable {
         /// Every user of the catalog with its password, its permissions in the virtual host, and the
         /// topology; `guest` is deleted. For an installation's own broker.
         case installation
@@ -34,7 +34,7 @@ public struct Provisioner: Sendable {
     ///
     /// - Throws: ``SecretStoreError``, or what `rabbitmqctl` throws when the import fails.
     @discardableResult
-    public func provisionBroker(virtualHost: String = SystemCatalog.virtualHost, scope: BrokerScope = .installation, rabbitmqctl: RabbitMQCtl)
+    package func provisionBroker(virtualHost: String = SystemCatalog.virtualHost, scope: BrokerScope = .installation, rabbitmqctl: RabbitMQCtl)
         throws -> String
     {
         let definitions = BrokerDefinitions.catalog(virtualHost: virtualHost)
@@ -63,7 +63,7 @@ public struct Provisioner: Sendable {
     ///   were provisioned already.
     /// - Throws: ``SecretStoreError``, ``PostgresError``.
     @discardableResult
-    public func provisionDatabase(adminURL: String, roles: Bool = true, logger: Logger) async throws -> String {
+    package func provisionDatabase(adminURL: String, roles: Bool = true, logger: Logger) async throws -> String {
         let script = DatabaseScript()
         var passwords: [String: String] = [:]
         for role in script.roles { passwords[role.name] = try secrets.secret(SecretStore.databasePasswordName(role.name)) }

@@ -10,28 +10,28 @@ import Foundation
 /// A secret that is missing is generated (32 random bytes, URL-safe base64) and written with mode
 /// 0600 through `O_CREAT | O_EXCL`, so that two processes racing to make it end up with the same
 /// one. Nothing here is ever written to the repository.
-public struct SecretStore: Sendable {
+package struct SecretStore: Sendable {
     /// The folder holding one file per secret.
-    public let directory: URL
+    package let directory: URL
 
-    public init(directory: URL) {
+    package init(directory: URL) {
         self.directory = directory
     }
 
     /// The file of the password of the RabbitMQ user `user`: `amqp-<user>`.
-    public static func brokerPasswordName(_ user: String) -> String { "amqp-\(user)" }
+    package static func brokerPasswordName(_ user: String) -> String { "amqp-\(user)" }
     /// The file of the password of the PostgreSQL role `role`: `postgres-<role>`.
-    public static func databasePasswordName(_ role: String) -> String { "postgres-\(role)" }
+    package static func databasePasswordName(_ role: String) -> String { "postgres-\(role)" }
     /// The file of the key the HTTP intake asks for (`ORDERLY_API_KEYS`).
-    public static let apiKeyName = "api-key"
+    package static let apiKeyName = "api-key"
     /// The file of the key administrative routes ask for (`ORDERLY_ADMIN_KEYS`).
-    public static let adminKeyName = "admin-key"
+    package static let adminKeyName = "admin-key"
 
     /// The secret called `name`, generated and stored first if there is none yet.
     ///
     /// - Throws: ``SecretStoreError`` when the folder or the file cannot be made or read, or the
     ///   file is readable by others than its owner.
-    public func secret(_ name: String) throws -> String {
+    package func secret(_ name: String) throws -> String {
         if let existing = try existingSecret(name) { return existing }
         try makeDirectory()
         let path = directory.appendingPathComponent(name).path
@@ -51,7 +51,7 @@ public struct SecretStore: Sendable {
     /// The secret called `name`, or `nil` when it was never made.
     ///
     /// - Throws: ``SecretStoreError`` when the file cannot be read, is empty, or others than its owner may read it.
-    public func existingSecret(_ name: String) throws -> String? {
+    package func existingSecret(_ name: String) throws -> String? {
         let path = directory.appendingPathComponent(name).path
         var status = stat()
         guard stat(path, &status) == 0 else { return nil }
@@ -65,7 +65,7 @@ public struct SecretStore: Sendable {
     }
 
     /// 32 bytes from the system's secure random source, as URL-safe base64 without padding (43 characters).
-    public static func generate() -> String {
+    package static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -82,8 +82,8 @@ public struct SecretStore: Sendable {
 }
 
 /// A secret could not be made or read.
-public struct SecretStoreError: Error, CustomStringConvertible, Sendable {
-    public var description: String
+package struct SecretStoreError: Error, CustomStringConvertible, Sendable {
+    package var description: String
 
-    public init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

@@ -5,21 +5,21 @@ import Foundation
 /// `./infra/dev up` (through `orderly system env SERVICE`), the end-to-end tests and the fault runner:
 /// its own broker user and database role (passwords from the secrets), its port, where the gateway
 /// and the other services listen, the HTTP keys and the mail folder.
-public struct ServiceEnvironment: Sendable {
+package struct ServiceEnvironment: Sendable {
     /// The broker and the database, without a login (`amqp://127.0.0.1:5672/`, a `?failover=` list allowed).
-    public var amqpURL: String
-    public var databaseURL: String
+    package var amqpURL: String
+    package var databaseURL: String
     /// Where each service's first instance listens, by name; a service not named listens on the catalog's port.
-    public var ports: [String: Int]
+    package var ports: [String: Int]
     /// The folder the email sink writes to.
-    public var mailDirectory: String
+    package var mailDirectory: String
     /// The intake's and the administrative routes' keys; `nil` leaves them open.
-    public var apiKey: String?
-    public var adminKey: String?
+    package var apiKey: String?
+    package var adminKey: String?
     /// The passwords each service logs in with; `nil` runs every service with the base URLs' own login.
-    public var secrets: SecretStore?
+    package var secrets: SecretStore?
 
-    public init(
+    package init(
         amqpURL: String, databaseURL: String, ports: [String: Int] = [:], mailDirectory: String, apiKey: String? = nil, adminKey: String? = nil,
         secrets: SecretStore? = nil
     ) {
@@ -33,19 +33,19 @@ public struct ServiceEnvironment: Sendable {
     }
 
     /// Every service's first instance where the catalog puts it, moved so that order-service listens on `base`.
-    public static func ports(base: Int) -> [String: Int] {
+    package static func ports(base: Int) -> [String: Int] {
         Dictionary(uniqueKeysWithValues: SystemCatalog.all.map { ($0.name, base + $0.httpPort - SystemCatalog.order.httpPort) })
     }
 
     /// The port `service` listens on (its first instance).
-    public func port(of service: ServiceDescriptor) -> Int {
+    package func port(of service: ServiceDescriptor) -> Int {
         ports[service.name] ?? service.httpPort
     }
 
     /// The variables of one instance of `service`, listening on `port`, sorted by name.
     ///
     /// - Throws: ``SecretStoreError`` when a password the service logs in with is not in ``secrets``.
-    public func variables(of service: ServiceDescriptor, port: Int) throws -> [(name: String, value: String)] {
+    package func variables(of service: ServiceDescriptor, port: Int) throws -> [(name: String, value: String)] {
         var variables = [
             "ORDERLY_HTTP_PORT": "\(port)",
             "ORDERLY_AMQP_URL": amqpURL,

@@ -5,5 +5,5 @@ import MessagingConventions
 
 extension Subscriptions {
     /// The whole contract's topology: every exchange (ingress included), queue, tier and binding.
-    public static var topology: AMQPTopology { ServiceQueues.topology(of: all, exchanges: Exchange.all) }
+    package static var topology: AMQPTopology { ServiceQueues.topology(of: all, exchanges: Exchange.all) }
 }

@@ -14,38 +14,38 @@ import Hummingbird
 ///
 /// Add it to the routes it guards only (a `RouterGroup`): health and metrics stay open. For
 /// administrative routes, ``Hummingbird/RouterMethods/adminGroup(_:keys:)`` makes the group.
-public struct AccessKeyMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct AccessKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     /// What the keys guard.
-    public enum Kind: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         /// The API of a service: open while no key is configured, as on a developer's machine.
         case intake
         /// Administrative actions (dead letters, stock, settings): closed while no key is configured.
         case admin
     }
 
-    public let keys: AccessKeys
-    public let kind: Kind
+    package let keys: AccessKeys
+    package let kind: Kind
 
-    public init(keys: AccessKeys, kind: Kind) {
+    package init(keys: AccessKeys, kind: Kind) {
         self.keys = keys
         self.kind = kind
     }
 
     /// The intake's middleware, with `ORDERLY_API_KEYS`.
-    public static func intake(keys: AccessKeys) -> Self { Self(keys: keys, kind: .intake) }
+    package static func intake(keys: AccessKeys) -> Self { Self(keys: keys, kind: .intake) }
 
     /// The administrative routes' middleware, with `ORDERLY_ADMIN_KEYS`.
-    public static func admin(keys: AccessKeys) -> Self { Self(keys: keys, kind: .admin) }
+    package static func admin(keys: AccessKeys) -> Self { Self(keys: keys, kind: .admin) }
 
     /// The header that carries a key besides `Authorization: Bearer`: `X-API-Key` or `X-Admin-Key`.
-    public var keyHeader: HTTPField.Name {
+    package var keyHeader: HTTPField.Name {
         switch kind {
         case .intake: HTTPField.Name("X-API-Key")!
         case .admin: HTTPField.Name("X-Admin-Key")!
         }
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if keys.isEmpty {
             switch kind {
             case .intake: return try await next(request, context)
@@ -68,7 +68,7 @@ public struct AccessKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// The key a request presents, from the kind's own header or `Authorization: Bearer`.
-    public func presentedKey(in headers: HTTPFields) -> String? {
+    package func presentedKey(in headers: HTTPFields) -> String? {
         if let key = headers[keyHeader], !key.isEmpty { return key }
         guard let authorization = headers[.authorization] else { return nil }
         let parts = authorization.split(separator: " ", maxSplits: 1)
@@ -86,7 +86,7 @@ extension RouterMethods {
     /// router.adminGroup(keys: settings.adminKeys)
     ///     .post("dead-letters/:queue/replay") { request, context in … }
     /// ```
-    public func adminGroup(_ path: RouterPath = "v1/admin", keys: AccessKeys) -> RouterGroup<Context> {
+    package func adminGroup(_ path: RouterPath = "v1/admin", keys: AccessKeys) -> RouterGroup<Context> {
         group(path).add(middleware: AccessKeyMiddleware<Context>.admin(keys: keys))
     }
 }

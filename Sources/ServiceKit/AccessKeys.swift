@@ -5,22 +5,22 @@ import Hummingbird
 ///
 /// Keys are compared in constant time, against every key without stopping early, so the time a
 /// refusal takes does not tell which prefix matched.
-public struct AccessKeys: Sendable, Hashable {
-    public let keys: Set<String>
+package struct AccessKeys: Sendable, Hashable {
+    package let keys: Set<String>
 
-    public init(_ keys: some Sequence<String>) {
+    package init(_ keys: some Sequence<String>) {
         self.keys = Set(keys.filter { !$0.isEmpty })
     }
 
     /// Keys from a comma-separated list, blanks around each key ignored: how the variables hold them.
-    public init(list: String) {
+    package init(list: String) {
         self.init(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     }
 
-    public var isEmpty: Bool { keys.isEmpty }
+    package var isEmpty: Bool { keys.isEmpty }
 
     /// Whether `presented` is one of the keys.
-    public func contains(_ presented: String) -> Bool {
+    package func contains(_ presented: String) -> Bool {
         var matched = false
         for key in keys where Self.constantTimeEquals(key, presented) { matched = true }
         return matched
@@ -39,8 +39,8 @@ public struct AccessKeys: Sendable, Hashable {
 
 extension ServiceSettings {
     /// The keys the HTTP intake asks for (`ORDERLY_API_KEYS`, comma-separated); none means the intake is open.
-    public var apiKeys: AccessKeys { AccessKeys(list: environment["ORDERLY_API_KEYS"] ?? "") }
+    package var apiKeys: AccessKeys { AccessKeys(list: environment["ORDERLY_API_KEYS"] ?? "") }
 
     /// The keys administrative routes ask for (`ORDERLY_ADMIN_KEYS`, comma-separated); none means they are closed.
-    public var adminKeys: AccessKeys { AccessKeys(list: environment["ORDERLY_ADMIN_KEYS"] ?? "") }
+    package var adminKeys: AccessKeys { AccessKeys(list: environment["ORDERLY_ADMIN_KEYS"] ?? "") }
 }

@@ -2,9 +2,9 @@ import Foundation
 import Hummingbird
 
 /// The administrative routes every service serves, behind its admin key (`ORDERLY_ADMIN_KEYS`).
-public enum AdminRoutes {
+package enum AdminRoutes {
     /// Adds `GET /v1/admin/settings`: what the service runs with, secrets left out.
-    public static func add<Context: RequestContext>(to router: Router<Context>, settings: ServiceSettings) {
+    package static func add<Context: RequestContext>(to router: Router<Context>, settings: ServiceSettings) {
         let report = SettingsReport(settings)
         router.adminGroup(keys: settings.adminKeys).get("settings") { _, _ -> Response in
             let encoder = JSONEncoder()
@@ -17,16 +17,16 @@ public enum AdminRoutes {
     }
 
     /// `GET /v1/admin/settings`: the service, who it logs in as, where, and how many keys guard it.
-    public struct SettingsReport: Codable, Sendable, Hashable {
-        public var service: String
-        public var amqpURL: String
-        public var databaseURL: String
-        public var http: String
-        public var logLevel: String
-        public var apiKeys: Int
-        public var adminKeys: Int
+    package struct SettingsReport: Codable, Sendable, Hashable {
+        package var service: String
+        package var amqpURL: String
+        package var databaseURL: String
+        package var http: String
+        package var logLevel: String
+        package var apiKeys: Int
+        package var adminKeys: Int
 
-        public init(_ settings: ServiceSettings) {
+        package init(_ settings: ServiceSettings) {
             service = settings.name
             amqpURL = Self.redacted(settings.amqpURL)
             databaseURL = Self.redacted(settings.databaseURL)

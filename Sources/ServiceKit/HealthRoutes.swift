@@ -6,12 +6,12 @@ import Postgres
 import Synchronization
 
 /// The parts of a service that report their health, filled in once they are built.
-public final class HealthRegistry: Sendable {
+package final class HealthRegistry: Sendable {
     private let components = Mutex<[any HealthReporting]>([])
 
-    public init() {}
+    package init() {}
 
-    public func register(_ reporters: [any HealthReporting]) {
+    package func register(_ reporters: [any HealthReporting]) {
         components.withLock { $0.append(contentsOf: reporters) }
     }
 
@@ -19,7 +19,7 @@ public final class HealthRegistry: Sendable {
 }
 
 /// `GET /health/live`, `GET /health/ready` and `GET /metrics`, which every service serves.
-public enum HealthRoutes {
+package enum HealthRoutes {
     /// Adds the routes.
     ///
     /// Ready (`200`) means the broker connection is up, the database answers and no registered
@@ -31,7 +31,7 @@ public enum HealthRoutes {
     /// {"status":"degraded","checks":{"broker":{"status":"up"},"database":{"status":"up"},
     ///  "consumer":{"status":"up"},"outbox":{"status":"degraded","detail":"2 event(s) not taken …"}}}
     /// ```
-    public static func add<Context: RequestContext>(
+    package static func add<Context: RequestContext>(
         to router: Router<Context>, pool: PostgresPool, amqp: AMQPConnection, components: HealthRegistry = HealthRegistry()
     ) {
         router.get("/health/live") { _, _ in

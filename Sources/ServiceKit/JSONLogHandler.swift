@@ -15,10 +15,10 @@ import Synchronization
 ///
 /// Thread safety: a line is built in a buffer of its own and written with one `write(2)`, under a lock
 /// shared by every handler of the process, so lines from different threads never interleave.
-public struct JSONLogHandler: LogHandler {
-    public var logLevel: Logger.Level = .info
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+package struct JSONLogHandler: LogHandler {
+    package var logLevel: Logger.Level = .info
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
     let label: String
     let service: String
     let output: LogOutput
@@ -27,19 +27,19 @@ public struct JSONLogHandler: LogHandler {
     ///   - label: the logger's label, written as `logger`.
     ///   - service: the process's service, written as `service`.
     ///   - output: where lines go; standard error by default.
-    public init(label: String, service: String, output: LogOutput = .standardError, metadataProvider: Logger.MetadataProvider? = nil) {
+    package init(label: String, service: String, output: LogOutput = .standardError, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
         self.service = service
         self.output = output
         self.metadataProvider = metadataProvider
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var fields = metadata
         if let provided = metadataProvider?.get() { fields.merge(provided) { _, new in new } }
         if let explicit = event.metadata { fields.merge(explicit) { _, new in new } }
@@ -51,17 +51,17 @@ public struct JSONLogHandler: LogHandler {
 }
 
 /// Where a ``JSONLogHandler`` writes its lines.
-public struct LogOutput: Sendable {
+package struct LogOutput: Sendable {
     let sink: @Sendable ([UInt8]) -> Void
 
     /// Lines handed to `sink`, one call per line (for tests, or another destination).
-    public init(_ sink: @escaping @Sendable ([UInt8]) -> Void) { self.sink = sink }
+    package init(_ sink: @escaping @Sendable ([UInt8]) -> Void) { self.sink = sink }
 
     /// Standard error, one `write(2)` per line under a process-wide lock.
-    public static let standardError = LogOutput { line in FileDescriptorWriter.standardError.writeLine(line) }
+    package static let standardError = LogOutput { line in FileDescriptorWriter.standardError.writeLine(line) }
 
     /// An open file descriptor, one `write(2)` per line under a lock of its own.
-    public static func fileDescriptor(_ descriptor: Int32) -> LogOutput {
+    package static func fileDescriptor(_ descriptor: Int32) -> LogOutput {
         let writer = FileDescriptorWriter(descriptor: descriptor)
         return LogOutput { line in writer.writeLine(line) }
     }
@@ -100,12 +100,12 @@ final class FileDescriptorWriter: Sendable {
 }
 
 /// The JSON text of one log line; pure, so that its escaping and layout are tested on their own.
-public enum JSONLogLine {
+package enum JSONLogLine {
     /// The fields every line starts with, in this order.
     static let fixedFields: Set<String> = ["timestamp", "level", "service", "logger", "message"]
 
     /// One line, newline included.
-    public static func encode(
+    package static func encode(
         timestamp: Date, level: Logger.Level, service: String, logger: String, message: String, metadata: Logger.Metadata
     ) -> [UInt8] {
         var line: [UInt8] = []

@@ -10,14 +10,14 @@ import MessagingConventions
 /// Each call opens a short connection to the broker as the service's own user (which may read its work
 /// and parking queues and nothing else's) and closes it at the end, so that nothing a call took stays
 /// held: whatever it did not settle goes back to the queue when the connection closes.
-public struct ParkingAdmin: Sendable {
+package struct ParkingAdmin: Sendable {
     /// The service's name (`payment-service`).
-    public let service: String
-    public let parking: ParkingQueue
+    package let service: String
+    package let parking: ParkingQueue
     let amqp: AMQPConfiguration
     let logger: Logger
 
-    public init(service: String, queues: ServiceQueues, amqp: AMQPConfiguration, logger: Logger) {
+    package init(service: String, queues: ServiceQueues, amqp: AMQPConfiguration, logger: Logger) {
         self.service = service
         self.parking = ParkingQueue(queues: queues)
         var amqp = amqp
@@ -27,14 +27,14 @@ public struct ParkingAdmin: Sendable {
     }
 
     /// The answer of `GET /v1/admin/parked`.
-    public struct Listing: Encodable, Sendable, Hashable {
-        public var service: String
-        public var queue: String
-        public var workQueue: String
-        public var count: Int
-        public var messages: [ParkedMessage]
+    package struct Listing: Encodable, Sendable, Hashable {
+        package var service: String
+        package var queue: String
+        package var workQueue: String
+        package var count: Int
+        package var messages: [ParkedMessage]
 
-        public init(service: String, queue: String, workQueue: String, count: Int, messages: [ParkedMessage]) {
+        package init(service: String, queue: String, workQueue: String, count: Int, messages: [ParkedMessage]) {
             self.service = service
             self.queue = queue
             self.workQueue = workQueue
@@ -49,16 +49,16 @@ public struct ParkingAdmin: Sendable {
     }
 
     /// The answer of `POST /v1/admin/parked/replay`.
-    public struct Replay: Encodable, Sendable, Hashable {
-        public var service: String
-        public var queue: String
-        public var workQueue: String
+    package struct Replay: Encodable, Sendable, Hashable {
+        package var service: String
+        package var queue: String
+        package var workQueue: String
         /// The message ids sent back to work, in queue order.
-        public var replayed: [String]
+        package var replayed: [String]
         /// Of the message ids asked for, those not found among the messages read.
-        public var notFound: [String]
+        package var notFound: [String]
 
-        public init(service: String, queue: String, workQueue: String, replayed: [String], notFound: [String]) {
+        package init(service: String, queue: String, workQueue: String, replayed: [String], notFound: [String]) {
             self.service = service
             self.queue = queue
             self.workQueue = workQueue
@@ -74,7 +74,7 @@ public struct ParkingAdmin: Sendable {
     }
 
     /// The first `limit` parked messages, left parked.
-    public func list(limit: Int) async throws -> Listing {
+    package func list(limit: Int) async throws -> Listing {
         let listing = try await withBroker { try await parking.peek(limit: limit, on: $0) }
         return Listing(
             service: service, queue: listing.queue, workQueue: parking.queues.workQueue, count: listing.count,
@@ -82,7 +82,7 @@ public struct ParkingAdmin: Sendable {
     }
 
     /// Sends parked messages back to work: among the first `limit`, those with these ids, or all when `ids` is `nil`.
-    public func replay(ids: [String]?, limit: Int) async throws -> Replay {
+    package func replay(ids: [String]?, limit: Int) async throws -> Replay {
         let replayed = try await withBroker { try await parking.replay(ids: ids.map(Set.init), limit: limit, on: $0) }
         logger.notice(
             "parked messages replayed",
@@ -109,21 +109,21 @@ public struct ParkingAdmin: Sendable {
 /// | --- | --- | --- |
 /// | `GET /v1/admin/parked` | `limit` (1–1000, default 100) | the parking queue's count and its first `limit` messages, left parked |
 /// | `POST /v1/admin/parked/replay` | `message_id` (repeatable; none: all), `limit` (default 1000) | the ids sent back to the work queue |
-public enum ParkingRoutes {
-    public static func add<Context: RequestContext>(to router: Router<Context>, admin: ParkingAdmin, keys: AccessKeys) {
+package enum ParkingRoutes {
+    package static func add<Context: RequestContext>(to router: Router<Context>, admin: ParkingAdmin, keys: AccessKeys) {
         let group = router.adminGroup(keys: keys)
         group.get("parked") { request, _ in try await list(request, admin: admin) }
         group.post("parked/replay") { request, _ in try await replay(request, admin: admin) }
     }
 
     /// Answers `GET /v1/admin/parked` for `admin`'s queue (its key already checked).
-    public static func list(_ request: Request, admin: ParkingAdmin) async throws -> Response {
+    package static func list(_ request: Request, admin: ParkingAdmin) async throws -> Response {
         let limit = try Self.limit(request, default: 100)
         return try Self.json(try await admin.list(limit: limit))
     }
 
     /// Answers `POST /v1/admin/parked/replay` for `admin`'s queue (its key already checked).
-    public static func replay(_ request: Request, admin: ParkingAdmin) async throws -> Response {
+    package static func replay(_ request: Request, admin: ParkingAdmin) async throws -> Response {
         let limit = try Self.limit(request, default: ParkingQueue.maxMessages)
         let ids = request.uri.queryParameters.getAll("message_id").map { String($0) }
         return try Self.json(try await admin.replay(ids: ids.isEmpty ? nil : ids, limit: limit))

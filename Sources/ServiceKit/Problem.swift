@@ -6,29 +6,29 @@ import Postgres
 ///
 /// Thrown from a route, it becomes the response: the status, a short title, a detail for this
 /// occurrence and, for validation failures, the offending fields.
-public struct Problem: HTTPResponseError, Sendable, Equatable {
+package struct Problem: HTTPResponseError, Sendable, Equatable {
     /// One invalid field: a JSON pointer-like path and what is wrong with it.
-    public struct FieldError: Codable, Sendable, Equatable {
-        public var field: String
-        public var message: String
+    package struct FieldError: Codable, Sendable, Equatable {
+        package var field: String
+        package var message: String
 
-        public init(field: String, message: String) {
+        package init(field: String, message: String) {
             self.field = field
             self.message = message
         }
     }
 
-    public var status: HTTPResponse.Status
-    public var title: String
-    public var detail: String?
+    package var status: HTTPResponse.Status
+    package var title: String
+    package var detail: String?
     /// A URI naming the kind of problem.
-    public var type: String
-    public var errors: [FieldError]
-    public var headers: HTTPFields
+    package var type: String
+    package var errors: [FieldError]
+    package var headers: HTTPFields
     /// Further members of the problem object (RFC 9457 extension members), each as encoded JSON.
-    public var extensions: [String: Data]
+    package var extensions: [String: Data]
 
-    public init(
+    package init(
         _ status: HTTPResponse.Status, title: String? = nil, detail: String? = nil, type: String? = nil, errors: [FieldError] = [],
         headers: HTTPFields = [:], extensions: [String: Data] = [:]
     ) {
@@ -50,7 +50,7 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
         var errors: [FieldError]?
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = Body(
             type: type, title: title, status: status.code, detail: detail, instance: request.uri.path, errors: errors.isEmpty ? nil : errors)
         let encoder = JSONEncoder()
@@ -70,10 +70,10 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
 }
 
 /// Turns every error thrown by a route into problem details, so that no error leaves as plain text.
-public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+package struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    package init() {}
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let problem as Problem {

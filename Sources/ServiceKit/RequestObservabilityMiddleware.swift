@@ -17,16 +17,16 @@ import Tracing
 ///
 /// Add it first, so that it sees the status that the other middleware (``ProblemMiddleware``) makes
 /// of an error.
-public struct RequestObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct RequestObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
     let tracer: any Tracer
     let durations: MetricFamily<Metrics.Timer>
 
-    public init(tracer: any Tracer = ProcessTracer.current) {
+    package init(tracer: any Tracer = ProcessTracer.current) {
         self.tracer = tracer
         durations = MetricFamily(timer: "orderly_http_request_duration_seconds", dimensions: ["route", "method", "status"])
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         var parent = ServiceContext.topLevel
         tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())

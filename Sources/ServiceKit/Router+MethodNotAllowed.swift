@@ -12,7 +12,7 @@ extension Router {
     /// `Allow` the ones it does (RFC 9110 §15.5.6), instead of the `404` of a path that does not exist.
     ///
     /// Call it once, after the last route is added. `HEAD` counts as taken wherever `GET` is.
-    public func answerUnroutedMethodsWith405() {
+    package func answerUnroutedMethodsWith405() {
         var taken: [String: (path: RouterPath, methods: Set<HTTPRequest.Method>)] = [:]
         for route in routes { taken[route.path.description, default: (route.path, [])].methods.insert(route.method) }
         for (path, methods) in taken.values {

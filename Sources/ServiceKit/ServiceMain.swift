@@ -10,9 +10,9 @@ import Foundation
 /// | 78 | misconfigured: a setting, a refused login, a missing permission (EX_CONFIG) |
 /// | 69 | the broker or the database could not be reached in time, or the HTTP port is taken (EX_UNAVAILABLE) |
 /// | 1 | anything else |
-public enum ServiceMain {
+package enum ServiceMain {
     /// Runs `body` with the settings of `service` from the environment, and exits.
-    public static func run(_ service: ServiceDescriptor, _ body: @Sendable (ServiceSettings) async throws -> Void) async -> Never {
+    package static func run(_ service: ServiceDescriptor, _ body: @Sendable (ServiceSettings) async throws -> Void) async -> Never {
         let settings = ServiceSettings(service: service)
         do {
             try await body(settings)
@@ -26,9 +26,9 @@ public enum ServiceMain {
 }
 
 /// Why a service could not start (or stopped), in one line that says what to fix.
-public struct StartupError: Error, CustomStringConvertible, Sendable {
+package struct StartupError: Error, CustomStringConvertible, Sendable {
     /// What kind of trouble, which decides the exit status.
-    public enum Kind: Sendable {
+    package enum Kind: Sendable {
         /// Fix a setting or the broker's or database's users and grants.
         case configuration
         /// Something the service needs is not there (yet).
@@ -44,10 +44,10 @@ public struct StartupError: Error, CustomStringConvertible, Sendable {
         }
     }
 
-    public var kind: Kind
-    public var message: String
+    package var kind: Kind
+    package var message: String
 
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
@@ -62,7 +62,7 @@ public struct StartupError: Error, CustomStringConvertible, Sendable {
         }
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// The HTTP port is taken by another process.

@@ -9,13 +9,13 @@ import Postgres
 import ServiceLifecycle
 
 /// What a service is built from: its settings, its logger and its connections.
-public struct ServiceDependencies: Sendable {
-    public let settings: ServiceSettings
-    public let logger: Logger
-    public let pool: PostgresPool
-    public let amqp: AMQPConnection
+package struct ServiceDependencies: Sendable {
+    package let settings: ServiceSettings
+    package let logger: Logger
+    package let pool: PostgresPool
+    package let amqp: AMQPConnection
     /// The service's parking queue for its administrative routes; `nil` for a service without a work queue.
-    public let parking: ParkingAdmin?
+    package let parking: ParkingAdmin?
 }
 
 /// Starts a service process: connections, migrations, topology, HTTP with health and metrics, and
@@ -26,7 +26,7 @@ public struct ServiceDependencies: Sendable {
 /// schema or queue the service may not touch, a broker or database not reachable within
 /// `ORDERLY_STARTUP_TIMEOUT_SECONDS`, an HTTP port that is taken. Once started, the same troubles
 /// (a broker restart, a revoked permission) are retried with backoff and reported by `/health/ready`.
-public enum ServiceRuntime {
+package enum ServiceRuntime {
     /// Runs until a shutdown signal; then stops HTTP first, drains consumers and relays, and closes
     /// the connections last.
     ///
@@ -38,7 +38,7 @@ public enum ServiceRuntime {
     ///   - build: adds the service's routes to the router and returns its long-running parts
     ///     (consumers, relays, timers); those that are ``HealthReporting`` join `/health/ready`.
     /// - Throws: ``StartupError`` when the service cannot start; whatever a part throws later.
-    public static func run(
+    package static func run(
         settings: ServiceSettings,
         schema: String,
         migrations: [PostgresMigration],

@@ -17,27 +17,27 @@ import Messaging
 /// | `ORDERLY_STARTUP_TIMEOUT_SECONDS` | `30`: how long to wait for the broker and the database at start |
 /// | `ORDERLY_INBOX_RETENTION_SECONDS` | `86400`: how long processed message ids are kept to absorb duplicates |
 /// | `ORDERLY_BATCH_LINGER_MS` | `4`: how long a consumer's batch may wait for more while messages pour in |
-public struct ServiceSettings: Sendable {
+package struct ServiceSettings: Sendable {
     /// The service's name, used in logs, metrics, the AMQP connection name and the default schema.
-    public var name: String
-    public var amqpURL: String
-    public var databaseURL: String
-    public var httpHost: String
-    public var httpPort: Int
-    public var logLevel: Logger.Level
-    public var logFormat: LogFormat
+    package var name: String
+    package var amqpURL: String
+    package var databaseURL: String
+    package var httpHost: String
+    package var httpPort: Int
+    package var logLevel: Logger.Level
+    package var logFormat: LogFormat
     /// Every variable, for service-specific settings.
-    public var environment: [String: String]
+    package var environment: [String: String]
 
     /// The settings of `service` from `environment`; unset variables take the catalog's defaults.
-    public init(service: ServiceDescriptor, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(service: ServiceDescriptor, environment: [String: String] = ProcessInfo.processInfo.environment) {
         let role = service.databaseRole
         self.init(
             name: service.name, defaultPort: service.httpPort,
             defaultDatabaseURL: "postgresql://\(role):\(role)@127.0.0.1:5432/\(SystemCatalog.database)", environment: environment)
     }
 
-    public init(
+    package init(
         name: String, defaultPort: Int, defaultDatabaseURL: String = "postgresql://orderly:orderly@127.0.0.1:5432/orderly",
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
@@ -55,7 +55,7 @@ public struct ServiceSettings: Sendable {
     /// Checks the settings every service reads, so that a typo is an error rather than a default.
     ///
     /// - Throws: ``SettingsError`` naming the variable and what it must be.
-    public func validate() throws {
+    package func validate() throws {
         if let text = environment["ORDERLY_HTTP_PORT"], !text.isEmpty, Int(text).map({ (0...65535).contains($0) }) != true {
             throw SettingsError("ORDERLY_HTTP_PORT must be a port number from 0 to 65535, not '\(text)'")
         }
@@ -73,19 +73,19 @@ public struct ServiceSettings: Sendable {
     }
 
     /// How long to wait at start for the broker and the database (`ORDERLY_STARTUP_TIMEOUT_SECONDS`, default 30).
-    public var startupTimeout: Duration {
+    package var startupTimeout: Duration {
         get throws { try seconds("ORDERLY_STARTUP_TIMEOUT_SECONDS", default: .seconds(30)) }
     }
 
     /// How long a processed message's id is kept to absorb its duplicates (`ORDERLY_INBOX_RETENTION_SECONDS`,
     /// default 86400: a day). See `InboxPruner` in Messaging for why a day covers every redelivery.
-    public var inboxRetention: Duration {
+    package var inboxRetention: Duration {
         get throws { try seconds("ORDERLY_INBOX_RETENTION_SECONDS", default: .seconds(86_400)) }
     }
 
     /// The longest a consumer's batch waits for more messages while they pour in (`ORDERLY_BATCH_LINGER_MS`,
     /// default 4; 0 never waits). See `BatchRhythm` in Messaging.
-    public var batchLinger: Duration {
+    package var batchLinger: Duration {
         get throws {
             let name = "ORDERLY_BATCH_LINGER_MS"
             guard let text = environment[name], !text.isEmpty else { return BatchRhythm.defaultLinger }
@@ -97,14 +97,14 @@ public struct ServiceSettings: Sendable {
     }
 
     /// A string setting, or `defaultValue` when unset or empty.
-    public func string(_ name: String, default defaultValue: String) -> String {
+    package func string(_ name: String, default defaultValue: String) -> String {
         environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? defaultValue
     }
 
     /// An integer setting.
     ///
     /// - Throws: ``SettingsError`` when it is set but not a whole number.
-    public func int(_ name: String, default defaultValue: Int) throws -> Int {
+    package func int(_ name: String, default defaultValue: Int) throws -> Int {
         guard let text = environment[name], !text.isEmpty else { return defaultValue }
         guard let value = Int(text) else { throw SettingsError("\(name) must be a whole number, not '\(text)'") }
         return value
@@ -113,7 +113,7 @@ public struct ServiceSettings: Sendable {
     /// A duration setting in (possibly fractional) seconds.
     ///
     /// - Throws: ``SettingsError`` when it is set but not a positive number.
-    public func seconds(_ name: String, default defaultValue: Duration) throws -> Duration {
+    package func seconds(_ name: String, default defaultValue: Duration) throws -> Duration {
         guard let text = environment[name], !text.isEmpty else { return defaultValue }
         // At most a year: anything longer is a typo, and would not fit a Duration's milliseconds anyway.
         guard let value = Double(text), value > 0, value <= 31_536_000 else {
@@ -124,8 +124,8 @@ public struct ServiceSettings: Sendable {
 }
 
 /// A setting that cannot be used as it is.
-public struct SettingsError: Error, CustomStringConvertible {
-    public var description: String
+package struct SettingsError: Error, CustomStringConvertible {
+    package var description: String
 
-    public init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

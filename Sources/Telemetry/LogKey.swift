@@ -2,28 +2,28 @@ import Logging
 
 /// The names of the log metadata keys that tie a line to an order and its trace, the same in every
 /// service, so that one `grep` or `jq` filter follows an order across all of them.
-public enum LogKey {
+package enum LogKey {
     /// The W3C trace id (32 hex digits): one per order's saga, from the HTTP request on.
-    public static let traceID = "trace.id"
+    package static let traceID = "trace.id"
     /// The span of the work the line is about: one HTTP request, or one event's handling (16 hex digits).
-    public static let spanID = "span.id"
+    package static let spanID = "span.id"
     /// The order a line is about.
-    public static let orderID = "order.id"
+    package static let orderID = "order.id"
 }
 
 /// A part of a `traceparent`, as a log field; cut out only when a line is written, so that a logger that
 /// carries it costs nothing more for the lines that are not.
-public struct TraceField: CustomStringConvertible, Sendable {
+package struct TraceField: CustomStringConvertible, Sendable {
     private let traceparent: String
     private let range: Range<Int>
 
     /// The trace id of a version-00 `traceparent`.
-    public static func traceID(of traceparent: String) -> TraceField { TraceField(traceparent: traceparent, range: 3..<35) }
+    package static func traceID(of traceparent: String) -> TraceField { TraceField(traceparent: traceparent, range: 3..<35) }
 
     /// The parent id of a version-00 `traceparent`: the span that sent it.
-    public static func spanID(of traceparent: String) -> TraceField { TraceField(traceparent: traceparent, range: 36..<52) }
+    package static func spanID(of traceparent: String) -> TraceField { TraceField(traceparent: traceparent, range: 36..<52) }
 
-    public var description: String {
+    package var description: String {
         let utf8 = traceparent.utf8
         guard utf8.count >= range.upperBound else { return "-" }
         return String(decoding: utf8.dropFirst(range.lowerBound).prefix(range.count), as: UTF8.self)
@@ -32,7 +32,7 @@ public struct TraceField: CustomStringConvertible, Sendable {
 
 extension Logger {
     /// Puts the trace and span of a `traceparent` on the logger, as ``LogKey/traceID`` and ``LogKey/spanID``.
-    public mutating func setTrace(_ traceparent: String) {
+    package mutating func setTrace(_ traceparent: String) {
         self[metadataKey: LogKey.traceID] = .stringConvertible(TraceField.traceID(of: traceparent))
         self[metadataKey: LogKey.spanID] = .stringConvertible(TraceField.spanID(of: traceparent))
     }

@@ -8,9 +8,9 @@ import Synchronization
 /// allocates its labels; a family does that once per combination, and afterwards costs one dictionary
 /// lookup. Past `limit` combinations, new ones share the handle whose every value is `other`, so that
 /// values from outside (a status code, an event type) cannot grow the registry without bound.
-public final class MetricFamily<Handle: Sendable>: Sendable {
+package final class MetricFamily<Handle: Sendable>: Sendable {
     /// The dimension names, in the order values are given.
-    public let dimensions: [String]
+    package let dimensions: [String]
     private let limit: Int
     private let make: @Sendable ([(String, String)]) -> Handle
     private let handles = Mutex<[[String]: Handle]>([:])
@@ -19,17 +19,17 @@ public final class MetricFamily<Handle: Sendable>: Sendable {
     ///   - dimensions: the names of the dimensions whose values vary.
     ///   - limit: the most combinations kept apart.
     ///   - make: makes the handle of one combination from its `(name, value)` pairs.
-    public init(dimensions: [String], limit: Int = 64, make: @escaping @Sendable ([(String, String)]) -> Handle) {
+    package init(dimensions: [String], limit: Int = 64, make: @escaping @Sendable ([(String, String)]) -> Handle) {
         self.dimensions = dimensions
         self.limit = limit
         self.make = make
     }
 
     /// The handle of one combination: `values` in the order of ``dimensions``.
-    public func callAsFunction(_ values: String...) -> Handle { handle(values) }
+    package func callAsFunction(_ values: String...) -> Handle { handle(values) }
 
     /// The handle of one combination: `values` in the order of ``dimensions``.
-    public func handle(_ values: [String]) -> Handle {
+    package func handle(_ values: [String]) -> Handle {
         handles.withLock { handles in
             if let handle = handles[values] { return handle }
             let key = handles.count < limit ? values : values.map { _ in "other" }
@@ -43,14 +43,14 @@ public final class MetricFamily<Handle: Sendable>: Sendable {
 
 extension MetricFamily where Handle == Counter {
     /// Counters named `label`, with `fixed` dimensions on every one and `dimensions` that vary.
-    public convenience init(counter label: String, fixed: [(String, String)] = [], dimensions: [String], limit: Int = 64) {
+    package convenience init(counter label: String, fixed: [(String, String)] = [], dimensions: [String], limit: Int = 64) {
         self.init(dimensions: dimensions, limit: limit) { Counter(label: label, dimensions: fixed + $0) }
     }
 }
 
 extension MetricFamily where Handle == Metrics.Timer {
     /// Timers (histograms of durations) named `label`, with `fixed` dimensions on every one and `dimensions` that vary.
-    public convenience init(timer label: String, fixed: [(String, String)] = [], dimensions: [String], limit: Int = 64) {
+    package convenience init(timer label: String, fixed: [(String, String)] = [], dimensions: [String], limit: Int = 64) {
         self.init(dimensions: dimensions, limit: limit) { Metrics.Timer(label: label, dimensions: fixed + $0) }
     }
 }

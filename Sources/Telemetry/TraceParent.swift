@@ -4,17 +4,17 @@
 /// Held as integers, so that reading one from a message, making a child and writing it back cost no
 /// more than the one string written. Orders keep the one their request came with (or a fresh one), and
 /// every event carries the one of the span that emitted it.
-public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
+package struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     /// The trace, the same on every hop of one order's saga: the high and low halves of its 128 bits.
-    public var traceIDHigh: UInt64
-    public var traceIDLow: UInt64
+    package var traceIDHigh: UInt64
+    package var traceIDLow: UInt64
     /// The span that sent it (the parent of whoever receives it).
-    public var parentID: UInt64
+    package var parentID: UInt64
     /// The trace flags; bit 0 is `sampled`.
-    public var flags: UInt8
+    package var flags: UInt8
 
     /// A trace context from its parts; `nil` when either id is zero, which W3C forbids.
-    public init?(traceIDHigh: UInt64, traceIDLow: UInt64, parentID: UInt64, flags: UInt8 = 1) {
+    package init?(traceIDHigh: UInt64, traceIDLow: UInt64, parentID: UInt64, flags: UInt8 = 1) {
         guard traceIDHigh != 0 || traceIDLow != 0, parentID != 0 else { return nil }
         self.traceIDHigh = traceIDHigh
         self.traceIDLow = traceIDLow
@@ -27,7 +27,7 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     /// Accepts version `00` with exactly four fields, and later versions (not `ff`) with more fields
     /// after the first four, as the specification asks of a version-00 reader. Hex digits must be
     /// lowercase; all-zero ids are refused. `nil` for anything else.
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         var utf8 = text.utf8.makeIterator()
         guard let version = Self.hex(&utf8, digits: 2), version != 0xff, utf8.next() == Self.dash,
             let high = Self.hex(&utf8, digits: 16), let low = Self.hex(&utf8, digits: 16), utf8.next() == Self.dash,
@@ -43,13 +43,13 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A new trace: random trace and parent ids, sampled.
-    public static func random() -> TraceParent {
+    package static func random() -> TraceParent {
         var generator = SystemRandomNumberGenerator()
         return random(using: &generator)
     }
 
     /// A new trace from `generator`: random non-zero ids, sampled.
-    public static func random(using generator: inout some RandomNumberGenerator) -> TraceParent {
+    package static func random(using generator: inout some RandomNumberGenerator) -> TraceParent {
         var high: UInt64 = 0
         var low: UInt64 = 0
         while (high, low) == (0, 0) { (high, low) = (generator.next(), generator.next()) }
@@ -57,17 +57,17 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The same trace and flags, sent by a new span: what a child span passes on.
-    public func child(using generator: inout some RandomNumberGenerator) -> TraceParent {
+    package func child(using generator: inout some RandomNumberGenerator) -> TraceParent {
         var child = self
         child.parentID = Self.nonZero(using: &generator)
         return child
     }
 
     /// Whether the sender recorded its span (flag bit 0).
-    public var isSampled: Bool { flags & 1 == 1 }
+    package var isSampled: Bool { flags & 1 == 1 }
 
     /// The header text, version `00`.
-    public var description: String {
+    package var description: String {
         Self.hexText(count: 55) { writer in
             writer.write(0, digits: 2)
             writer.dash()
@@ -81,7 +81,7 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The trace id as 32 hex digits, as logs show it.
-    public var traceIDText: String {
+    package var traceIDText: String {
         Self.hexText(count: 32) { writer in
             writer.write(traceIDHigh, digits: 16)
             writer.write(traceIDLow, digits: 16)
@@ -89,7 +89,7 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The parent id as 16 hex digits, as logs show it.
-    public var parentIDText: String { Self.hexText(count: 16) { $0.write(parentID, digits: 16) } }
+    package var parentIDText: String { Self.hexText(count: 16) { $0.write(parentID, digits: 16) } }
 
     private static let dash = UInt8(ascii: "-")
 

@@ -8,15 +8,15 @@ import Tracing
 /// no exporter, no buffer and no background work. A process that wants spans exported bootstraps
 /// another tracer (an OpenTelemetry one, say) with `InstrumentationSystem.bootstrap(_:)` before it
 /// builds its parts; ``Telemetry/tracer`` then hands that one out instead.
-public struct W3CTracer: Tracer {
-    public typealias Span = W3CSpan
+package struct W3CTracer: Tracer {
+    package typealias Span = W3CSpan
 
     /// The `traceparent` a carrier holds the context under.
-    public static let traceparentKey = "traceparent"
+    package static let traceparentKey = "traceparent"
 
-    public init() {}
+    package init() {}
 
-    public func startSpan<Instant: TracerInstant>(
+    package func startSpan<Instant: TracerInstant>(
         _ operationName: String, context: @autoclosure () -> ServiceContext, ofKind kind: SpanKind, at instant: @autoclosure () -> Instant,
         function: String, file fileID: String, line: UInt
     ) -> W3CSpan {
@@ -26,45 +26,45 @@ public struct W3CTracer: Tracer {
         return W3CSpan(context: context)
     }
 
-    public func extract<Carrier, Extract: Extractor>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
+    package func extract<Carrier, Extract: Extractor>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
     where Extract.Carrier == Carrier {
         guard let text = extractor.extract(key: Self.traceparentKey, from: carrier), let parent = TraceParent(text) else { return }
         context.traceParent = parent
     }
 
-    public func inject<Carrier, Inject: Injector>(_ context: ServiceContext, into carrier: inout Carrier, using injector: Inject)
+    package func inject<Carrier, Inject: Injector>(_ context: ServiceContext, into carrier: inout Carrier, using injector: Inject)
     where Inject.Carrier == Carrier {
         guard let traceParent = context.traceParent else { return }
         injector.inject(traceParent.description, forKey: Self.traceparentKey, into: &carrier)
     }
 
-    public func forceFlush() {}
+    package func forceFlush() {}
 }
 
 /// A span of ``W3CTracer``: its context and nothing else. Attributes, events and errors are dropped,
 /// since nothing would read them; ``isRecording`` is `false`, so callers can skip preparing them.
-public struct W3CSpan: Tracing.Span {
-    public let context: ServiceContext
+package struct W3CSpan: Tracing.Span {
+    package let context: ServiceContext
 
     init(context: ServiceContext) { self.context = context }
 
-    public var operationName: String {
+    package var operationName: String {
         get { "" }
         nonmutating set {}
     }
 
-    public var attributes: SpanAttributes {
+    package var attributes: SpanAttributes {
         get { [:] }
         nonmutating set {}
     }
 
-    public var isRecording: Bool { false }
+    package var isRecording: Bool { false }
 
-    public func setStatus(_ status: SpanStatus) {}
-    public func addEvent(_ event: SpanEvent) {}
-    public func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {}
-    public func addLink(_ link: SpanLink) {}
-    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {}
+    package func setStatus(_ status: SpanStatus) {}
+    package func addEvent(_ event: SpanEvent) {}
+    package func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {}
+    package func addLink(_ link: SpanLink) {}
+    package func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {}
 }
 
 /// Where ``W3CTracer`` keeps a span's trace context.
@@ -75,7 +75,7 @@ private enum TraceParentKey: ServiceContextKey {
 
 extension ServiceContext {
     /// The W3C trace context of ``W3CTracer``'s span (or of what it extracted).
-    public var traceParent: TraceParent? {
+    package var traceParent: TraceParent? {
         get { self[TraceParentKey.self] }
         set { self[TraceParentKey.self] = newValue }
     }

@@ -3,7 +3,7 @@ import Foundation
 
 extension AMQPConnection {
     /// A connection to the test broker, with short timeouts so that failures show quickly.
-    public static func forTesting(_ name: String, configure: (inout AMQPConfiguration) -> Void = { _ in }) async throws -> AMQPConnection {
+    package static func forTesting(_ name: String, configure: (inout AMQPConfiguration) -> Void = { _ in }) async throws -> AMQPConnection {
         var configuration = try AMQPConfiguration(url: TestEnvironment.amqpURL)
         configuration.connectionName = name
         configuration.heartbeat = .seconds(4)
@@ -15,7 +15,7 @@ extension AMQPConnection {
 
 extension AMQPTopology {
     /// An exchange with a queue that takes everything published on it, to see what a service emitted.
-    public static func probe(exchange: String, queue: String) -> AMQPTopology {
+    package static func probe(exchange: String, queue: String) -> AMQPTopology {
         AMQPTopology(
             exchanges: [.init(name: exchange)], queues: [.init(name: queue)], bindings: [.init(queue: queue, exchange: exchange, routingKey: "#")])
     }

@@ -3,7 +3,7 @@ import ServiceLifecycle
 import Testing
 
 /// Waits until `condition` holds, checking every `interval`; records an issue naming `what` if it never does.
-public func eventually(
+package func eventually(
     within timeout: Duration = .seconds(30),
     every interval: Duration = .milliseconds(100),
     _ what: String = "condition",
@@ -22,7 +22,7 @@ public func eventually(
 
 /// Runs `services` in a service group until `body` returns, then shuts them down gracefully and
 /// waits for them, as SIGTERM would.
-public func running<T: Sendable>(_ services: [any Service], _ body: () async throws -> T) async throws -> T {
+package func running<T: Sendable>(_ services: [any Service], _ body: () async throws -> T) async throws -> T {
     let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: TestEnvironment.logger("group")))
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }

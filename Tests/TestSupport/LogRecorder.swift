@@ -3,23 +3,23 @@ import Synchronization
 
 /// Every line written to its loggers, for a test to read what an operator would see in the log: what a
 /// component did, and in which order, in its own words, where a stopwatch would measure the machine.
-public final class LogRecorder: Sendable {
+package final class LogRecorder: Sendable {
     /// One line: its level, its message, and its metadata (the logger's and the line's own) as text.
-    public struct Entry: Sendable, Hashable {
-        public var level: Logger.Level
-        public var message: String
-        public var metadata: [String: String]
+    package struct Entry: Sendable, Hashable {
+        package var level: Logger.Level
+        package var message: String
+        package var metadata: [String: String]
     }
 
     private let recorded = Mutex<[Entry]>([])
 
-    public init() {}
+    package init() {}
 
     /// The lines written so far, oldest first.
-    public var entries: [Entry] { recorded.withLock { $0 } }
+    package var entries: [Entry] { recorded.withLock { $0 } }
 
     /// A logger that writes its lines from `level` up here.
-    public func logger(_ label: String, level: Logger.Level = .info) -> Logger {
+    package func logger(_ label: String, level: Logger.Level = .info) -> Logger {
         Logger(label: label) { _ in RecordingLogHandler(logLevel: level, recorder: self) }
     }
 

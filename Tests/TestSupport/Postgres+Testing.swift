@@ -2,7 +2,7 @@ import Postgres
 
 extension PostgresPool {
     /// A pool on the test database with short timeouts.
-    public static func forTesting(
+    package static func forTesting(
         size: Int = 4, acquireTimeout: Duration = .seconds(20), applicationName: String = TestEnvironment.uniqueName("orderly_test")
     ) throws -> PostgresPool {
         var configuration = try PostgresConfiguration(url: TestEnvironment.databaseURL)

@@ -6,17 +6,17 @@ import Provisioning
 /// its own (`<data folder>/clusters/<name>`) on free ports, provisioned with the catalog's users and
 /// the shared installation's passwords, so that the operator and every service log in to it as they
 /// do to the shared broker.
-public struct RabbitCluster: Sendable {
+package struct RabbitCluster: Sendable {
     /// `infra/dev` pointed at the cluster: its `start`, `stop` and `rabbitmqctl` reach the cluster's nodes.
-    public let infrastructure: LocalInfrastructure
-    public let nodes: Int
+    package let infrastructure: LocalInfrastructure
+    package let nodes: Int
     /// Node K listens on `firstPort + K - 1`.
-    public let firstPort: Int
+    package let firstPort: Int
     /// How long `infra/dev start rabbitmq` took to start the nodes and join them.
-    public let startup: Duration
+    package let startup: Duration
 
     /// The operator's login (`ORDERLY_AMQP_URL`) on the cluster: node 1 first, the others in the failover list.
-    public var operatorURL: String {
+    package var operatorURL: String {
         var url = URLComponents(string: TestEnvironment.amqpURL)!
         url.host = "127.0.0.1"
         url.port = firstPort
@@ -27,7 +27,7 @@ public struct RabbitCluster: Sendable {
 
     /// Starts a cluster of `nodes` nodes, provisions it, runs `body` with it, and stops it and removes
     /// its folder whether `body` returns or throws. A cluster left behind by a run that died is stopped first.
-    public static func with<T>(nodes: Int, name: String, _ body: (RabbitCluster) async throws -> T) async throws -> T {
+    package static func with<T>(nodes: Int, name: String, _ body: (RabbitCluster) async throws -> T) async throws -> T {
         let shared = TestEnvironment.infrastructure
         let folder = shared.dataDirectory.appendingPathComponent("clusters/\(name)")
         // Without ORDERLY_AMQP_PORT and ORDERLY_RABBIT_NODES, infra/dev finds what runs there by itself.

@@ -2,14 +2,14 @@ import Glibc
 
 /// A loopback TCP port bound, without listening, for as long as this object lives: nobody else can
 /// listen there, and a connection to it is refused at once.
-public final class ReservedPort: Sendable {
+package final class ReservedPort: Sendable {
     private let descriptor: Int32
-    public let port: Int
+    package let port: Int
 
     /// Binds `port` on 127.0.0.1, or any free port when it is 0.
     ///
     /// - Throws: ``ReservedPortError`` when the port is taken.
-    public init(_ port: Int = 0) throws {
+    package init(_ port: Int = 0) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -32,11 +32,11 @@ public final class ReservedPort: Sendable {
     deinit { close(descriptor) }
 
     /// Whether nothing listens on the loopback port, nor holds it.
-    public static func isFree(_ port: Int) -> Bool { (try? ReservedPort(port)) != nil }
+    package static func isFree(_ port: Int) -> Bool { (try? ReservedPort(port)) != nil }
 }
 
 /// The port is taken.
-public struct ReservedPortError: Error, CustomStringConvertible {
-    public var port: Int
-    public var description: String { "port \(port) on 127.0.0.1 is taken" }
+package struct ReservedPortError: Error, CustomStringConvertible {
+    package var port: Int
+    package var description: String { "port \(port) on 127.0.0.1 is taken" }
 }

@@ -120,7 +120,7 @@ cmd_test() {
     phase "schemathesis" ensure_schemathesis || { summary; exit 1; }
     phase "rabbitmq + postgres" with_lock start_brokers || { summary; exit 1; }
     phase "swift format lint" in_root swift format lint --strict --recursive Sources Tests Package.swift || true
-    phase "imports declared" in_root ./infra/check-imports || true
+    phase "imports declared, public API" in_root ./infra/check-imports || true
     phase "swift build --build-tests" in_root swift build --build-tests || { summary; exit 1; }
     ORDERLY_BIN_DIR="$(cd "$ROOT" && swift build --show-bin-path)"
     export ORDERLY_BIN_DIR

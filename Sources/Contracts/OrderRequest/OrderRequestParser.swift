@@ -1,13 +1,13 @@
 import Foundation
 
 /// Why a body is not an acceptable order request.
-public enum OrderRequestError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum OrderRequestError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Not a JSON object at all (HTTP 400).
     case malformed(String)
     /// A JSON object with missing, mistyped or invalid fields, every one named (HTTP 422).
     case invalid([FieldViolation])
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformed(let reason): reason
         case .invalid(let violations): "invalid fields: " + violations.map(\.description).joined(separator: "; ")
@@ -19,12 +19,12 @@ public enum OrderRequestError: Error, Sendable, Hashable, CustomStringConvertibl
 ///
 /// Missing fields and fields of the wrong type are reported together with the rule violations of
 /// ``OrderValidation``, one message per field. Pure.
-public enum OrderRequestParser {
+package enum OrderRequestParser {
     /// The valid request in `json`.
     ///
     /// - Throws: ``OrderRequestError/malformed(_:)`` when the bytes are not a JSON object,
     ///   ``OrderRequestError/invalid(_:)`` when fields are missing, mistyped or break a rule.
-    public static func parse(_ json: Data) throws(OrderRequestError) -> OrderRequest {
+    package static func parse(_ json: Data) throws(OrderRequestError) -> OrderRequest {
         let document: JSONValue
         do {
             document = try JSONDecoder().decode(JSONValue.self, from: json)

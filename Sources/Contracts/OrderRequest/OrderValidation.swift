@@ -1,19 +1,19 @@
 /// The rules an order request must meet, as a pure function that names every offending field.
 ///
 /// Shared by the HTTP intake and the `order.requested` ingress event, so both accept the same orders.
-public enum OrderValidation {
-    public static let maxCustomerIDLength = 128
-    public static let maxEmailLength = 254
-    public static let maxLines = 100
-    public static let maxSKULength = 64
-    public static let quantityRange = 1...1000
-    public static let unitPriceRange = 0...10_000_000
-    public static let maxTotalCents = 1_000_000_000
+package enum OrderValidation {
+    package static let maxCustomerIDLength = 128
+    package static let maxEmailLength = 254
+    package static let maxLines = 100
+    package static let maxSKULength = 64
+    package static let quantityRange = 1...1000
+    package static let unitPriceRange = 0...10_000_000
+    package static let maxTotalCents = 1_000_000_000
     /// The smallest order total: the gateway charges no amount below one cent.
-    public static let minTotalCents = 1
+    package static let minTotalCents = 1
 
     /// Every violation in `request`, in the order of the fields; empty when the request is valid.
-    public static func validate(_ request: OrderRequest) -> [FieldViolation] {
+    package static func validate(_ request: OrderRequest) -> [FieldViolation] {
         var violations: [FieldViolation] = []
         func fail(_ field: String, _ message: String) { violations.append(FieldViolation(field: field, message: message)) }
         /// Checks a text field: a control character is its violation, else what `rule` says; true when valid.
@@ -61,7 +61,7 @@ public enum OrderValidation {
     }
 
     /// The sum of the lines, or `nil` if it does not fit an `Int` (only possible for invalid lines).
-    public static func totalCents(of lines: [OrderLine]) -> Int? {
+    package static func totalCents(of lines: [OrderLine]) -> Int? {
         var total = 0
         for line in lines {
             let (amount, overflowA) = line.quantity.multipliedReportingOverflow(by: line.unitPriceCents)
@@ -73,17 +73,17 @@ public enum OrderValidation {
     }
 
     /// Whether `key` may be an `Idempotency-Key`: 1 to 255 printable ASCII characters.
-    public static func isValidIdempotencyKey(_ key: String) -> Bool {
+    package static func isValidIdempotencyKey(_ key: String) -> Bool {
         let bytes = key.utf8
         return (1...255).contains(bytes.count) && bytes.allSatisfy { (0x20...0x7E).contains($0) }
     }
 
     /// What a text field with a control character is told: none belongs in an id, an address, a code, a SKU
     /// or a token, and PostgreSQL cannot store U+0000 at all.
-    public static let controlCharacterMessage = "must not contain control characters (U+0000 to U+001F, U+007F to U+009F)"
+    package static let controlCharacterMessage = "must not contain control characters (U+0000 to U+001F, U+007F to U+009F)"
 
     /// Whether `text` holds a control character (Unicode's general category Cc).
-    public static func hasControlCharacters(_ text: String) -> Bool {
+    package static func hasControlCharacters(_ text: String) -> Bool {
         text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 

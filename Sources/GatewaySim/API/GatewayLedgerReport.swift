@@ -1,17 +1,17 @@
 /// The body of `GET /v1/ledger`: every charge (approved or declined) and every refund, oldest first.
 ///
 /// The end-to-end tests read this as the ground truth of what money moved.
-public struct GatewayLedgerReport: Codable, Sendable, Hashable {
+package struct GatewayLedgerReport: Codable, Sendable, Hashable {
     /// One charge attempt that reached a decision.
-    public struct Charge: Codable, Sendable, Hashable {
-        public var chargeID: String
-        public var orderID: String
-        public var amountCents: Int
-        public var currency: String
+    package struct Charge: Codable, Sendable, Hashable {
+        package var chargeID: String
+        package var orderID: String
+        package var amountCents: Int
+        package var currency: String
         /// `succeeded` or `declined`.
-        public var status: String
+        package var status: String
 
-        public init(chargeID: String, orderID: String, amountCents: Int, currency: String, status: String) {
+        package init(chargeID: String, orderID: String, amountCents: Int, currency: String, status: String) {
             self.chargeID = chargeID
             self.orderID = orderID
             self.amountCents = amountCents
@@ -28,12 +28,12 @@ public struct GatewayLedgerReport: Codable, Sendable, Hashable {
     }
 
     /// One refund of (part of) a charge.
-    public struct Refund: Codable, Sendable, Hashable {
-        public var refundID: String
-        public var chargeID: String
-        public var amountCents: Int
+    package struct Refund: Codable, Sendable, Hashable {
+        package var refundID: String
+        package var chargeID: String
+        package var amountCents: Int
 
-        public init(refundID: String, chargeID: String, amountCents: Int) {
+        package init(refundID: String, chargeID: String, amountCents: Int) {
             self.refundID = refundID
             self.chargeID = chargeID
             self.amountCents = amountCents
@@ -46,14 +46,14 @@ public struct GatewayLedgerReport: Codable, Sendable, Hashable {
         }
     }
 
-    public var charges: [Charge]
-    public var refunds: [Refund]
+    package var charges: [Charge]
+    package var refunds: [Refund]
 
-    public init(charges: [Charge], refunds: [Refund]) {
+    package init(charges: [Charge], refunds: [Refund]) {
         self.charges = charges
         self.refunds = refunds
     }
 
     /// The charges that took money.
-    public var succeededCharges: [Charge] { charges.filter { $0.status == ChargeStatus.succeeded } }
+    package var succeededCharges: [Charge] { charges.filter { $0.status == ChargeStatus.succeeded } }
 }

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// ``port()`` waits until the server listens. The server stops when its task is cancelled or on
 /// graceful shutdown.
-public final class GatewaySimServer: Service, Sendable {
+package final class GatewaySimServer: Service, Sendable {
     let simulator: GatewaySimulator
     let host: String
     let requestedPort: Int
@@ -18,14 +18,14 @@ public final class GatewaySimServer: Service, Sendable {
     private let bound = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
 
     /// - Parameter port: `0` for a free port chosen by the system.
-    public init(simulator: GatewaySimulator, host: String = "127.0.0.1", port: Int = 0, logger: Logger) {
+    package init(simulator: GatewaySimulator, host: String = "127.0.0.1", port: Int = 0, logger: Logger) {
         self.simulator = simulator
         self.host = host
         self.requestedPort = port
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
         simulator.addRoutes(to: router)
@@ -40,7 +40,7 @@ public final class GatewaySimServer: Service, Sendable {
     }
 
     /// The port the server listens on, once it does.
-    public func port() async -> Int {
+    package func port() async -> Int {
         await withCheckedContinuation { continuation in
             let port: Int? = bound.withLock { state in
                 if let port = state.port { return port }
@@ -52,7 +52,7 @@ public final class GatewaySimServer: Service, Sendable {
     }
 
     /// `http://host:port`, once the server listens.
-    public func baseURL() async -> String { "http://\(host):\(await port())" }
+    package func baseURL() async -> String { "http://\(host):\(await port())" }
 
     private func didBind(_ port: Int) {
         let waiters = bound.withLock { state in

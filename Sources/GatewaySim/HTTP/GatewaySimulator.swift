@@ -16,13 +16,13 @@ import ServiceLifecycle
 ///
 /// Thread safety: a value type over a pool; every request is independent and all shared state is in
 /// PostgreSQL.
-public struct GatewaySimulator: Sendable {
+package struct GatewaySimulator: Sendable {
     /// The production schema.
-    public static let defaultSchema = "gateway"
+    package static let defaultSchema = "gateway"
 
-    public let schema: String
+    package let schema: String
     /// How long `tok_slow` waits before answering.
-    public let slowDelay: Duration
+    package let slowDelay: Duration
     let ledger: GatewayLedger
     let logger: Logger
 
@@ -32,7 +32,7 @@ public struct GatewaySimulator: Sendable {
     /// The largest request body accepted.
     static let maxBodySize = 64 * 1024
 
-    public init(schema: String = GatewaySimulator.defaultSchema, pool: PostgresPool, slowDelay: Duration = .seconds(30), logger: Logger) {
+    package init(schema: String = GatewaySimulator.defaultSchema, pool: PostgresPool, slowDelay: Duration = .seconds(30), logger: Logger) {
         self.schema = schema
         self.slowDelay = slowDelay
         self.ledger = GatewayLedger(schema: schema, pool: pool)
@@ -40,13 +40,13 @@ public struct GatewaySimulator: Sendable {
     }
 
     /// The migrations of the simulator's schema.
-    public static func migrations(schema: String = defaultSchema) -> [PostgresMigration] {
+    package static func migrations(schema: String = defaultSchema) -> [PostgresMigration] {
         GatewayMigrations.all(schema: schema)
     }
 
     /// The build step for ``ServiceRuntime/run(settings:schema:migrations:build:)``: adds the routes, runs no
     /// background work. Reads `ORDERLY_SIM_SLOW_SECONDS` (default 30).
-    public static func build(
+    package static func build(
         _ dependencies: ServiceDependencies, router: Router<BasicRequestContext>, schema: String = defaultSchema
     ) throws -> [any Service] {
         let slowDelay = try dependencies.settings.seconds("ORDERLY_SIM_SLOW_SECONDS", default: .seconds(30))
@@ -55,7 +55,7 @@ public struct GatewaySimulator: Sendable {
     }
 
     /// Runs the gateway-sim process until SIGTERM or SIGINT: migrations of its schema, the routes, health and metrics.
-    public static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.gatewaySim)) async throws {
+    package static func run(settings: ServiceSettings = ServiceSettings(service: SystemCatalog.gatewaySim)) async throws {
         let schema = defaultSchema
         try await ServiceRuntime.run(settings: settings, schema: schema, migrations: migrations(schema: schema)) { dependencies, router in
             try build(dependencies, router: router, schema: schema)
@@ -63,14 +63,14 @@ public struct GatewaySimulator: Sendable {
     }
 
     /// Adds the simulator's routes to `router`.
-    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+    package func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.post("/v1/charges") { request, _ in try await self.charge(request) }
         router.post("/v1/refunds") { request, _ in try await self.refund(request) }
         router.get("/v1/ledger") { request, _ in try await self.ledger(request) }
     }
 
     /// The ledger as `GET /v1/ledger` reports it: every charge and refund, or those of one order.
-    public func ledger(orderID: String? = nil) async throws -> GatewayLedgerReport {
+    package func ledger(orderID: String? = nil) async throws -> GatewayLedgerReport {
         try await ledger.report(orderID: orderID)
     }
 

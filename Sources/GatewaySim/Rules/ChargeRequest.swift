@@ -1,14 +1,14 @@
 import ServiceKit
 
 /// A valid `POST /v1/charges` body.
-public struct ChargeRequest: Sendable, Hashable {
-    public var amountCents: Int
-    public var currency: String
-    public var token: String
-    public var idempotencyKey: String
-    public var orderID: String
+package struct ChargeRequest: Sendable, Hashable {
+    package var amountCents: Int
+    package var currency: String
+    package var token: String
+    package var idempotencyKey: String
+    package var orderID: String
 
-    public init(amountCents: Int, currency: String, token: String, idempotencyKey: String, orderID: String) {
+    package init(amountCents: Int, currency: String, token: String, idempotencyKey: String, orderID: String) {
         self.amountCents = amountCents
         self.currency = currency
         self.token = token
@@ -17,17 +17,17 @@ public struct ChargeRequest: Sendable, Hashable {
     }
 
     /// What must match when an idempotency key is used again: the same key with other parameters is refused.
-    public var fingerprint: String { "\(amountCents)|\(currency)|\(token)|\(orderID)" }
+    package var fingerprint: String { "\(amountCents)|\(currency)|\(token)|\(orderID)" }
 
     /// The body as sent, every field optional, so that a missing field is reported by name rather than as malformed JSON.
-    public struct Draft: Decodable, Sendable, Hashable {
-        public var amountCents: Int?
-        public var currency: String?
-        public var token: String?
-        public var idempotencyKey: String?
-        public var orderID: String?
+    package struct Draft: Decodable, Sendable, Hashable {
+        package var amountCents: Int?
+        package var currency: String?
+        package var token: String?
+        package var idempotencyKey: String?
+        package var orderID: String?
 
-        public init(amountCents: Int? = nil, currency: String? = nil, token: String? = nil, idempotencyKey: String? = nil, orderID: String? = nil) {
+        package init(amountCents: Int? = nil, currency: String? = nil, token: String? = nil, idempotencyKey: String? = nil, orderID: String? = nil) {
             self.amountCents = amountCents
             self.currency = currency
             self.token = token
@@ -46,7 +46,7 @@ public struct ChargeRequest: Sendable, Hashable {
     /// Checks every field of `draft`; the errors name each offending field.
     ///
     /// An unknown token is not checked here: it is a well-formed request the simulator refuses (see ``TokenBehavior``).
-    public static func validate(_ draft: Draft) -> Result<ChargeRequest, ValidationErrors> {
+    package static func validate(_ draft: Draft) -> Result<ChargeRequest, ValidationErrors> {
         var errors: [Problem.FieldError] = []
         if let amount = draft.amountCents {
             if amount <= 0 { errors.append(.init(field: "amount_cents", message: "must be a positive number of cents")) }

@@ -1,5 +1,5 @@
 /// Whether a refund of a charge may be made: a pure function of the charge and what was refunded already.
-public enum RefundDecision: Sendable, Hashable {
+package enum RefundDecision: Sendable, Hashable {
     case allowed
     /// The charge was declined: no money moved, so none can go back.
     case chargeNotSucceeded(status: String)
@@ -11,7 +11,7 @@ public enum RefundDecision: Sendable, Hashable {
     ///   - chargeAmountCents: what the charge took.
     ///   - refundedCents: the sum of the charge's refunds so far.
     ///   - amountCents: the refund asked for.
-    public static func decide(chargeStatus: String, chargeAmountCents: Int, refundedCents: Int, amountCents: Int) -> RefundDecision {
+    package static func decide(chargeStatus: String, chargeAmountCents: Int, refundedCents: Int, amountCents: Int) -> RefundDecision {
         guard chargeStatus == ChargeStatus.succeeded else { return .chargeNotSucceeded(status: chargeStatus) }
         let remaining = chargeAmountCents - refundedCents
         guard amountCents <= remaining else { return .exceedsRefundable(remainingCents: remaining) }
@@ -20,7 +20,7 @@ public enum RefundDecision: Sendable, Hashable {
 }
 
 /// The statuses of a charge in the ledger.
-public enum ChargeStatus {
-    public static let succeeded = "succeeded"
-    public static let declined = "declined"
+package enum ChargeStatus {
+    package static let succeeded = "succeeded"
+    package static let declined = "declined"
 }

@@ -1,27 +1,27 @@
 import ServiceKit
 
 /// A valid `POST /v1/refunds` body.
-public struct RefundRequest: Sendable, Hashable {
-    public var chargeID: String
-    public var amountCents: Int
-    public var idempotencyKey: String
+package struct RefundRequest: Sendable, Hashable {
+    package var chargeID: String
+    package var amountCents: Int
+    package var idempotencyKey: String
 
-    public init(chargeID: String, amountCents: Int, idempotencyKey: String) {
+    package init(chargeID: String, amountCents: Int, idempotencyKey: String) {
         self.chargeID = chargeID
         self.amountCents = amountCents
         self.idempotencyKey = idempotencyKey
     }
 
     /// What must match when an idempotency key is used again.
-    public var fingerprint: String { "\(chargeID)|\(amountCents)" }
+    package var fingerprint: String { "\(chargeID)|\(amountCents)" }
 
     /// The body as sent, every field optional.
-    public struct Draft: Decodable, Sendable, Hashable {
-        public var chargeID: String?
-        public var amountCents: Int?
-        public var idempotencyKey: String?
+    package struct Draft: Decodable, Sendable, Hashable {
+        package var chargeID: String?
+        package var amountCents: Int?
+        package var idempotencyKey: String?
 
-        public init(chargeID: String? = nil, amountCents: Int? = nil, idempotencyKey: String? = nil) {
+        package init(chargeID: String? = nil, amountCents: Int? = nil, idempotencyKey: String? = nil) {
             self.chargeID = chargeID
             self.amountCents = amountCents
             self.idempotencyKey = idempotencyKey
@@ -35,7 +35,7 @@ public struct RefundRequest: Sendable, Hashable {
     }
 
     /// Checks every field of `draft`; the errors name each offending field.
-    public static func validate(_ draft: Draft) -> Result<RefundRequest, ValidationErrors> {
+    package static func validate(_ draft: Draft) -> Result<RefundRequest, ValidationErrors> {
         var errors: [Problem.FieldError] = []
         if let chargeID = draft.chargeID {
             if chargeID.isEmpty { errors.append(.init(field: "charge_id", message: "must not be empty")) }

@@ -1,7 +1,7 @@
 /// What the simulator does with a card token: the failure modes a payment service must survive.
 ///
 /// A pure value: the routes look the token up here and act on the answer.
-public enum TokenBehavior: String, Sendable, Hashable, CaseIterable {
+package enum TokenBehavior: String, Sendable, Hashable, CaseIterable {
     /// `tok_ok`: the charge succeeds.
     case approve = "tok_ok"
     /// `tok_decline`: the card is declined (`402`, `card_declined`); the decline is recorded.
@@ -12,18 +12,18 @@ public enum TokenBehavior: String, Sendable, Hashable, CaseIterable {
     case slow = "tok_slow"
 
     /// How many attempts of one key `tok_flaky` fails before it succeeds.
-    public static let flakyFailures = 2
+    package static let flakyFailures = 2
 
     /// The behaviour of `token`, or nil for a token the simulator does not know (`422`).
-    public init?(token: String) {
+    package init?(token: String) {
         self.init(rawValue: token)
     }
 
     /// Whether the charge is approved once the simulator decides to answer.
-    public var approves: Bool { self != .decline }
+    package var approves: Bool { self != .decline }
 
     /// Whether attempt number `attempt` (from 1) of one idempotency key fails with `503`.
-    public func failsTransiently(attempt: Int) -> Bool {
+    package func failsTransiently(attempt: Int) -> Bool {
         self == .flaky && attempt <= Self.flakyFailures
     }
 }

@@ -1,8 +1,8 @@
 import ServiceKit
 
 /// The invalid fields of a request body, each named.
-public struct ValidationErrors: Error, Sendable, Equatable {
-    public var errors: [Problem.FieldError]
+package struct ValidationErrors: Error, Sendable, Equatable {
+    package var errors: [Problem.FieldError]
 
-    public init(errors: [Problem.FieldError]) { self.errors = errors }
+    package init(errors: [Problem.FieldError]) { self.errors = errors }
 }

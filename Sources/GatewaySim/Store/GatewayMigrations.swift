@@ -1,8 +1,8 @@
 import Postgres
 
 /// The simulator's tables: its ledger of charges and refunds, and the attempts of flaky keys.
-public enum GatewayMigrations {
-    public static func all(schema: String) -> [PostgresMigration] {
+package enum GatewayMigrations {
+    package static func all(schema: String) -> [PostgresMigration] {
         let s = PostgresQuery.quoteIdentifier(schema)
         return [
             PostgresMigration(

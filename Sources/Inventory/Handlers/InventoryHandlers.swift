@@ -10,15 +10,15 @@ import ServiceKit
 /// events it emits, so a redelivery of the same event changes nothing, and a crash anywhere leaves
 /// either all of a handler's effects or none. Decisions come from ``ReservationDecision`` and
 /// ``StockLevel``; the handlers only read, lock, write and emit.
-public struct InventoryHandlers: Sendable {
-    public let store: InventoryStore
+package struct InventoryHandlers: Sendable {
+    package let store: InventoryStore
 
-    public init(store: InventoryStore) {
+    package init(store: InventoryStore) {
         self.store = store
     }
 
     /// The handlers by event type, for a ``MessageConsumer``.
-    public var handlers: EventHandlers {
+    package var handlers: EventHandlers {
         var handlers = EventHandlers()
         handlers.on(.paymentSucceeded, batch: paymentsSucceeded)
         handlers.on(.orderCancelled, each: orderCancelled)
@@ -33,7 +33,7 @@ public struct InventoryHandlers: Sendable {
     /// and records them with the next round trip. Does nothing for an order already cancelled or already decided.
     /// Emits `stock.reserved`, or `stock.reservation_failed` together with the compensation
     /// `payment.refund_requested`.
-    public func paymentsSucceeded(_ contexts: [EventContext<PaymentSucceeded>]) async throws {
+    package func paymentsSucceeded(_ contexts: [EventContext<PaymentSucceeded>]) async throws {
         guard let transaction = contexts.first?.transaction else { return }
         let orders = try await store.lockOrders(contexts.map(\.payload.orderID), in: transaction)
         var undecided: [EventContext<PaymentSucceeded>] = []
@@ -85,7 +85,7 @@ public struct InventoryHandlers: Sendable {
 
     /// `order.cancelled`: releases what is held for the order, and remembers the cancellation so
     /// that a `payment.succeeded` arriving later reserves nothing.
-    public func orderCancelled(_ context: EventContext<OrderOutcome>) async throws {
+    package func orderCancelled(_ context: EventContext<OrderOutcome>) async throws {
         let outcome = context.payload
         let logger = context.logger(for: outcome.orderID)
         let order = try await store.lockOrder(outcome.orderID, in: context.transaction)
@@ -103,7 +103,7 @@ public struct InventoryHandlers: Sendable {
     ///
     /// - Throws: ``StockAdjustmentError`` (permanent, so the message is parked) when the stock
     ///   would go negative; ``PermanentFailure`` for an empty SKU.
-    public func stockAdjusted(_ context: EventContext<StockAdjusted>) async throws {
+    package func stockAdjusted(_ context: EventContext<StockAdjusted>) async throws {
         let adjustment = context.payload
         guard !adjustment.sku.isEmpty else { throw PermanentFailure("stock.adjusted has an empty sku") }
         var logger = context.logger

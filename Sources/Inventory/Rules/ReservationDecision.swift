@@ -5,7 +5,7 @@ import Contracts
 /// A pure function of the requested lines and the stock on hand, so that the rule that matters
 /// most — never oversell, all lines or none — is tested without a database. The caller locks the
 /// stock rows of the requested SKUs before asking, and applies the decision in the same transaction.
-public enum ReservationDecision: Sendable, Hashable {
+package enum ReservationDecision: Sendable, Hashable {
     /// Hold these quantities, one per SKU, sorted by SKU.
     case reserve([StockHold])
     /// Hold nothing. `missing` lists the SKUs that were short (sorted); it is empty when the lines
@@ -17,7 +17,7 @@ public enum ReservationDecision: Sendable, Hashable {
     /// - Parameters:
     ///   - lines: the order's lines; several lines of one SKU add up.
     ///   - available: the available quantity per SKU; a SKU that is absent counts as 0.
-    public static func decide(lines: [OrderLine], available: [String: Int]) -> ReservationDecision {
+    package static func decide(lines: [OrderLine], available: [String: Int]) -> ReservationDecision {
         if let problem = problem(in: lines) {
             return .reject(missing: [], reason: problem)
         }
@@ -35,7 +35,7 @@ public enum ReservationDecision: Sendable, Hashable {
     /// - Parameters:
     ///   - orders: each order's lines, in the order the reservations are to be made.
     ///   - available: the available quantity per SKU before the first; a SKU that is absent counts as 0.
-    public static func decideInTurn(_ orders: [[OrderLine]], available: [String: Int]) -> [ReservationDecision] {
+    package static func decideInTurn(_ orders: [[OrderLine]], available: [String: Int]) -> [ReservationDecision] {
         var available = available
         return orders.map { lines in
             let decision = decide(lines: lines, available: available)
@@ -48,7 +48,7 @@ public enum ReservationDecision: Sendable, Hashable {
 
     /// The quantity asked for each SKU, lines of one SKU summed, sorted by SKU — the order in which
     /// the stock rows are locked, so that two reservations never wait on each other in a cycle.
-    public static func requestedHolds(_ lines: [OrderLine]) -> [StockHold] {
+    package static func requestedHolds(_ lines: [OrderLine]) -> [StockHold] {
         var quantities: [String: Int] = [:]
         for line in lines { quantities[line.sku, default: 0] += line.quantity }
         return quantities.map { StockHold(sku: $0.key, quantity: $0.value) }.sorted { $0.sku < $1.sku }
@@ -63,12 +63,12 @@ public enum ReservationDecision: Sendable, Hashable {
     }
 
     /// How the order remembers this decision.
-    public var reservation: InventoryOrder.Reservation {
+    package var reservation: InventoryOrder.Reservation {
         if case .reserve = self { .reserved } else { .rejected }
     }
 
     /// Why nothing is held, or `nil` when the lines are held.
-    public var reason: String? {
+    package var reason: String? {
         if case .reject(_, let reason) = self { reason } else { nil }
     }
 }

@@ -1,9 +1,9 @@
 /// A quantity of one SKU held (or asked to be held) for an order.
-public struct StockHold: Sendable, Hashable {
-    public var sku: String
-    public var quantity: Int
+package struct StockHold: Sendable, Hashable {
+    package var sku: String
+    package var quantity: Int
 
-    public init(sku: String, quantity: Int) {
+    package init(sku: String, quantity: Int) {
         self.sku = sku
         self.quantity = quantity
     }

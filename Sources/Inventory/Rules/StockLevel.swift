@@ -2,12 +2,12 @@
 ///
 /// Both are never negative; `available + reserved` changes only through adjustments, so that
 /// initial stock plus adjustments always equals available plus reserved.
-public struct StockLevel: Sendable, Hashable, Codable {
-    public var sku: String
-    public var available: Int
-    public var reserved: Int
+package struct StockLevel: Sendable, Hashable, Codable {
+    package var sku: String
+    package var available: Int
+    package var reserved: Int
 
-    public init(sku: String, available: Int, reserved: Int) {
+    package init(sku: String, available: Int, reserved: Int) {
         self.sku = sku
         self.available = available
         self.reserved = reserved
@@ -17,7 +17,7 @@ public struct StockLevel: Sendable, Hashable, Codable {
     ///
     /// - Throws: ``StockAdjustmentError`` when the adjustment would take more than is available;
     ///   reserved units belong to paid orders and are never taken back by an adjustment.
-    public func adjusted(by delta: Int) throws(StockAdjustmentError) -> StockLevel {
+    package func adjusted(by delta: Int) throws(StockAdjustmentError) -> StockLevel {
         let (result, overflow) = available.addingReportingOverflow(delta)
         guard !overflow, result >= 0 else {
             throw StockAdjustmentError(sku: sku, delta: delta, available: available, reserved: reserved)

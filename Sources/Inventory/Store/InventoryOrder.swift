@@ -1,21 +1,21 @@
 /// What inventory knows about one order: whether its reservation was decided, and whether it was cancelled.
-public struct InventoryOrder: Sendable, Hashable {
+package struct InventoryOrder: Sendable, Hashable {
     /// How the reservation of a paid order was decided.
-    public enum Reservation: String, Sendable, Hashable {
+    package enum Reservation: String, Sendable, Hashable {
         /// Every line is (or was, until released) held.
         case reserved
         /// Nothing is held; the compensation was requested.
         case rejected
     }
 
-    public var orderID: String
+    package var orderID: String
     /// `nil` while no `payment.succeeded` was handled for the order.
-    public var reservation: Reservation?
-    public var cancelled: Bool
+    package var reservation: Reservation?
+    package var cancelled: Bool
     /// Whether the order's held stock went back to available.
-    public var released: Bool
+    package var released: Bool
 
-    public init(orderID: String, reservation: Reservation? = nil, cancelled: Bool = false, released: Bool = false) {
+    package init(orderID: String, reservation: Reservation? = nil, cancelled: Bool = false, released: Bool = false) {
         self.orderID = orderID
         self.reservation = reservation
         self.cancelled = cancelled

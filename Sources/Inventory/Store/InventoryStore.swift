@@ -5,10 +5,10 @@ import Postgres
 /// Every method runs inside the caller's transaction. Row locks are taken in a fixed order — the
 /// order row first, then stock rows sorted by SKU — so concurrent handlers queue behind each
 /// other instead of deadlocking, and the stock checked is the stock changed.
-public struct InventoryStore: Sendable, Hashable {
-    public let schema: String
+package struct InventoryStore: Sendable, Hashable {
+    package let schema: String
 
-    public init(schema: String) {
+    package init(schema: String) {
         self.schema = schema
     }
 
@@ -18,14 +18,14 @@ public struct InventoryStore: Sendable, Hashable {
     ///
     /// Every handler about an order starts here, which serialises `payment.succeeded` and
     /// `order.cancelled` of one order: whichever commits second sees what the first did.
-    public func lockOrder(_ orderID: String, in transaction: PostgresTransaction) async throws -> InventoryOrder {
+    package func lockOrder(_ orderID: String, in transaction: PostgresTransaction) async throws -> InventoryOrder {
         try await lockOrders([orderID], in: transaction)[orderID]!
     }
 
     /// Creates the orders' rows where needed and locks them, in order id order, with one statement.
     ///
     /// The no-op update on conflict is what locks an existing row and returns it as it stands.
-    public func lockOrders(_ orderIDs: [String], in transaction: PostgresTransaction) async throws -> [String: InventoryOrder] {
+    package func lockOrders(_ orderIDs: [String], in transaction: PostgresTransaction) async throws -> [String: InventoryOrder] {
         let ids = Array(Set(orderIDs)).sorted()
         guard !ids.isEmpty else { return [:] }
         let rows = try await transaction.query(
@@ -50,7 +50,7 @@ public struct InventoryStore: Sendable, Hashable {
     }
 
     /// Remembers that the order was cancelled, so that a later `payment.succeeded` reserves nothing.
-    public func markCancelled(_ orderID: String, in transaction: PostgresTransaction) async throws {
+    package func markCancelled(_ orderID: String, in transaction: PostgresTransaction) async throws {
         try await transaction.execute(
             "UPDATE \(identifier: schema).orders SET cancelled_at = coalesce(cancelled_at, now()) WHERE order_id = \(orderID)"
         )
@@ -61,7 +61,7 @@ public struct InventoryStore: Sendable, Hashable {
     /// Locks the stock rows of `skus` in SKU order and returns what is available of each.
     ///
     /// A SKU without a row is absent from the result (it counts as 0 available).
-    public func lockAvailable(_ skus: [String], in transaction: PostgresTransaction) async throws -> [String: Int] {
+    package func lockAvailable(_ skus: [String], in transaction: PostgresTransaction) async throws -> [String: Int] {
         let rows = try await transaction.query(
             "SELECT sku, available FROM \(identifier: schema).stock WHERE sku = ANY(\(skus.sorted())::text[]) ORDER BY sku FOR UPDATE"
         )
@@ -77,7 +77,7 @@ public struct InventoryStore: Sendable, Hashable {
     /// The caller locked the orders (``lockOrders(_:in:)``) and the stock rows
     /// (``lockAvailable(_:in:)``) and decided in turn that every hold fits; the table's checks refuse a
     /// negative stock anyway.
-    public func record(_ decisions: [ReservationRecord], in transaction: PostgresTransaction) {
+    package func record(_ decisions: [ReservationRecord], in transaction: PostgresTransaction) {
         guard !decisions.isEmpty else { return }
         var held: [String: Int] = [:]
         var holds: [(orderID: String, hold: StockHold)] = []
@@ -128,7 +128,7 @@ public struct InventoryStore: Sendable, Hashable {
     ///
     /// The caller holds the order's lock (``lockOrder(_:in:)``); the stock rows are locked here in
     /// SKU order before they change.
-    public func release(orderID: String, in transaction: PostgresTransaction) async throws -> [StockHold] {
+    package func release(orderID: String, in transaction: PostgresTransaction) async throws -> [StockHold] {
         let rows = try await transaction.query(
             "SELECT sku, quantity FROM \(identifier: schema).reservations WHERE order_id = \(orderID) ORDER BY sku"
         )
@@ -148,7 +148,7 @@ public struct InventoryStore: Sendable, Hashable {
     }
 
     /// Creates the SKU's row (at zero) if needed, locks it and returns its level.
-    public func lockLevel(sku: String, in transaction: PostgresTransaction) async throws -> StockLevel {
+    package func lockLevel(sku: String, in transaction: PostgresTransaction) async throws -> StockLevel {
         try await transaction.execute("INSERT INTO \(identifier: schema).stock (sku) VALUES (\(sku)) ON CONFLICT DO NOTHING")
         let row = try await transaction.query(
             "SELECT available, reserved FROM \(identifier: schema).stock WHERE sku = \(sku) FOR UPDATE"
@@ -157,7 +157,7 @@ public struct InventoryStore: Sendable, Hashable {
     }
 
     /// Stores the adjusted level and logs the adjustment with the event that caused it.
-    public func applyAdjustment(
+    package func applyAdjustment(
         _ level: StockLevel, delta: Int, reason: String, eventID: String, in transaction: PostgresTransaction
     ) async throws {
         try await transaction.execute(
@@ -172,7 +172,7 @@ public struct InventoryStore: Sendable, Hashable {
     }
 
     /// The stock of a SKU, or `nil` when the SKU was never stocked.
-    public func level(sku: String, on pool: PostgresPool) async throws -> StockLevel? {
+    package func level(sku: String, on pool: PostgresPool) async throws -> StockLevel? {
         let rows = try await pool.query("SELECT available, reserved FROM \(identifier: schema).stock WHERE sku = \(sku)")
         return try rows.first.map {
             StockLevel(sku: sku, available: try $0.decode(Int.self, "available"), reserved: try $0.decode(Int.self, "reserved"))

@@ -1,10 +1,10 @@
 /// A reservation decided for a paid order, to be recorded with ``InventoryStore/record(_:in:)``.
-public struct ReservationRecord: Sendable, Hashable {
-    public var orderID: String
-    public var paymentID: String
-    public var decision: ReservationDecision
+package struct ReservationRecord: Sendable, Hashable {
+    package var orderID: String
+    package var paymentID: String
+    package var decision: ReservationDecision
 
-    public init(orderID: String, paymentID: String, decision: ReservationDecision) {
+    package init(orderID: String, paymentID: String, decision: ReservationDecision) {
         self.orderID = orderID
         self.paymentID = paymentID
         self.decision = decision

@@ -9,25 +9,25 @@ import Messaging
 /// The write, and the `fsync` that makes it durable before the notification counts as sent, run on a
 /// thread of their own: blocking in a task would hold one of the few threads every task of the
 /// process shares, and a batch's messages are written concurrently, their flushes shared by the disk.
-public struct EmailSink: NotificationChannel {
-    public var name: String { "email" }
-    public let directory: URL
+package struct EmailSink: NotificationChannel {
+    package var name: String { "email" }
+    package let directory: URL
     /// The `From` mailbox.
-    public let from: String
+    package let from: String
 
-    public init(directory: URL, from: String = "Orderly <orders@orderly.local>") {
+    package init(directory: URL, from: String = "Orderly <orders@orderly.local>") {
         self.directory = directory
         self.from = from
     }
 
     /// Where the message of a notification goes.
-    public func file(for notificationID: String) -> URL {
+    package func file(for notificationID: String) -> URL {
         directory.appendingPathComponent("\(notificationID).eml")
     }
 
     /// - Throws: ``TransientFailure`` when the folder or the file cannot be written (a full or
     ///   read-only disk may recover).
-    public func send(_ notification: CustomerNotification) async throws {
+    package func send(_ notification: CustomerNotification) async throws {
         let message = Data(EmailMessage.compose(notification, from: from, date: Date()).rendered().utf8)
         let (directory, file) = (directory, file(for: notification.id))
         do {

@@ -3,7 +3,7 @@
 /// A channel may be asked to send the same notification more than once (a retry after another
 /// channel failed, a redelivery after a crash before the commit); it must make a repeat harmless,
 /// keyed by ``CustomerNotification/id`` — overwrite rather than add, or let the receiver deduplicate.
-public protocol NotificationChannel: Sendable {
+package protocol NotificationChannel: Sendable {
     /// A short name recorded with each result: `email`, `webhook`.
     var name: String { get }
 

@@ -10,17 +10,17 @@ import Timing
 /// every retry, by which the receiver deduplicates the repeats that at-least-once delivery brings),
 /// `webhook-timestamp` and `webhook-signature` (see ``WebhookSignature``), and
 /// `X-Orderly-Notification-Id`, the same id under its earlier name.
-public struct WebhookChannel: NotificationChannel {
-    public var name: String { "webhook" }
-    public let url: String
+package struct WebhookChannel: NotificationChannel {
+    package var name: String { "webhook" }
+    package let url: String
     /// The shared secret, `whsec_<base64>` (``WebhookSecret``).
-    public let secret: String
-    public let timeout: Duration
+    package let secret: String
+    package let timeout: Duration
     let client: HTTPClient
 
-    public static let notificationIDHeader = "X-Orderly-Notification-Id"
+    package static let notificationIDHeader = "X-Orderly-Notification-Id"
 
-    public init(url: String, secret: String, timeout: Duration = .seconds(5), client: HTTPClient = .shared) {
+    package init(url: String, secret: String, timeout: Duration = .seconds(5), client: HTTPClient = .shared) {
         self.url = url
         self.secret = secret
         self.timeout = timeout
@@ -30,7 +30,7 @@ public struct WebhookChannel: NotificationChannel {
     /// - Throws: ``TransientFailure`` when the receiver answers other than 2xx, does not answer
     ///   within the timeout, or cannot be reached; ``PermanentFailure`` when the secret is not a
     ///   Standard Webhooks secret (the settings refuse one at start).
-    public func send(_ notification: CustomerNotification) async throws {
+    package func send(_ notification: CustomerNotification) async throws {
         guard let key = WebhookSecret(secret) else {
             throw PermanentFailure("the webhook secret is not whsec_ followed by base64 of 24 to 64 bytes")
         }

@@ -15,20 +15,20 @@ import ServiceKit
 /// notification id. On the last attempt a failing channel no longer blocks the others: the
 /// notification is recorded as failed and `notification.failed` says which channel and why, so an
 /// outage of one receiver ends in a recorded outcome rather than a parked message.
-public struct NotificationHandlers: Sendable {
-    public let store: NotificationStore
-    public let channels: [any NotificationChannel]
+package struct NotificationHandlers: Sendable {
+    package let store: NotificationStore
+    package let channels: [any NotificationChannel]
     /// The attempt after which the consumer would park the event (1 + the number of retry tiers).
-    public let lastAttempt: Int
+    package let lastAttempt: Int
 
-    public init(store: NotificationStore, channels: [any NotificationChannel], lastAttempt: Int) {
+    package init(store: NotificationStore, channels: [any NotificationChannel], lastAttempt: Int) {
         self.store = store
         self.channels = channels
         self.lastAttempt = lastAttempt
     }
 
     /// The handler for each order outcome type, for a ``MessageConsumer``.
-    public var handlers: EventHandlers {
+    package var handlers: EventHandlers {
         var handlers = EventHandlers()
         for outcome in CustomerNotification.Outcome.allCases { handlers.on(outcome.event, batch: notify) }
         return handlers
@@ -39,7 +39,7 @@ public struct NotificationHandlers: Sendable {
     ///
     /// An event that is not an order outcome or has no usable address is parked (``PermanentFailure``);
     /// a channel's transient error (before the last attempt) has its notification tried again later.
-    public func notify(_ contexts: [EventContext<OrderOutcome>]) async throws {
+    package func notify(_ contexts: [EventContext<OrderOutcome>]) async throws {
         guard let transaction = contexts.first?.transaction else { return }
         var valid: [(EventContext<OrderOutcome>, CustomerNotification)] = []
         for context in contexts {

@@ -7,15 +7,15 @@ import MessagingConventions
 /// Built from an order outcome event; its ``id`` depends only on the order and the outcome, so
 /// every attempt to send it — a retry, a redelivery, a duplicate event — names the same
 /// notification, and a channel can overwrite or deduplicate by it.
-public struct CustomerNotification: Sendable, Hashable {
+package struct CustomerNotification: Sendable, Hashable {
     /// The kinds of outcome a customer is told about.
-    public enum Outcome: String, Sendable, Hashable, CaseIterable {
+    package enum Outcome: String, Sendable, Hashable, CaseIterable {
         case completed = "order.completed"
         case failed = "order.failed"
         case cancelled = "order.cancelled"
 
         /// The event that tells it.
-        public var event: Event<OrderOutcome> {
+        package var event: Event<OrderOutcome> {
             switch self {
             case .completed: .orderCompleted
             case .failed: .orderFailed
@@ -24,17 +24,17 @@ public struct CustomerNotification: Sendable, Hashable {
         }
     }
 
-    public var id: String
-    public var outcome: Outcome
-    public var orderID: String
-    public var customer: Customer
-    public var currency: String
-    public var totalCents: Int
-    public var reason: String?
+    package var id: String
+    package var outcome: Outcome
+    package var orderID: String
+    package var customer: Customer
+    package var currency: String
+    package var totalCents: Int
+    package var reason: String?
     /// When the order reached its outcome (the event's time).
-    public var occurredAt: Date
+    package var occurredAt: Date
 
-    public init(
+    package init(
         id: String? = nil, outcome: Outcome, orderID: String, customer: Customer, currency: String, totalCents: Int, reason: String?,
         occurredAt: Date
     ) {
@@ -51,7 +51,7 @@ public struct CustomerNotification: Sendable, Hashable {
     /// The notification of an `order.completed`, `order.failed` or `order.cancelled` event.
     ///
     /// - Returns: `nil` when `type` is not an order outcome.
-    public init?(type: String, payload: OrderOutcome, occurredAt: Date) {
+    package init?(type: String, payload: OrderOutcome, occurredAt: Date) {
         guard let outcome = Outcome(rawValue: type) else { return nil }
         self.init(
             outcome: outcome, orderID: payload.orderID, customer: payload.customer, currency: payload.currency, totalCents: payload.totalCents,
@@ -60,7 +60,7 @@ public struct CustomerNotification: Sendable, Hashable {
     }
 
     /// A name-based UUID (version 5 layout, SHA-256 instead of SHA-1) of the order and the outcome.
-    public static func id(orderID: String, outcome: Outcome) -> String {
+    package static func id(orderID: String, outcome: Outcome) -> String {
         var bytes = Array(SHA256Digest.of("orderly.notification|\(orderID)|\(outcome.rawValue)").prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
@@ -73,7 +73,7 @@ public struct CustomerNotification: Sendable, Hashable {
     }
 
     /// The total in major units with the currency, `25.00 EUR`.
-    public var formattedTotal: String {
+    package var formattedTotal: String {
         let decimals = Self.zeroDecimalCurrencies.contains(currency.uppercased()) ? 0 : 2
         guard decimals > 0 else { return "\(totalCents) \(currency)" }
         let sign = totalCents < 0 ? "-" : ""

@@ -5,19 +5,19 @@ import Foundation
 ///
 /// Pure: ``compose(_:from:date:)`` decides what the customer reads and ``rendered()`` produces
 /// the bytes, so both are tested without a mail folder.
-public struct EmailMessage: Sendable, Hashable {
+package struct EmailMessage: Sendable, Hashable {
     /// The `From` mailbox, `Orderly <orders@orderly.example>`.
-    public var from: String
+    package var from: String
     /// The customer's address.
-    public var to: String
-    public var subject: String
-    public var date: Date
+    package var to: String
+    package var subject: String
+    package var date: Date
     /// Without angle brackets: `<id>@<domain>`.
-    public var messageID: String
+    package var messageID: String
     /// The body as lines, without line endings.
-    public var bodyLines: [String]
+    package var bodyLines: [String]
 
-    public init(from: String, to: String, subject: String, date: Date, messageID: String, bodyLines: [String]) {
+    package init(from: String, to: String, subject: String, date: Date, messageID: String, bodyLines: [String]) {
         self.from = from
         self.to = to
         self.subject = subject
@@ -31,7 +31,7 @@ public struct EmailMessage: Sendable, Hashable {
     /// - Parameters:
     ///   - from: the sender mailbox; its domain also names the `Message-ID`.
     ///   - date: when the message is written.
-    public static func compose(_ notification: CustomerNotification, from: String, date: Date) -> EmailMessage {
+    package static func compose(_ notification: CustomerNotification, from: String, date: Date) -> EmailMessage {
         let order = notification.orderID
         let subject: String
         var lines: [String] = ["Hello,", ""]
@@ -63,7 +63,7 @@ public struct EmailMessage: Sendable, Hashable {
     /// Header values lose any CR or LF (no header can be injected through an address or a reason);
     /// a non-ASCII subject is an RFC 2047 encoded word; body lines longer than 78 characters are
     /// wrapped at spaces, and none exceeds RFC 5322's 998.
-    public func rendered() -> String {
+    package func rendered() -> String {
         let headers = [
             "From: \(Self.headerValue(from))",
             "To: \(Self.headerValue(to))",
@@ -79,7 +79,7 @@ public struct EmailMessage: Sendable, Hashable {
     }
 
     /// `Tue, 03 Mar 2026 09:05:07 +0000`: RFC 5322's date-time, in UTC.
-    public static func rfc5322Date(_ date: Date) -> String {
+    package static func rfc5322Date(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)

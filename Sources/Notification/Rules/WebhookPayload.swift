@@ -2,19 +2,19 @@ import Contracts
 import Foundation
 
 /// The JSON body a webhook receives, with snake_case keys.
-public struct WebhookPayload: Codable, Sendable, Hashable {
-    public var notificationID: String
+package struct WebhookPayload: Codable, Sendable, Hashable {
+    package var notificationID: String
     /// `order.completed`, `order.failed` or `order.cancelled`.
-    public var outcome: String
-    public var orderID: String
-    public var customer: Customer
-    public var currency: String
-    public var totalCents: Int
-    public var reason: String?
+    package var outcome: String
+    package var orderID: String
+    package var customer: Customer
+    package var currency: String
+    package var totalCents: Int
+    package var reason: String?
     /// RFC 3339, UTC.
-    public var occurredAt: String
+    package var occurredAt: String
 
-    public init(_ notification: CustomerNotification) {
+    package init(_ notification: CustomerNotification) {
         notificationID = notification.id
         outcome = notification.outcome.rawValue
         orderID = notification.orderID
@@ -34,7 +34,7 @@ public struct WebhookPayload: Codable, Sendable, Hashable {
     }
 
     /// The body bytes: sorted keys, so that the same notification always has the same body and signature.
-    public func encoded() throws -> [UInt8] {
+    package func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(self))

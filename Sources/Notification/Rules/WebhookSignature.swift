@@ -20,20 +20,20 @@ import Foundation
 /// cannot be sent again later; that one of the signatures is the one it computes over the exact
 /// bytes it received, compared in constant time; and, to refuse a replay inside the window, that it
 /// has not seen the `webhook-id` before.
-public enum WebhookSignature {
-    public static let idHeader = "webhook-id"
-    public static let timestampHeader = "webhook-timestamp"
-    public static let signatureHeader = "webhook-signature"
+package enum WebhookSignature {
+    package static let idHeader = "webhook-id"
+    package static let timestampHeader = "webhook-timestamp"
+    package static let signatureHeader = "webhook-signature"
     /// How far a delivery's timestamp may be from the receiver's clock, either way.
-    public static let defaultTolerance: Duration = .seconds(300)
+    package static let defaultTolerance: Duration = .seconds(300)
 
     /// The `webhook-signature` value of one delivery: `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`.
-    public static func sign(id: String, timestamp: Int64, body: some Sequence<UInt8>, secret: WebhookSecret) -> String {
+    package static func sign(id: String, timestamp: Int64, body: some Sequence<UInt8>, secret: WebhookSecret) -> String {
         "v1," + Data(mac(id: id, timestamp: timestamp, body: Array(body), key: secret.key)).base64EncodedString()
     }
 
     /// The three headers of a delivery sent at `date`.
-    public static func headers(id: String, date: Date = Date(), body: some Sequence<UInt8>, secret: WebhookSecret) -> [(name: String, value: String)]
+    package static func headers(id: String, date: Date = Date(), body: some Sequence<UInt8>, secret: WebhookSecret) -> [(name: String, value: String)]
     {
         let timestamp = Int64(date.timeIntervalSince1970.rounded(.down))
         return [
@@ -49,7 +49,7 @@ public enum WebhookSignature {
     ///   - secrets: every secret currently accepted (more than one while a secret is rotated).
     ///   - now: the receiver's clock.
     /// - Throws: ``WebhookVerificationError`` saying which check failed.
-    public static func verify(
+    package static func verify(
         id: String?, timestamp: String?, signatures: String?, body: some Sequence<UInt8>, secrets: [WebhookSecret], now: Date = Date(),
         tolerance: Duration = defaultTolerance
     ) throws(WebhookVerificationError) {
@@ -86,23 +86,23 @@ public enum WebhookSignature {
 /// A Standard Webhooks secret: `whsec_` and the base64 of the key bytes (at least 24 of them).
 ///
 /// Make one with `echo "whsec_$(openssl rand -base64 32)"`.
-public struct WebhookSecret: Sendable, Hashable {
-    public static let prefix = "whsec_"
-    public let key: [UInt8]
+package struct WebhookSecret: Sendable, Hashable {
+    package static let prefix = "whsec_"
+    package let key: [UInt8]
 
     /// Reads a secret; `nil` when it is not `whsec_` followed by base64 of 24 to 64 bytes.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard text.hasPrefix(Self.prefix), let key = Data(base64Encoded: String(text.dropFirst(Self.prefix.count))), (24...64).contains(key.count)
         else { return nil }
         self.key = Array(key)
     }
 
     /// The secret as it is written: `whsec_<base64>`.
-    public var text: String { Self.prefix + Data(key).base64EncodedString() }
+    package var text: String { Self.prefix + Data(key).base64EncodedString() }
 }
 
 /// Why a webhook delivery is not to be trusted.
-public enum WebhookVerificationError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum WebhookVerificationError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `webhook-id`, `webhook-timestamp` or `webhook-signature` is missing.
     case missingHeaders
     case malformedTimestamp
@@ -113,7 +113,7 @@ public enum WebhookVerificationError: Error, Sendable, Hashable, CustomStringCon
     /// No `v1` signature is the one computed with any accepted secret.
     case noMatchingSignature
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .missingHeaders: "webhook-id, webhook-timestamp and webhook-signature are required"
         case .malformedTimestamp: "webhook-timestamp is not a whole number of seconds"

@@ -2,9 +2,9 @@ import Messaging
 import Postgres
 
 /// The tables of notification-service, after the messaging kit's outbox and inbox.
-public enum NotificationMigrations {
+package enum NotificationMigrations {
     /// Every migration of a schema: the outbox and inbox (versions 1 and 2), then notification's own (from 100).
-    public static func all(schema: String) -> [PostgresMigration] {
+    package static func all(schema: String) -> [PostgresMigration] {
         let s = PostgresQuery.quoteIdentifier(schema)
         return MessagingMigrations.all(schema: schema) + [
             PostgresMigration(

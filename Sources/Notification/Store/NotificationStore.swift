@@ -2,10 +2,10 @@ import Foundation
 import Postgres
 
 /// The SQL of notification-service, on the tables of one schema. Every write runs in the caller's transaction.
-public struct NotificationStore: Sendable, Hashable {
-    public let schema: String
+package struct NotificationStore: Sendable, Hashable {
+    package let schema: String
 
-    public init(schema: String) {
+    package init(schema: String) {
         self.schema = schema
     }
 
@@ -14,13 +14,13 @@ public struct NotificationStore: Sendable, Hashable {
     /// The row is written before any channel sends, inside the handler's transaction: a concurrent
     /// duplicate of the same outcome waits on the unique key until this transaction ends, then finds
     /// the row (and sends nothing) if it committed, or claims it if it rolled back.
-    public func claim(_ notification: CustomerNotification, in transaction: PostgresTransaction) async throws -> Bool {
+    package func claim(_ notification: CustomerNotification, in transaction: PostgresTransaction) async throws -> Bool {
         try await !claim([notification], in: transaction).isEmpty
     }
 
     /// Claims several notifications with one statement; returns the ids of those claimed now (the others
     /// were claimed before, under any event id).
-    public func claim(_ notifications: [CustomerNotification], in transaction: PostgresTransaction) async throws -> Set<String> {
+    package func claim(_ notifications: [CustomerNotification], in transaction: PostgresTransaction) async throws -> Set<String> {
         guard !notifications.isEmpty else { return [] }
         let rows = try await transaction.query(
             """
@@ -37,18 +37,18 @@ public struct NotificationStore: Sendable, Hashable {
     }
 
     /// Takes claims back: these notifications were not sent after all and will be tried again.
-    public func release(_ ids: [String], in transaction: PostgresTransaction) async throws {
+    package func release(_ ids: [String], in transaction: PostgresTransaction) async throws {
         guard !ids.isEmpty else { return }
         try await transaction.execute("DELETE FROM \(identifier: schema).notifications WHERE id = ANY(\(ids)::text[])")
     }
 
     /// Records what the channels did.
-    public func complete(_ id: String, status: String, results: [ChannelResult], in transaction: PostgresTransaction) async throws {
+    package func complete(_ id: String, status: String, results: [ChannelResult], in transaction: PostgresTransaction) async throws {
         try await complete([(id, status, results)], in: transaction)
     }
 
     /// Records what the channels did for several notifications, with one statement.
-    public func complete(_ outcomes: [(id: String, status: String, results: [ChannelResult])], in transaction: PostgresTransaction) async throws {
+    package func complete(_ outcomes: [(id: String, status: String, results: [ChannelResult])], in transaction: PostgresTransaction) async throws {
         guard !outcomes.isEmpty else { return }
         let encoder = JSONEncoder()
         let json = try outcomes.map { String(decoding: try encoder.encode($0.results), as: UTF8.self) }
@@ -63,7 +63,7 @@ public struct NotificationStore: Sendable, Hashable {
     }
 
     /// The notifications of an order, oldest first.
-    public func notifications(orderID: String, on pool: PostgresPool) async throws -> [NotificationRecord] {
+    package func notifications(orderID: String, on pool: PostgresPool) async throws -> [NotificationRecord] {
         try await pool.query(
             """
             SELECT id, order_id, outcome, recipient, status, coalesce(channel_results, '[]'::jsonb)::text AS channel_results, created_at

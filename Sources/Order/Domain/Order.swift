@@ -6,24 +6,24 @@ import Messaging
 ///
 /// Encodes as the contract's JSON: snake_case keys, `payment_id` and `failure_reason` always
 /// present (`null` when unset), times in RFC 3339 UTC.
-public struct Order: Sendable, Hashable, Codable {
+package struct Order: Sendable, Hashable, Codable {
     /// One status the order entered, and when.
-    public struct HistoryEntry: Sendable, Hashable, Codable {
-        public var status: OrderStatus
-        public var at: Date
+    package struct HistoryEntry: Sendable, Hashable, Codable {
+        package var status: OrderStatus
+        package var at: Date
 
-        public init(status: OrderStatus, at: Date) {
+        package init(status: OrderStatus, at: Date) {
             self.status = status
             self.at = at
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(status, forKey: .status)
             try container.encode(CloudEvent.format(at), forKey: .at)
         }
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             status = try container.decode(OrderStatus.self, forKey: .status)
             let text = try container.decode(String.self, forKey: .at)
@@ -36,18 +36,18 @@ public struct Order: Sendable, Hashable, Codable {
         enum CodingKeys: String, CodingKey { case status, at }
     }
 
-    public var id: OrderID
-    public var status: OrderStatus
-    public var currency: String
-    public var totalCents: Int
-    public var customer: Customer
-    public var items: [OrderLine]
-    public var paymentID: String?
-    public var failureReason: String?
+    package var id: OrderID
+    package var status: OrderStatus
+    package var currency: String
+    package var totalCents: Int
+    package var customer: Customer
+    package var items: [OrderLine]
+    package var paymentID: String?
+    package var failureReason: String?
     /// Every status the order entered, oldest first.
-    public var history: [HistoryEntry]
+    package var history: [HistoryEntry]
 
-    public init(
+    package init(
         id: OrderID, status: OrderStatus, currency: String, totalCents: Int, customer: Customer, items: [OrderLine],
         paymentID: String?, failureReason: String?, history: [HistoryEntry]
     ) {
@@ -69,7 +69,7 @@ public struct Order: Sendable, Hashable, Codable {
         case failureReason = "failure_reason"
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id.description, forKey: .id)
         try container.encode(status, forKey: .status)
@@ -83,7 +83,7 @@ public struct Order: Sendable, Hashable, Codable {
     }
 
     /// The JSON body of the order.
-    public func jsonData() throws -> Data {
+    package func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)

@@ -1,5 +1,5 @@
 /// What can happen to an order once it exists: the saga's events as the order state machine sees them.
-public enum OrderEvent: Sendable, Hashable {
+package enum OrderEvent: Sendable, Hashable {
     /// `payment.succeeded`: the order was charged; `paymentID` names the charge.
     case paymentSucceeded(paymentID: String)
     /// `payment.failed`: the charge was declined; nothing was charged.
@@ -14,10 +14,10 @@ public enum OrderEvent: Sendable, Hashable {
     case deadlineExceeded
 
     /// The reason recorded when an order is cancelled because its deadline passed.
-    public static let deadlineReason = "deadline exceeded"
+    package static let deadlineReason = "deadline exceeded"
 
     /// The event's name in logs and in the order's event journal (the routing key, or `saga.deadline`).
-    public var name: String {
+    package var name: String {
         switch self {
         case .paymentSucceeded: "payment.succeeded"
         case .paymentFailed: "payment.failed"

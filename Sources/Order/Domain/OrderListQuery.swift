@@ -1,15 +1,15 @@
 import Contracts
 
 /// The filters of `GET /v1/orders`: by customer, by status, and how many (newest first).
-public struct OrderListQuery: Sendable, Hashable {
-    public static let defaultLimit = 50
-    public static let maxLimit = 200
+package struct OrderListQuery: Sendable, Hashable {
+    package static let defaultLimit = 50
+    package static let maxLimit = 200
 
-    public var customerID: String?
-    public var status: OrderStatus?
-    public var limit: Int
+    package var customerID: String?
+    package var status: OrderStatus?
+    package var limit: Int
 
-    public init(customerID: String? = nil, status: OrderStatus? = nil, limit: Int = OrderListQuery.defaultLimit) {
+    package init(customerID: String? = nil, status: OrderStatus? = nil, limit: Int = OrderListQuery.defaultLimit) {
         self.customerID = customerID
         self.status = status
         self.limit = limit
@@ -18,7 +18,7 @@ public struct OrderListQuery: Sendable, Hashable {
     /// Reads the query parameters; an empty parameter counts as absent.
     ///
     /// - Throws: every parameter that is not acceptable, named.
-    public static func parse(customerID: String?, status: String?, limit: String?) throws(OrderRequestError) -> OrderListQuery {
+    package static func parse(customerID: String?, status: String?, limit: String?) throws(OrderRequestError) -> OrderListQuery {
         var violations: [FieldViolation] = []
         var query = OrderListQuery()
         if let customerID, !customerID.isEmpty {

@@ -12,9 +12,9 @@ import MessagingConventions
 /// the order-service's own queue (both fan out of the same publication); ignoring it would leave
 /// a paid order waiting for its deadline. It is ``Transition/deferred(_:)``: retried later, when
 /// the payment has been applied.
-public enum OrderStateMachine {
+package enum OrderStateMachine {
     /// Decides what `event` does to an order in `status`.
-    public static func apply(_ event: OrderEvent, to status: OrderStatus) -> Transition {
+    package static func apply(_ event: OrderEvent, to status: OrderStatus) -> Transition {
         if status.isTerminal {
             return .ignored("\(event.name) arrived after the order ended \(status.rawValue)")
         }
@@ -37,7 +37,7 @@ public enum OrderStateMachine {
     ///
     /// A payment decline and a stock shortage say why; a refund keeps the reason that led to it; a
     /// passed deadline says so, whatever came before.
-    public static func failureReason(after event: OrderEvent, previous: String?) -> String? {
+    package static func failureReason(after event: OrderEvent, previous: String?) -> String? {
         switch event {
         case .paymentFailed(let reason), .stockReservationFailed(let reason): reason
         case .paymentRefunded: previous ?? "payment refunded"
@@ -48,7 +48,7 @@ public enum OrderStateMachine {
 
     /// The outcome event an order emits on entering `status`, with the status it reports, or `nil`
     /// when the status is not terminal.
-    public static func outcome(for status: OrderStatus) -> (event: Event<OrderOutcome>, status: OrderOutcome.Status)? {
+    package static func outcome(for status: OrderStatus) -> (event: Event<OrderOutcome>, status: OrderOutcome.Status)? {
         switch status {
         case .completed: (.orderCompleted, .completed)
         case .failed: (.orderFailed, .failed)

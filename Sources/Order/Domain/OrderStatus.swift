@@ -5,7 +5,7 @@
 ///    │                             │
 ///    └─payment.failed──▶ FAILED    └─stock.reservation_failed──▶ REFUNDING ──payment.refunded──▶ CANCELLED
 /// ```
-public enum OrderStatus: String, Sendable, Hashable, CaseIterable, Codable {
+package enum OrderStatus: String, Sendable, Hashable, CaseIterable, Codable {
     case pending = "PENDING"
     case paid = "PAID"
     case completed = "COMPLETED"
@@ -14,7 +14,7 @@ public enum OrderStatus: String, Sendable, Hashable, CaseIterable, Codable {
     case cancelled = "CANCELLED"
 
     /// Whether the saga is over for an order in this status: nothing moves it any more.
-    public var isTerminal: Bool {
+    package var isTerminal: Bool {
         switch self {
         case .completed, .failed, .cancelled: true
         case .pending, .paid, .refunding: false
@@ -22,5 +22,5 @@ public enum OrderStatus: String, Sendable, Hashable, CaseIterable, Codable {
     }
 
     /// The statuses an order can still leave.
-    public static let open: [OrderStatus] = allCases.filter { !$0.isTerminal }
+    package static let open: [OrderStatus] = allCases.filter { !$0.isTerminal }
 }

@@ -11,9 +11,9 @@ import Timing
 /// what it consumed; the catalog's consumers of its type), when it was emitted and recorded, what it did to
 /// the order, and its trace. Events between other services that order-service does not consume
 /// (`payment.refund_requested`, `notification.sent`) are not in it.
-public struct OrderTimeline: Sendable, Hashable {
+package struct OrderTimeline: Sendable, Hashable {
     /// What an event did to the order, as the journal records it.
-    public enum Outcome: String, Sendable, Hashable, Encodable {
+    package enum Outcome: String, Sendable, Hashable, Encodable {
         /// A consumed event moved the order to another status.
         case moved
         /// A consumed event left the order as it was (a duplicate, a late event, one deferred).
@@ -23,19 +23,19 @@ public struct OrderTimeline: Sendable, Hashable {
     }
 
     /// One journal row as stored.
-    public struct Record: Sendable, Hashable {
-        public var eventID: String
-        public var eventType: String
-        public var outcome: Outcome
-        public var from: OrderStatus?
-        public var to: OrderStatus?
-        public var reason: String?
-        public var source: String?
-        public var eventTime: Date?
-        public var traceparent: String?
-        public var recordedAt: Date
+    package struct Record: Sendable, Hashable {
+        package var eventID: String
+        package var eventType: String
+        package var outcome: Outcome
+        package var from: OrderStatus?
+        package var to: OrderStatus?
+        package var reason: String?
+        package var source: String?
+        package var eventTime: Date?
+        package var traceparent: String?
+        package var recordedAt: Date
 
-        public init(
+        package init(
             eventID: String, eventType: String, outcome: Outcome, from: OrderStatus?, to: OrderStatus?, reason: String?, source: String?,
             eventTime: Date?, traceparent: String?, recordedAt: Date
         ) {
@@ -53,42 +53,42 @@ public struct OrderTimeline: Sendable, Hashable {
     }
 
     /// One step of the timeline.
-    public struct Entry: Sendable, Hashable {
-        public var record: Record
+    package struct Entry: Sendable, Hashable {
+        package var record: Record
         /// The process that emitted the event (`payment-service`), or `ingress` for another system's.
-        public var emittedBy: String
+        package var emittedBy: String
         /// `order-service` for an event it handled; `nil` for one it emitted.
-        public var handledBy: String?
+        package var handledBy: String?
         /// The processes whose work queues take events of this type.
-        public var consumers: [String]
+        package var consumers: [String]
         /// When it happened: when it was emitted, else (rows journaled before event times were) when it was recorded.
-        public var at: Date
+        package var at: Date
         /// Since the timeline's start (the order's creation, or its first event if earlier).
-        public var sinceStart: Duration
+        package var sinceStart: Duration
         /// Since the step before; `nil` for the first.
-        public var sincePrevious: Duration?
+        package var sincePrevious: Duration?
 
         /// The trace id of its `traceparent`.
-        public var traceID: String? { record.traceparent.flatMap(TraceParent.init)?.traceIDText }
+        package var traceID: String? { record.traceparent.flatMap(TraceParent.init)?.traceIDText }
     }
 
-    public var orderID: OrderID
-    public var status: OrderStatus
+    package var orderID: OrderID
+    package var status: OrderStatus
     /// The trace context the order was placed with, which its events carry on.
-    public var traceparent: String
-    public var createdAt: Date
-    public var entries: [Entry]
+    package var traceparent: String
+    package var createdAt: Date
+    package var entries: [Entry]
 
-    public var traceID: String? { TraceParent(traceparent)?.traceIDText }
+    package var traceID: String? { TraceParent(traceparent)?.traceIDText }
 
     /// From the order's last step back to its creation.
-    public var duration: Duration { entries.last.map { $0.sinceStart } ?? .zero }
+    package var duration: Duration { entries.last.map { $0.sinceStart } ?? .zero }
 
     /// The "process" a timeline names for events other systems publish on `orderly.ingress`.
-    public static let ingress = "ingress"
+    package static let ingress = "ingress"
     static let orderService = SystemCatalog.order.name
 
-    public init(orderID: OrderID, status: OrderStatus, traceparent: String, createdAt: Date, records: [Record]) {
+    package init(orderID: OrderID, status: OrderStatus, traceparent: String, createdAt: Date, records: [Record]) {
         self.orderID = orderID
         self.status = status
         self.traceparent = traceparent
@@ -144,7 +144,7 @@ extension OrderTimeline: Encodable {
 
     /// The contract's JSON: snake_case keys, every key present (`null` when unknown), times in RFC 3339 UTC,
     /// durations in whole milliseconds.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(orderID.description, forKey: .orderID)
         try container.encode(status, forKey: .status)
@@ -177,7 +177,7 @@ extension OrderTimeline: Encodable {
     }
 
     /// The JSON body.
-    public func jsonData() throws -> Data {
+    package func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)

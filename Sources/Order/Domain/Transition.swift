@@ -1,5 +1,5 @@
 /// What the order state machine decided for one event.
-public enum Transition: Sendable, Hashable {
+package enum Transition: Sendable, Hashable {
     /// The order moves to a new status.
     case moved(to: OrderStatus)
     /// The event changes nothing (late or duplicate); the reason says why.

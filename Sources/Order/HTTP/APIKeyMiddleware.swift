@@ -6,14 +6,14 @@ import ServiceKit
 ///
 /// The intake's form of ServiceKit's ``ServiceKit/AccessKeyMiddleware``; applied to the `/v1`
 /// routes only: health and metrics stay open.
-public struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
-    public let keys: Set<String>
+package struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
+    package let keys: Set<String>
 
-    public init(keys: Set<String>) {
+    package init(keys: Set<String>) {
         self.keys = keys
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         try await AccessKeyMiddleware<Context>.intake(keys: AccessKeys(keys)).handle(request, context: context, next: next)
     }
 }

@@ -15,26 +15,26 @@ import ServiceKit
 /// named in the path, with the admin key the page presented, so that the browser talks to one origin and
 /// no service is given the right to read another's queues. order-service checks the key before it passes a
 /// request on; the service checks it again.
-public struct OpsRoutes: Sendable {
+package struct OpsRoutes: Sendable {
     /// Where each service with a parking queue serves its API, by name.
-    public let peers: [String: String]
-    public let adminKeys: AccessKeys
+    package let peers: [String: String]
+    package let adminKeys: AccessKeys
     /// order-service's own parking queue, answered here rather than passed on.
-    public let own: ParkingAdmin?
+    package let own: ParkingAdmin?
     let client: HTTPClient
     /// How long a service may take to answer a request passed on.
     static let timeout: TimeAmount = .seconds(15)
     /// The largest answer passed back.
     static let maxAnswerBytes = 8 << 20
 
-    public init(peers: [String: String], adminKeys: AccessKeys, own: ParkingAdmin?, client: HTTPClient = .shared) {
+    package init(peers: [String: String], adminKeys: AccessKeys, own: ParkingAdmin?, client: HTTPClient = .shared) {
         self.peers = peers
         self.adminKeys = adminKeys
         self.own = own
         self.client = client
     }
 
-    public func add<Context: RequestContext>(to router: Router<Context>) {
+    package func add<Context: RequestContext>(to router: Router<Context>) {
         router.get(RouterPath(HTTPRoute.opsPage.routerPath)) { _, _ in OpsPage.response() }
         let admin = router.adminGroup(keys: adminKeys)
         admin.get("services/:service/parked") { request, context in

@@ -15,12 +15,12 @@ import Tracing
 /// requests race: the key is unique in the database); a different body with a used key is `422`.
 /// While the saga's backlog is at its limit (``SagaBacklog``), a new order is refused with `503` and
 /// `Retry-After`. Every error is RFC 9457 problem details.
-public struct OrderAPI: Sendable {
-    public let saga: OrderSaga
-    public let pool: PostgresPool
-    public let configuration: OrderServiceConfiguration
+package struct OrderAPI: Sendable {
+    package let saga: OrderSaga
+    package let pool: PostgresPool
+    package let configuration: OrderServiceConfiguration
     /// Whether the saga can take another order.
-    public let backlog: SagaBacklog
+    package let backlog: SagaBacklog
     /// Concurrent requests' orders stored in one transaction (one commit) together.
     let intake: GroupCommit<NewOrder, OrderSaga.Placement>
     /// Reads the trace context of the request's span, which the order and its saga carry on.
@@ -28,7 +28,7 @@ public struct OrderAPI: Sendable {
 
     /// - Parameter tracer: the tracer of the request's span (``RequestObservabilityMiddleware``); a request
     ///   outside a span starts a trace of its own.
-    public init(
+    package init(
         saga: OrderSaga, pool: PostgresPool, configuration: OrderServiceConfiguration, backlog: SagaBacklog,
         tracer: any Tracer = ProcessTracer.current
     ) {
@@ -46,7 +46,7 @@ public struct OrderAPI: Sendable {
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
 
     /// Adds the routes under `/v1/orders`, behind the API key check.
-    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+    package func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let orders = router.group("v1/orders").add(middleware: APIKeyMiddleware(keys: configuration.apiKeys))
         orders.post { request, context in try await create(request, context: context) }
         orders.get { request, context in try await list(request, context: context) }

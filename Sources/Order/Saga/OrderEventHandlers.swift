@@ -10,8 +10,8 @@ import Telemetry
 /// Each runs inside the ``MessageConsumer``'s transaction, together with the inbox claim, so a
 /// redelivered event has no second effect. Malformed payloads and invalid `order.requested`
 /// bodies are permanent failures: parked with the reason.
-public enum OrderEventHandlers {
-    public static func make(saga: OrderSaga, sagaDeadline: Duration) -> EventHandlers {
+package enum OrderEventHandlers {
+    package static func make(saga: OrderSaga, sagaDeadline: Duration) -> EventHandlers {
         /// A handler that moves the orders a batch's events are about, or has an event retried later when it came too early.
         func moving<Payload: Decodable & Sendable>(
             _ decide: @escaping @Sendable (Payload) -> (orderID: String, event: OrderEvent)

@@ -5,19 +5,19 @@ import Messaging
 /// Builds the events the order-service emits: `order.placed` and the outcomes.
 ///
 /// The exchange is a parameter so that tests can keep their events away from the real saga.
-public struct OrderEvents: Sendable, Hashable {
+package struct OrderEvents: Sendable, Hashable {
     /// The CloudEvents `source` of every event (`/orderly/order-service`).
-    public var source: String
+    package var source: String
     /// Where the events are published (`orderly.orders`).
-    public var exchange: String
+    package var exchange: String
 
-    public init(source: String = "/orderly/order-service", exchange: String = Exchange.orders) {
+    package init(source: String = "/orderly/order-service", exchange: String = Exchange.orders) {
         self.source = source
         self.exchange = exchange
     }
 
     /// `order.placed` for a new order: what payment needs to charge it.
-    public func placed(_ order: NewOrder) throws -> OutgoingEvent {
+    package func placed(_ order: NewOrder) throws -> OutgoingEvent {
         let payload = OrderPlaced(
             orderID: order.id.description, customer: order.request.customer, currency: order.request.currency,
             items: order.request.items, totalCents: order.request.totalCents, paymentToken: order.request.payment.token
@@ -32,7 +32,7 @@ public struct OrderEvents: Sendable, Hashable {
     }
 
     /// The outcome event of an order that just entered a terminal status, or `nil` if `order.status` is not terminal.
-    public func outcome(of order: SagaOrder, traceparent: String?) throws -> OutgoingEvent? {
+    package func outcome(of order: SagaOrder, traceparent: String?) throws -> OutgoingEvent? {
         guard let (event, status) = OrderStateMachine.outcome(for: order.status) else { return nil }
         let payload = OrderOutcome(
             orderID: order.id.description, status: status, customer: order.customer, currency: order.currency,

@@ -9,21 +9,21 @@ import Postgres
 ///
 /// Each operation works inside a caller's transaction: the order's change, its history, its
 /// journal entry and the events it emits (through the outbox) commit together or not at all.
-public struct OrderSaga: Sendable {
-    public let store: OrderStore
-    public let outbox: Outbox
-    public let events: OrderEvents
+package struct OrderSaga: Sendable {
+    package let store: OrderStore
+    package let outbox: Outbox
+    package let events: OrderEvents
 
     /// - Parameter dispatch: where the events of committed transactions go at once (see ``OutboxDispatch``); without
     ///   one, the relay publishes them.
-    public init(schema: String, events: OrderEvents, dispatch: OutboxDispatch? = nil) {
+    package init(schema: String, events: OrderEvents, dispatch: OutboxDispatch? = nil) {
         self.store = OrderStore(schema: schema)
         self.outbox = Outbox(schema: schema, dispatch: dispatch)
         self.events = events
     }
 
     /// What ``place(_:in:)`` did.
-    public enum Placement: Sendable, Hashable {
+    package enum Placement: Sendable, Hashable {
         /// A new order in `PENDING`, with `order.placed` in the outbox.
         case placed(Order)
         /// The idempotency key (or ingress event) was used before, for the same request: that order.
@@ -33,13 +33,13 @@ public struct OrderSaga: Sendable {
     }
 
     /// Stores a new order and its `order.placed` event, or finds the order its key already made.
-    public func place(_ order: NewOrder, in transaction: PostgresTransaction) async throws -> Placement {
+    package func place(_ order: NewOrder, in transaction: PostgresTransaction) async throws -> Placement {
         try await place([order], in: transaction)[0]
     }
 
     /// Stores several new orders and their `order.placed` events with one statement per table, or finds the
     /// orders their keys already made. Placements in the order given.
-    public func place(_ orders: [NewOrder], in transaction: PostgresTransaction) async throws -> [Placement] {
+    package func place(_ orders: [NewOrder], in transaction: PostgresTransaction) async throws -> [Placement] {
         let outcomes = try await store.insert(orders, in: transaction)
         var placed: [OutgoingEvent] = []
         var journal: [OrderStore.JournalEntry] = []
@@ -80,17 +80,17 @@ public struct OrderSaga: Sendable {
     }
 
     /// One event to apply to the order it is about.
-    public struct Application: Sendable {
-        public var event: OrderEvent
-        public var orderID: String
-        public var eventID: String
-        public var traceparent: String?
+    package struct Application: Sendable {
+        package var event: OrderEvent
+        package var orderID: String
+        package var eventID: String
+        package var traceparent: String?
         /// Who emitted the event (its CloudEvents `source`) and when, for the order's timeline.
-        public var source: String?
-        public var eventTime: Date?
-        public var logger: Logger
+        package var source: String?
+        package var eventTime: Date?
+        package var logger: Logger
 
-        public init(
+        package init(
             event: OrderEvent, orderID: String, eventID: String, traceparent: String?, source: String? = nil, eventTime: Date? = nil,
             logger: Logger
         ) {
@@ -113,7 +113,7 @@ public struct OrderSaga: Sendable {
     /// Returns ``Transition/deferred(_:)`` without changing anything when the state machine defers the
     /// event; the caller then has it retried through the tiers.
     @discardableResult
-    public func apply(
+    package func apply(
         _ event: OrderEvent, toOrder orderID: String, eventID: String, traceparent: String?, in transaction: PostgresTransaction,
         logger: Logger
     ) async throws -> Transition {
@@ -124,7 +124,7 @@ public struct OrderSaga: Sendable {
     /// table: the orders locked together, moved together, journaled together (the outcomes they emit
     /// with them); outcomes emitted for those that ended. Transitions in the order given.
     @discardableResult
-    public func apply(_ applications: [Application], in transaction: PostgresTransaction) async throws -> [Transition] {
+    package func apply(_ applications: [Application], in transaction: PostgresTransaction) async throws -> [Transition] {
         let locked = try await store.lock(ids: applications.compactMap { OrderID($0.orderID) }, in: transaction)
         var journal: [OrderStore.JournalEntry] = []
         var moved: [(SagaOrder, Application)] = []
@@ -182,7 +182,7 @@ public struct OrderSaga: Sendable {
 
     /// Applies `event` to an order already locked in `transaction`.
     @discardableResult
-    public func apply(
+    package func apply(
         _ event: OrderEvent, to order: SagaOrder, eventID: String, traceparent: String?, in transaction: PostgresTransaction, logger: Logger
     ) async throws -> Transition {
         try await apply(

@@ -13,18 +13,18 @@ import Synchronization
 ///
 /// The count of open orders is read from the database every ``interval`` (so every instance of the
 /// service sees the others' orders) and raised in between by each order this instance accepts.
-public final class SagaBacklog: Service, Sendable {
+package final class SagaBacklog: Service, Sendable {
     let store: OrderStore
     let pool: PostgresPool
     /// The most open orders; 0 admits everything.
-    public let limit: Int
+    package let limit: Int
     let interval: Duration
     let logger: Logger
     private let open = Atomic<Int>(0)
     private let openGauge: Gauge
     private let shed: Counter
 
-    public init(store: OrderStore, pool: PostgresPool, limit: Int, interval: Duration = .milliseconds(250), logger: Logger) {
+    package init(store: OrderStore, pool: PostgresPool, limit: Int, interval: Duration = .milliseconds(250), logger: Logger) {
         self.store = store
         self.pool = pool
         self.limit = limit
@@ -35,7 +35,7 @@ public final class SagaBacklog: Service, Sendable {
     }
 
     /// Whether a new order may be accepted now; a refusal is counted.
-    public func admits() -> Bool {
+    package func admits() -> Bool {
         guard Self.admits(open: open.load(ordering: .relaxed), limit: limit) else {
             shed.increment()
             return false
@@ -44,20 +44,20 @@ public final class SagaBacklog: Service, Sendable {
     }
 
     /// Counts an order this instance just accepted, until the next reading includes it.
-    public func accepted(_ count: Int = 1) { open.add(count, ordering: .relaxed) }
+    package func accepted(_ count: Int = 1) { open.add(count, ordering: .relaxed) }
 
     /// The rule: with a limit, admit while fewer than it are open.
     static func admits(open: Int, limit: Int) -> Bool { limit <= 0 || open < limit }
 
     /// Reads the count of open orders from the database.
-    public func refresh() async throws {
+    package func refresh() async throws {
         let count = try await store.openOrderCount(on: pool)
         open.store(count, ordering: .relaxed)
         openGauge.record(count)
     }
 
     /// Reads the count of open orders until cancelled or shut down.
-    public func run() async throws {
+    package func run() async throws {
         guard limit > 0 else {
             // Returning would end the service group; there is simply nothing to read.
             try? await gracefulShutdown()

@@ -12,7 +12,7 @@ import Tracing
 /// Polls every ``interval``; each round locks expired orders in batches with
 /// `FOR UPDATE SKIP LOCKED`, so several instances share the work without waiting on each other,
 /// and an order being moved by an event right now is left to the next round.
-public final class SagaDeadlineWatcher: Service, Sendable {
+package final class SagaDeadlineWatcher: Service, Sendable {
     let saga: OrderSaga
     let pool: PostgresPool
     let interval: Duration
@@ -21,7 +21,7 @@ public final class SagaDeadlineWatcher: Service, Sendable {
     /// Each cancellation is a span of the order's trace, so that it and the compensation after it are followed as the rest.
     let tracer: any Tracer = ProcessTracer.current
 
-    public init(saga: OrderSaga, pool: PostgresPool, interval: Duration = .seconds(1), batchSize: Int = 100, logger: Logger) {
+    package init(saga: OrderSaga, pool: PostgresPool, interval: Duration = .seconds(1), batchSize: Int = 100, logger: Logger) {
         self.saga = saga
         self.pool = pool
         self.interval = interval
@@ -32,7 +32,7 @@ public final class SagaDeadlineWatcher: Service, Sendable {
     }
 
     /// Sweeps until cancelled or shut down gracefully; a round in progress completes.
-    public func run() async throws {
+    package func run() async throws {
         await repeatUntilShutdown(every: interval) {
             do {
                 try await sweep()
@@ -44,7 +44,7 @@ public final class SagaDeadlineWatcher: Service, Sendable {
 
     /// Cancels every order past its deadline now; returns how many.
     @discardableResult
-    public func sweep() async throws -> Int {
+    package func sweep() async throws -> Int {
         var total = 0
         while true {
             let cancelled = try await pool.transaction { transaction in

@@ -3,9 +3,9 @@ import Foundation
 import Telemetry
 
 /// An order about to be stored: a valid request and where it came from.
-public struct NewOrder: Sendable, Hashable {
+package struct NewOrder: Sendable, Hashable {
     /// Where an order came from, which is also what makes its creation idempotent.
-    public enum Origin: Sendable, Hashable {
+    package enum Origin: Sendable, Hashable {
         /// `POST /v1/orders`, with its `Idempotency-Key` if it had one.
         case http(idempotencyKey: String?)
         /// `order.requested` on the ingress exchange, by its event id.
@@ -13,27 +13,27 @@ public struct NewOrder: Sendable, Hashable {
     }
 
     /// Who emitted the event an order was made from (`order.requested`), and when: its first entry in the timeline.
-    public struct SourceEvent: Sendable, Hashable {
+    package struct SourceEvent: Sendable, Hashable {
         /// The event's CloudEvents `source`.
-        public var source: String
-        public var time: Date
+        package var source: String
+        package var time: Date
 
-        public init(source: String, time: Date) {
+        package init(source: String, time: Date) {
             self.source = source
             self.time = time
         }
     }
 
-    public var id: OrderID
-    public var request: OrderRequest
-    public var origin: Origin
-    public var traceparent: TraceParent
+    package var id: OrderID
+    package var request: OrderRequest
+    package var origin: Origin
+    package var traceparent: TraceParent
     /// How long the saga may take before the order is cancelled.
-    public var sagaDeadline: Duration
+    package var sagaDeadline: Duration
     /// The event it came from, for an order from the ingress exchange.
-    public var sourceEvent: SourceEvent?
+    package var sourceEvent: SourceEvent?
 
-    public init(
+    package init(
         id: OrderID = OrderID(), request: OrderRequest, origin: Origin, traceparent: TraceParent, sagaDeadline: Duration,
         sourceEvent: SourceEvent? = nil
     ) {
@@ -47,7 +47,7 @@ public struct NewOrder: Sendable, Hashable {
 
     /// The request in one canonical JSON form (sorted keys), so that equal requests compare equal
     /// whatever their key order or whitespace.
-    public var canonicalRequest: String {
+    package var canonicalRequest: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding plain strings and integers cannot fail.

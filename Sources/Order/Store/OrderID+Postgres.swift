@@ -3,10 +3,10 @@ import Postgres
 
 extension OrderID: PostgresEncodable, PostgresDecodable {
     /// The canonical lowercase form, as a `uuid` column takes it.
-    public var postgresText: String? { description }
+    package var postgresText: String? { description }
 
     /// A `uuid` column's text.
-    public init(postgresText text: String) throws {
+    package init(postgresText text: String) throws {
         guard let id = OrderID(text) else { throw PostgresDecodingFailure("not an order id: '\(text)'") }
         self = id
     }

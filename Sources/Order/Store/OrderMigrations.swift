@@ -2,9 +2,9 @@ import Messaging
 import Postgres
 
 /// The order-service's tables, after the messaging kit's outbox and inbox (versions 1 and 2).
-public enum OrderMigrations {
+package enum OrderMigrations {
     /// Every migration of the schema, in order.
-    public static func all(schema: String) -> [PostgresMigration] {
+    package static func all(schema: String) -> [PostgresMigration] {
         let s = PostgresQuery.quoteIdentifier(schema)
         let statuses = OrderStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         let open = OrderStore.openStatusList

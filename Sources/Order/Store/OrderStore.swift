@@ -8,15 +8,15 @@ import Timing
 ///
 /// Every method that takes a transaction does its work in it, so the caller commits the order's
 /// change together with its inbox record and outbox events.
-public struct OrderStore: Sendable, Hashable {
-    public let schema: String
+package struct OrderStore: Sendable, Hashable {
+    package let schema: String
 
-    public init(schema: String) {
+    package init(schema: String) {
         self.schema = schema
     }
 
     /// What ``insert(_:in:)`` found.
-    public enum InsertOutcome: Sendable, Hashable {
+    package enum InsertOutcome: Sendable, Hashable {
         /// The order is new and was stored in `PENDING`, at `createdAt`.
         case created(createdAt: Date)
         /// An order with the same idempotency key (or source event) exists; `sameRequest` tells
@@ -29,13 +29,13 @@ public struct OrderStore: Sendable, Hashable {
     ///
     /// Concurrent inserts with one key serialize on the unique index: the losers wait for the
     /// winner's commit and then find its order.
-    public func insert(_ order: NewOrder, in transaction: PostgresTransaction) async throws -> InsertOutcome {
+    package func insert(_ order: NewOrder, in transaction: PostgresTransaction) async throws -> InsertOutcome {
         try await insert([order], in: transaction)[0]
     }
 
     /// Stores several new orders with one statement per table, each unless its key or source event is
     /// taken (also by another order of the same call: the first one wins). Outcomes in the order given.
-    public func insert(_ orders: [NewOrder], in transaction: PostgresTransaction) async throws -> [InsertOutcome] {
+    package func insert(_ orders: [NewOrder], in transaction: PostgresTransaction) async throws -> [InsertOutcome] {
         guard !orders.isEmpty else { return [] }
         let keys = orders.map { order -> (key: String?, event: String?) in
             switch order.origin {
@@ -111,19 +111,19 @@ public struct OrderStore: Sendable, Hashable {
     }
 
     /// The order with this id, or `nil`.
-    public func order(id: OrderID, on pool: PostgresPool) async throws -> Order? {
+    package func order(id: OrderID, on pool: PostgresPool) async throws -> Order? {
         try await pool.withConnection { connection in
             try await orders(where: "o.id = \(id)::uuid", limit: 1, on: connection).first
         }
     }
 
     /// The order with this id, read in `transaction`, or `nil`.
-    public func order(id: OrderID, in transaction: PostgresTransaction) async throws -> Order? {
+    package func order(id: OrderID, in transaction: PostgresTransaction) async throws -> Order? {
         try await orders(where: "o.id = \(id)::uuid", limit: 1, on: transaction.connection).first
     }
 
     /// The orders that match `query`, newest first.
-    public func orders(matching query: OrderListQuery, on pool: PostgresPool) async throws -> [Order] {
+    package func orders(matching query: OrderListQuery, on pool: PostgresPool) async throws -> [Order] {
         let customerID = query.customerID
         let status = query.status?.rawValue
         return try await pool.withConnection { connection in
@@ -190,17 +190,17 @@ public struct OrderStore: Sendable, Hashable {
     /// How many orders are open: accepted, and not yet completed, failed or cancelled.
     ///
     /// An open order is one with a saga deadline, so this counts the entries of a small partial index.
-    public func openOrderCount(on pool: PostgresPool) async throws -> Int {
+    package func openOrderCount(on pool: PostgresPool) async throws -> Int {
         try await pool.query("SELECT count(*) AS n FROM \(identifier: schema).orders WHERE deadline IS NOT NULL")[0].decode(Int.self, "n")
     }
 
-    public func lock(id: OrderID, in transaction: PostgresTransaction) async throws -> SagaOrder? {
+    package func lock(id: OrderID, in transaction: PostgresTransaction) async throws -> SagaOrder? {
         try await lock(ids: [id], in: transaction)[id]
     }
 
     /// The saga state of several orders, locked in id order (so that two batches cannot deadlock) until
     /// `transaction` ends; unknown orders are left out.
-    public func lock(ids: [OrderID], in transaction: PostgresTransaction) async throws -> [OrderID: SagaOrder] {
+    package func lock(ids: [OrderID], in transaction: PostgresTransaction) async throws -> [OrderID: SagaOrder] {
         let rows = try await transaction.query(
             """
             SELECT \(unescaped: SagaOrder.columns) FROM \(identifier: schema).orders WHERE id = ANY(\(ids)::uuid[]) ORDER BY id FOR UPDATE
@@ -214,7 +214,7 @@ public struct OrderStore: Sendable, Hashable {
     }
 
     /// Open orders past their deadline, oldest deadline first, locked; rows other transactions hold are skipped.
-    public func lockExpired(limit: Int, in transaction: PostgresTransaction) async throws -> [SagaOrder] {
+    package func lockExpired(limit: Int, in transaction: PostgresTransaction) async throws -> [SagaOrder] {
         try await transaction.query(
             """
             SELECT \(unescaped: SagaOrder.columns) FROM \(identifier: schema).orders
@@ -232,7 +232,7 @@ public struct OrderStore: Sendable, Hashable {
 
     /// Moves locked orders to their new `status`, with payment ids and failure reasons, and records the
     /// history entries, with one statement sent with the next round trip. An order that ends has no deadline any more.
-    public func move(_ orders: [SagaOrder], in transaction: PostgresTransaction) {
+    package func move(_ orders: [SagaOrder], in transaction: PostgresTransaction) {
         guard !orders.isEmpty else { return }
         transaction.sendWithNext(
             """
@@ -253,29 +253,29 @@ public struct OrderStore: Sendable, Hashable {
 
     /// One line of an order's journal, which is also its timeline: an event order-service handled (and what
     /// it did to the order, or why it did nothing), or an event it emitted about the order.
-    public struct JournalEntry: Sendable, Hashable {
+    package struct JournalEntry: Sendable, Hashable {
         /// What the event was to the order.
-        public enum Kind: Sendable, Hashable {
+        package enum Kind: Sendable, Hashable {
             /// Handled by order-service: the order moved, or the event was ignored (why).
             case applied(Transition)
             /// Emitted by order-service, with the order in `status`.
             case emitted(status: OrderStatus)
         }
 
-        public var orderID: String
-        public var eventID: String
-        public var eventType: String
+        package var orderID: String
+        package var eventID: String
+        package var eventType: String
         /// The order's status before the event; `nil` for an event about an unknown order, or an emitted one.
-        public var from: OrderStatus?
-        public var kind: Kind
+        package var from: OrderStatus?
+        package var kind: Kind
         /// The event's CloudEvents `source`: who emitted it.
-        public var source: String?
+        package var source: String?
         /// When it was emitted (its CloudEvents `time`).
-        public var eventTime: Date?
+        package var eventTime: Date?
         /// Its W3C trace context.
-        public var traceparent: String?
+        package var traceparent: String?
 
-        public init(
+        package init(
             orderID: String, eventID: String, eventType: String, from: OrderStatus?, transition: Transition, source: String? = nil,
             eventTime: Date? = nil, traceparent: String? = nil
         ) {
@@ -290,7 +290,7 @@ public struct OrderStore: Sendable, Hashable {
         }
 
         /// An event order-service emits about `orderID`, which leaves the order in `status`.
-        public init(emitted event: CloudEvent, orderID: String, status: OrderStatus) {
+        package init(emitted event: CloudEvent, orderID: String, status: OrderStatus) {
             self.orderID = orderID
             eventID = event.id
             eventType = event.type
@@ -303,7 +303,7 @@ public struct OrderStore: Sendable, Hashable {
     }
 
     /// Journals several entries with one statement, sent with the transaction's next round trip.
-    public func journal(_ entries: [JournalEntry], in transaction: PostgresTransaction) {
+    package func journal(_ entries: [JournalEntry], in transaction: PostgresTransaction) {
         guard !entries.isEmpty else { return }
         let columns = entries.map { entry -> (outcome: OrderTimeline.Outcome, to: String?, reason: String?) in
             switch entry.kind {
@@ -328,7 +328,7 @@ public struct OrderStore: Sendable, Hashable {
     ///
     /// Entries are in the order they were written: an order's events are journaled under its row lock, so
     /// this is the order in which order-service handled and emitted them.
-    public func timeline(of id: OrderID, on pool: PostgresPool) async throws -> OrderTimeline? {
+    package func timeline(of id: OrderID, on pool: PostgresPool) async throws -> OrderTimeline? {
         try await pool.withConnection { connection in
             let heads = try await connection.query(
                 "SELECT status, traceparent, created_at FROM \(identifier: schema).orders WHERE id = \(id)::uuid")

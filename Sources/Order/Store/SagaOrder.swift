@@ -3,15 +3,15 @@ import Foundation
 import Postgres
 
 /// What the saga needs of a locked order: its status, what it reports in its outcome, and its trace.
-public struct SagaOrder: Sendable, Hashable {
-    public var id: OrderID
-    public var status: OrderStatus
-    public var customer: Customer
-    public var currency: String
-    public var totalCents: Int
-    public var paymentID: String?
-    public var failureReason: String?
-    public var traceparent: String
+package struct SagaOrder: Sendable, Hashable {
+    package var id: OrderID
+    package var status: OrderStatus
+    package var customer: Customer
+    package var currency: String
+    package var totalCents: Int
+    package var paymentID: String?
+    package var failureReason: String?
+    package var traceparent: String
 
     static let columns = "id, status, customer_id, customer_email, currency, total_cents, payment_id, failure_reason, traceparent"
 

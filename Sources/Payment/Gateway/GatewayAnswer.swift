@@ -2,7 +2,7 @@ import Foundation
 
 /// What came back from the payment gateway, before anyone decides what it means: a status and a
 /// body, or no answer at all (timeout, connection refused or reset).
-public enum GatewayAnswer: Sendable, Hashable {
+package enum GatewayAnswer: Sendable, Hashable {
     case response(status: Int, body: Data)
     case unreachable(reason: String)
 

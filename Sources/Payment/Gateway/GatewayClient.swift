@@ -15,9 +15,9 @@ import Timing
 ///
 /// Thread safety: one `HTTPClient` shared by all handlers. Call ``shutdown()`` once, when nothing uses
 /// it any more (``GatewayClientCloser`` does it on service shutdown).
-public final class GatewayClient: Sendable {
-    public let baseURL: String
-    public let timeout: Duration
+package final class GatewayClient: Sendable {
+    package let baseURL: String
+    package let timeout: Duration
     let client: HTTPClient
     let logger: Logger
     /// `orderly_payment_gateway_duration_seconds{path, status}`, each handle made once.
@@ -26,7 +26,7 @@ public final class GatewayClient: Sendable {
     /// The largest answer read from the gateway.
     static let maxBodySize = 256 * 1024
 
-    public init(baseURL: String, timeout: Duration, logger: Logger) {
+    package init(baseURL: String, timeout: Duration, logger: Logger) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.timeout = timeout
         var configuration = HTTPClient.Configuration()
@@ -36,7 +36,7 @@ public final class GatewayClient: Sendable {
     }
 
     /// `POST /v1/charges`.
-    public func charge(amountCents: Int, currency: String, token: String, idempotencyKey: String, orderID: String) async -> GatewayAnswer {
+    package func charge(amountCents: Int, currency: String, token: String, idempotencyKey: String, orderID: String) async -> GatewayAnswer {
         await post(
             "/v1/charges",
             body: [
@@ -47,7 +47,7 @@ public final class GatewayClient: Sendable {
     }
 
     /// `POST /v1/refunds`.
-    public func refund(chargeID: String, amountCents: Int, idempotencyKey: String) async -> GatewayAnswer {
+    package func refund(chargeID: String, amountCents: Int, idempotencyKey: String) async -> GatewayAnswer {
         await post(
             "/v1/refunds",
             body: ["charge_id": .string(chargeID), "amount_cents": .int(amountCents), "idempotency_key": .string(idempotencyKey)]
@@ -55,7 +55,7 @@ public final class GatewayClient: Sendable {
     }
 
     /// Closes the client's connections. Requests after this fail as unreachable.
-    public func shutdown() async {
+    package func shutdown() async {
         do {
             try await client.shutdown()
         } catch {

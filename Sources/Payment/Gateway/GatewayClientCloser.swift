@@ -2,12 +2,12 @@ import ServiceLifecycle
 
 /// Shuts the ``GatewayClient`` down on graceful shutdown. Put it before the consumer in a service
 /// group: the group stops services in reverse order, so the client closes after the last handler.
-public struct GatewayClientCloser: Service {
+package struct GatewayClientCloser: Service {
     let client: GatewayClient
 
-    public init(client: GatewayClient) { self.client = client }
+    package init(client: GatewayClient) { self.client = client }
 
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         await client.shutdown()
     }

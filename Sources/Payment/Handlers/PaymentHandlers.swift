@@ -21,17 +21,17 @@ import ServiceKit
 /// refused connections reject the event with ``TransientFailure`` (retried through the tiers while the
 /// rest of the batch commits); other gateway refusals and events that make no sense are
 /// ``PermanentFailure`` (parked).
-public struct PaymentHandlers: Sendable {
-    public let store: PaymentStore
-    public let gateway: GatewayClient
+package struct PaymentHandlers: Sendable {
+    package let store: PaymentStore
+    package let gateway: GatewayClient
 
-    public init(store: PaymentStore, gateway: GatewayClient) {
+    package init(store: PaymentStore, gateway: GatewayClient) {
         self.store = store
         self.gateway = gateway
     }
 
     /// The handlers by event type, for ``MessageConsumer``.
-    public var handlers: EventHandlers {
+    package var handlers: EventHandlers {
         var handlers = EventHandlers()
         handlers.on(.orderPlaced, batch: ordersPlaced)
         handlers.on(.paymentRefundRequested, each: refundRequested)

@@ -6,13 +6,13 @@
 /// | `402` | ``declined(chargeID:reason:)``: a business outcome, the handler succeeds |
 /// | `408`, `429`, `5xx`, no answer | ``transient(reason:)``: retried through the tiers |
 /// | any other status | ``rejected(reason:)``: permanent, parked with the gateway's detail |
-public enum ChargeOutcome: Sendable, Hashable {
+package enum ChargeOutcome: Sendable, Hashable {
     case charged(chargeID: String)
     case declined(chargeID: String?, reason: String)
     case transient(reason: String)
     case rejected(reason: String)
 
-    public init(_ answer: GatewayAnswer) {
+    package init(_ answer: GatewayAnswer) {
         if case .response(402, _) = answer {
             let code = answer.field("code") ?? "card_declined"
             let detail = answer.field("detail") ?? "the card was declined"
@@ -27,7 +27,7 @@ public enum ChargeOutcome: Sendable, Hashable {
     }
 
     /// The label of this outcome in metrics.
-    public var label: String {
+    package var label: String {
         switch self {
         case .charged: "succeeded"
         case .declined: "declined"

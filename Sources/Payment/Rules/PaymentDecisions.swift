@@ -1,9 +1,9 @@
 /// The rules of payment-service, as pure functions of what it knows and what the gateway said.
 ///
 /// The handlers read the state, ask these functions, and do what they say.
-public enum PaymentDecisions {
+package enum PaymentDecisions {
     /// What to do with `order.placed` before calling the gateway.
-    public enum BeforeCharge: Sendable, Hashable {
+    package enum BeforeCharge: Sendable, Hashable {
         /// Charge the order (idempotency key `charge:<order id>`).
         case charge
         /// The order was cancelled first: never charge it.
@@ -22,7 +22,7 @@ public enum PaymentDecisions {
     ///     the gateway's answer and the commit. Such a message of a cancelled order still goes to the
     ///     gateway (with the same idempotency key, so it cannot charge twice): the earlier handling may
     ///     have charged, and that charge must be found and refunded rather than forgotten.
-    public static func beforeCharge(_ state: OrderPaymentState, totalCents: Int, mayHaveRunBefore: Bool) -> BeforeCharge {
+    package static func beforeCharge(_ state: OrderPaymentState, totalCents: Int, mayHaveRunBefore: Bool) -> BeforeCharge {
         if state.charge != nil { return .skipDecided }
         if state.cancelled { return mayHaveRunBefore ? .charge : .skipCancelled }
         if totalCents < 1 { return .failWithoutCharge(reason: "invalid_amount: an order total of \(totalCents) cents cannot be charged") }
@@ -30,7 +30,7 @@ public enum PaymentDecisions {
     }
 
     /// What to do once the gateway answered a charge; `state` is read again under the order's lock.
-    public enum AfterCharge: Sendable, Hashable {
+    package enum AfterCharge: Sendable, Hashable {
         /// Record the charge and emit `payment.succeeded`.
         case recordAndEmitSucceeded(chargeID: String)
         /// The order was cancelled while the charge was in flight: record it, refund it at once,
@@ -46,7 +46,7 @@ public enum PaymentDecisions {
         case reject(reason: String)
     }
 
-    public static func afterCharge(_ outcome: ChargeOutcome, state: OrderPaymentState) -> AfterCharge {
+    package static func afterCharge(_ outcome: ChargeOutcome, state: OrderPaymentState) -> AfterCharge {
         if state.charge != nil { return .alreadyRecorded }
         switch outcome {
         case .charged(let chargeID):
@@ -61,7 +61,7 @@ public enum PaymentDecisions {
     }
 
     /// What to do with `payment.refund_requested` or `order.cancelled`.
-    public enum Refund: Sendable, Hashable {
+    package enum Refund: Sendable, Hashable {
         /// Refund the whole charge (idempotency key `refund:<charge id>`) and emit `payment.refunded`.
         case refund(chargeID: String, amountCents: Int, currency: String)
         /// The charge was refunded before: nothing more.
@@ -70,15 +70,15 @@ public enum PaymentDecisions {
         case nothingCharged
     }
 
-    public static func refund(_ state: OrderPaymentState) -> Refund {
+    package static func refund(_ state: OrderPaymentState) -> Refund {
         guard let charge = state.charge, charge.succeeded, let chargeID = charge.chargeID else { return .nothingCharged }
         if state.refundID != nil { return .alreadyRefunded }
         return .refund(chargeID: chargeID, amountCents: charge.amountCents, currency: charge.currency)
     }
 
     /// The gateway idempotency key of an order's charge.
-    public static func chargeKey(orderID: String) -> String { "charge:\(orderID)" }
+    package static func chargeKey(orderID: String) -> String { "charge:\(orderID)" }
 
     /// The gateway idempotency key of a charge's refund.
-    public static func refundKey(chargeID: String) -> String { "refund:\(chargeID)" }
+    package static func refundKey(chargeID: String) -> String { "refund:\(chargeID)" }
 }

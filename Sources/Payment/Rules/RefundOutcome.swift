@@ -2,12 +2,12 @@
 ///
 /// `200`/`201` with a `refund_id` is a refund; `408`, `429`, `5xx` and no answer are transient;
 /// anything else (an unknown charge, an amount over what remains) is permanent, with the gateway's detail.
-public enum RefundOutcome: Sendable, Hashable {
+package enum RefundOutcome: Sendable, Hashable {
     case refunded(refundID: String)
     case transient(reason: String)
     case rejected(reason: String)
 
-    public init(_ answer: GatewayAnswer) {
+    package init(_ answer: GatewayAnswer) {
         switch GatewayVerdict(answer, idField: "refund_id") {
         case .created(let refundID): self = .refunded(refundID: refundID)
         case .transient(let reason): self = .transient(reason: reason)
@@ -16,7 +16,7 @@ public enum RefundOutcome: Sendable, Hashable {
     }
 
     /// The label of this outcome in metrics.
-    public var label: String {
+    package var label: String {
         switch self {
         case .refunded: "succeeded"
         case .transient: "transient"

@@ -6,8 +6,8 @@ import Postgres
 /// - `charges`: one decided charge per order (unique), `succeeded` or `declined`.
 /// - `refunds`: at most one refund per charge (unique).
 /// - `cancellations`: orders cancelled, so that a late `order.placed` is never charged.
-public enum PaymentMigrations {
-    public static func all(schema: String) -> [PostgresMigration] {
+package enum PaymentMigrations {
+    package static func all(schema: String) -> [PostgresMigration] {
         let s = PostgresQuery.quoteIdentifier(schema)
         return MessagingMigrations.all(schema: schema) + [
             PostgresMigration(

@@ -1,33 +1,33 @@
 import Postgres
 
 /// payment-service's state in its schema; every call runs in the caller's transaction.
-public struct PaymentStore: Sendable {
-    public let schema: String
+package struct PaymentStore: Sendable {
+    package let schema: String
 
-    public init(schema: String) { self.schema = schema }
+    package init(schema: String) { self.schema = schema }
 
     /// Serializes the handlers of one order until the transaction ends, so that a charge being
     /// recorded and a cancellation being recorded never miss each other.
-    public func lock(orderID: String, in transaction: PostgresTransaction) async throws {
+    package func lock(orderID: String, in transaction: PostgresTransaction) async throws {
         let key = "\(schema):\(orderID)"
         _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))")
     }
 
     /// Serializes the handlers of several orders at once, taking their locks in one order so that two
     /// batches cannot deadlock on them.
-    public func lock(orderIDs: [String], in transaction: PostgresTransaction) async throws {
+    package func lock(orderIDs: [String], in transaction: PostgresTransaction) async throws {
         let keys = Set(orderIDs).map { "\(schema):\($0)" }
         _ = try await transaction.query(
             "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(\(keys)::text[]) AS key ORDER BY key")
     }
 
     /// What is known about an order (each statement sees what committed before it began).
-    public func state(of orderID: String, in transaction: PostgresTransaction) async throws -> OrderPaymentState {
+    package func state(of orderID: String, in transaction: PostgresTransaction) async throws -> OrderPaymentState {
         try await states(of: [orderID], in: transaction)[orderID] ?? OrderPaymentState()
     }
 
     /// What is known about each of several orders, with one statement.
-    public func states(of orderIDs: [String], in transaction: PostgresTransaction) async throws -> [String: OrderPaymentState] {
+    package func states(of orderIDs: [String], in transaction: PostgresTransaction) async throws -> [String: OrderPaymentState] {
         let rows = try await transaction.query(
             """
             SELECT o.order_id, c.charge_id, c.status, c.amount_cents, c.currency, r.refund_id,
@@ -53,15 +53,15 @@ public struct PaymentStore: Sendable {
     }
 
     /// One decided charge, for ``recordCharges(_:in:)``.
-    public struct ChargeRecord: Sendable, Hashable {
-        public var orderID: String
-        public var chargeID: String?
-        public var status: ChargeStatus
-        public var amountCents: Int
-        public var currency: String
-        public var reason: String?
+    package struct ChargeRecord: Sendable, Hashable {
+        package var orderID: String
+        package var chargeID: String?
+        package var status: ChargeStatus
+        package var amountCents: Int
+        package var currency: String
+        package var reason: String?
 
-        public init(orderID: String, chargeID: String?, status: ChargeStatus, amountCents: Int, currency: String, reason: String?) {
+        package init(orderID: String, chargeID: String?, status: ChargeStatus, amountCents: Int, currency: String, reason: String?) {
             self.orderID = orderID
             self.chargeID = chargeID
             self.status = status
@@ -72,14 +72,14 @@ public struct PaymentStore: Sendable {
     }
 
     /// Records several decided charges with one statement, sent with the transaction's next round trip.
-    public func recordCharges(_ charges: [ChargeRecord], in transaction: PostgresTransaction) {
+    package func recordCharges(_ charges: [ChargeRecord], in transaction: PostgresTransaction) {
         guard !charges.isEmpty else { return }
         transaction.sendWithNext(insert(charges))
     }
 
     /// Records the decided charge of an order now, so that a refund recorded after it in the same
     /// transaction finds it.
-    public func recordCharge(
+    package func recordCharge(
         orderID: String, chargeID: String?, status: ChargeStatus, amountCents: Int, currency: String, reason: String?,
         in transaction: PostgresTransaction
     ) async throws {
@@ -97,7 +97,7 @@ public struct PaymentStore: Sendable {
     }
 
     /// Records the refund of a charge; false when the charge had one already.
-    public func recordRefund(
+    package func recordRefund(
         refundID: String, chargeID: String, orderID: String, amountCents: Int, currency: String, reason: String,
         in transaction: PostgresTransaction
     ) async throws -> Bool {
@@ -111,7 +111,7 @@ public struct PaymentStore: Sendable {
     }
 
     /// Remembers that an order was cancelled. Idempotent.
-    public func recordCancellation(orderID: String, reason: String?, in transaction: PostgresTransaction) async throws {
+    package func recordCancellation(orderID: String, reason: String?, in transaction: PostgresTransaction) async throws {
         try await transaction.execute(
             """
             INSERT INTO \(identifier: schema).cancellations (order_id, reason) VALUES (\(orderID), \(reason))
