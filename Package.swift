@@ -94,7 +94,9 @@ let package = Package(
                 "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", "Timing",
                 .asyncHTTPClient, .crypto, .dequeModule, .httpTypes, .hummingbird, .logging, .metrics, .nioCore, .nioHTTP1,
                 .serviceLifecycle, .tracing,
-            ]
+            ],
+            // The operator's page: its HTML, style and script, served as one document.
+            resources: [.copy("HTTP/Ops")]
         ),
         .target(
             name: "Payment",

@@ -35,7 +35,9 @@ package struct OpsRoutes: Sendable {
     }
 
     package func add<Context: RequestContext>(to router: Router<Context>) {
-        router.get(RouterPath(HTTPRoute.opsPage.routerPath)) { _, _ in OpsPage.response() }
+        // Put together now: a build without the page's files fails at start, not at the first visit.
+        let page = OpsPage.response()
+        router.get(RouterPath(HTTPRoute.opsPage.routerPath)) { _, _ in page }
         let admin = router.adminGroup(keys: adminKeys)
         admin.get("services/:service/parked") { request, context in
             try await pass(request, to: try peer(context), path: HTTPRoute.listParked.path, method: .GET)
