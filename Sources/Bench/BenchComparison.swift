@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 
 /// Two builds benched in one run, on one machine, in the same hour: the only before/after a speed claim can rest on.
@@ -57,10 +58,5 @@ package struct BenchComparison: Sendable, Codable {
         return lines.joined(separator: "\n")
     }
 
-    package func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(self)
-    }
+    package func json() throws -> Data { try JSONEncoder.report.encode(self) }
 }

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 
 /// What one bench step measured: at one offered rate, the throughput, the latencies, the errors,
@@ -60,12 +61,7 @@ package struct BenchReport: Sendable, Codable {
         return min(limits.commitsPerSecond / commits, limits.publishesPerSecond / publishes)
     }
 
-    package func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(self)
-    }
+    package func json() throws -> Data { try JSONEncoder.report.encode(self) }
 
     /// Every step as a table row, then the cost of the best step by process, as README shows them.
     package var markdown: String {

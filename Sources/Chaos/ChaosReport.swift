@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 
 /// What a fault run did and found: the orders by final status, the faults injected, the broken
@@ -55,12 +56,7 @@ package struct ChaosReport: Sendable, Codable {
         return text
     }
 
-    package func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(self)
-    }
+    package func json() throws -> Data { try JSONEncoder.report.encode(self) }
 }
 
 /// One fault as it happened.

@@ -6,18 +6,11 @@ package enum AdminRoutes {
     /// Adds `GET /v1/admin/settings`: what the service runs with, secrets left out.
     package static func add<Context: RequestContext>(to router: Router<Context>, settings: ServiceSettings) {
         let report = SettingsReport(settings)
-        router.adminGroup(keys: settings.adminKeys).get("settings") { _, _ -> Response in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(report))))
-            response.headers[.contentType] = "application/json"
-            response.headers[.cacheControl] = "no-store"
-            return response
-        }
+        router.adminGroup(keys: settings.adminKeys).get("settings") { _, _ in EditedResponse(headers: .noStore, response: report) }
     }
 
     /// `GET /v1/admin/settings`: the service, who it logs in as, where, and how many keys guard it.
-    package struct SettingsReport: Codable, Sendable, Hashable {
+    package struct SettingsReport: ResponseCodable, Sendable, Hashable {
         package var service: String
         package var amqpURL: String
         package var databaseURL: String

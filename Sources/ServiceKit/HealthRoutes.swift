@@ -68,7 +68,7 @@ struct ReadinessReport {
 
     var status: ComponentHealth.Status { checks.map(\.status).max() ?? .up }
 
-    private struct Body: Encodable {
+    private struct Body: ResponseEncodable {
         struct Check: Encodable {
             var status: String
             var detail: String?
@@ -78,8 +78,6 @@ struct ReadinessReport {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = Body(
             status: status == .up ? "ready" : status.rawValue,
             checks: Dictionary(checks.map { ($0.name, Body.Check(status: $0.status.rawValue, detail: $0.detail)) }) { first, _ in first })
@@ -87,10 +85,9 @@ struct ReadinessReport {
             let failing = checks.filter { $0.status == .down }.map { "\($0.name): \($0.detail ?? "down")" }
             return try Problem(
                 .serviceUnavailable, title: "Not ready", detail: failing.joined(separator: "; "),
-                extensions: ["checks": try encoder.encode(body.checks)]
+                extensions: ["checks": try JSONEncoder.orderly.encode(body.checks)]
             ).response(from: request, context: context)
         }
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+        return try body.response(from: request, context: context)
     }
 }

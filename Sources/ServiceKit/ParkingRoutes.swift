@@ -27,7 +27,7 @@ package struct ParkingAdmin: Sendable {
     }
 
     /// The answer of `GET /v1/admin/parked`.
-    package struct Listing: Encodable, Sendable, Hashable {
+    package struct Listing: ResponseEncodable, Sendable, Hashable {
         package var service: String
         package var queue: String
         package var workQueue: String
@@ -49,7 +49,7 @@ package struct ParkingAdmin: Sendable {
     }
 
     /// The answer of `POST /v1/admin/parked/replay`.
-    package struct Replay: Encodable, Sendable, Hashable {
+    package struct Replay: ResponseEncodable, Sendable, Hashable {
         package var service: String
         package var queue: String
         package var workQueue: String
@@ -112,21 +112,22 @@ package struct ParkingAdmin: Sendable {
 package enum ParkingRoutes {
     package static func add<Context: RequestContext>(to router: Router<Context>, admin: ParkingAdmin, keys: AccessKeys) {
         let group = router.adminGroup(keys: keys)
-        group.get("parked") { request, _ in try await list(request, admin: admin) }
-        group.post("parked/replay") { request, _ in try await replay(request, admin: admin) }
+        group.get("parked") { request, context in try await list(request, context: context, admin: admin) }
+        group.post("parked/replay") { request, context in try await replay(request, context: context, admin: admin) }
     }
 
     /// Answers `GET /v1/admin/parked` for `admin`'s queue (its key already checked).
-    package static func list(_ request: Request, admin: ParkingAdmin) async throws -> Response {
+    package static func list(_ request: Request, context: some RequestContext, admin: ParkingAdmin) async throws -> Response {
         let limit = try Self.limit(request, default: 100)
-        return try Self.json(try await admin.list(limit: limit))
+        return try EditedResponse(headers: .noStore, response: try await admin.list(limit: limit)).response(from: request, context: context)
     }
 
     /// Answers `POST /v1/admin/parked/replay` for `admin`'s queue (its key already checked).
-    package static func replay(_ request: Request, admin: ParkingAdmin) async throws -> Response {
+    package static func replay(_ request: Request, context: some RequestContext, admin: ParkingAdmin) async throws -> Response {
         let limit = try Self.limit(request, default: ParkingQueue.maxMessages)
         let ids = request.uri.queryParameters.getAll("message_id").map { String($0) }
-        return try Self.json(try await admin.replay(ids: ids.isEmpty ? nil : ids, limit: limit))
+        let replay = try await admin.replay(ids: ids.isEmpty ? nil : ids, limit: limit)
+        return try EditedResponse(headers: .noStore, response: replay).response(from: request, context: context)
     }
 
     /// The `limit` query parameter, 1 to ``ParkingQueue/maxMessages``.
@@ -138,14 +139,5 @@ package enum ParkingRoutes {
                 errors: [.init(field: "limit", message: "must be a whole number from 1 to \(ParkingQueue.maxMessages)")])
         }
         return limit
-    }
-
-    static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-        response.headers[.contentType] = "application/json"
-        response.headers[.cacheControl] = "no-store"
-        return response
     }
 }

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Hummingbird
 import Postgres
@@ -53,15 +54,13 @@ package struct Problem: HTTPResponseError, Sendable, Equatable {
     package func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = Body(
             type: type, title: title, status: status.code, detail: detail, instance: request.uri.path, errors: errors.isEmpty ? nil : errors)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var headers = headers
         headers[.contentType] = "application/problem+json"
-        var document = try encoder.encode(body)
+        var document = try JSONEncoder.orderly.encode(body)
         // Extension members are spliced in as they were encoded: the object's closing brace makes way for them.
         for (name, value) in extensions.sorted(by: { $0.key < $1.key }) {
             document.removeLast()
-            document.append(contentsOf: Array(",".utf8) + Array(try encoder.encode(name)) + Array(":".utf8))
+            document.append(contentsOf: Array(",".utf8) + Array(try JSONEncoder.orderly.encode(name)) + Array(":".utf8))
             document.append(value)
             document.append(UInt8(ascii: "}"))
         }

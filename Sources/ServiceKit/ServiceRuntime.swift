@@ -44,7 +44,7 @@ package enum ServiceRuntime {
         migrations: [PostgresMigration],
         topology: AMQPTopology = AMQPTopology(),
         queues: ServiceQueues? = nil,
-        build: (ServiceDependencies, Router<BasicRequestContext>) async throws -> [any Service]
+        build: (ServiceDependencies, Router<ServiceRequestContext>) async throws -> [any Service]
     ) async throws {
         try settings.validate()
         Observability.bootstrap(level: settings.logLevel, format: settings.logFormat, service: settings.name)
@@ -78,7 +78,7 @@ package enum ServiceRuntime {
 
         let parking = queues.map { ParkingAdmin(service: settings.name, queues: $0, amqp: amqpConfiguration, logger: logger) }
         let dependencies = ServiceDependencies(settings: settings, logger: logger, pool: pool, amqp: amqp, parking: parking)
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: RequestObservabilityMiddleware())
         router.add(middleware: ProblemMiddleware())
         let health = HealthRegistry()

@@ -18,7 +18,7 @@ import Testing
     /// A service's own parking routes and order-service's routes for the others, as the services mount them. Nothing
     /// listens at the broker's or the peers' addresses: a request that got past the key would fail with a `5xx`.
     func application(_ settings: ServiceSettings = settings) throws -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         let amqp = try AMQPConfiguration(url: "amqp://order-service:s3cret@127.0.0.1:1/")
         let parking = ParkingAdmin(service: "payment-service", queues: Subscriptions.payment, amqp: amqp, logger: Logger(label: "test"))

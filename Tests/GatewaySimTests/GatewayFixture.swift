@@ -28,7 +28,7 @@ struct GatewayFixture {
 
     /// Runs `body` against the simulator's routes, behind the problem-details middleware as in production.
     func test<T: Sendable>(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> T) async throws -> T {
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         simulator.addRoutes(to: router)
         return try await Application(router: router).test(.router) { client in try await body(client) }

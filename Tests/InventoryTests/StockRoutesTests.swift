@@ -16,7 +16,7 @@ struct StockRoutesTests {
         try await PostgresMigrator(schema: schema, migrations: InventoryMigrations.all(schema: schema)).migrate(on: pool)
         try await pool.execute("INSERT INTO \(identifier: schema).stock (sku, available, reserved) VALUES ('SKU-001', 7, 3)")
 
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         StockRoutes(store: InventoryStore(schema: schema), pool: pool).add(to: router)
         try await Application(router: router).test(.router) { client in

@@ -77,7 +77,7 @@ struct OrderAPITests {
             return (created, fetched)
         }
         #expect(created.status == .accepted)
-        #expect(created.headers[.contentType] == "application/json")
+        #expect(created.headers[.contentType] == "application/json; charset=utf-8")
         #expect(created.headers[Self.replayed] == nil)
         let order = try Self.decodeOrder(created)
         #expect(created.headers[.location] == "/v1/orders/\(order.id.description)")
@@ -280,7 +280,7 @@ struct OrderAPITests {
     }
 
     @Test func aFailureWhoseOutcomeIsUnknownNeverSaysRetryingIsSafe() async throws {
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.post("/lost") { _, _ -> Response in throw PostgresError(code: .commitOutcomeUnknown, message: "connection lost during COMMIT") }
         router.post("/failed") { _, _ -> Response in throw PostgresError(code: .connectionLost, message: "connection lost") }

@@ -58,7 +58,7 @@ struct OrderHarness {
     func withAPI<T: Sendable>(
         backlog: SagaBacklog? = nil, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T
     ) async throws -> T {
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: RequestObservabilityMiddleware())
         router.add(middleware: ProblemMiddleware())
         let backlog = backlog ?? SagaBacklog(store: saga.store, pool: pool, limit: 0, logger: TestEnvironment.logger(name))

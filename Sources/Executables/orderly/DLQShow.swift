@@ -52,9 +52,7 @@ extension ParkedMessageDetail {
         lines.append("body (\(summary.bodyBytes) bytes):")
         switch body {
         case .json(let value):
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            lines.append((try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? value.description)
+            lines.append((try? JSONEncoder.report.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? value.description)
         case .text(let text), .base64(let text):
             lines.append(text)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 
 /// `--json` for the commands that read: one JSON document on standard output instead of text.
@@ -9,13 +10,6 @@ struct OutputOptions: ParsableArguments {
     /// Prints `value` as JSON when `--json` was given, else runs `text`.
     func print<T: Encodable>(_ value: T, text: () throws -> Void) throws {
         guard json else { return try text() }
-        Swift.print(String(decoding: try Self.encoder.encode(value), as: UTF8.self))
+        Swift.print(String(decoding: try JSONEncoder.report.encode(value), as: UTF8.self))
     }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
 }

@@ -1,7 +1,9 @@
+import Hummingbird
+
 /// The body of `GET /v1/ledger`: every charge (approved or declined) and every refund, oldest first.
 ///
 /// The end-to-end tests read this as the ground truth of what money moved.
-package struct GatewayLedgerReport: Codable, Sendable, Hashable {
+package struct GatewayLedgerReport: ResponseCodable, Sendable, Hashable {
     /// One charge attempt that reached a decision.
     package struct Charge: Codable, Sendable, Hashable {
         package var chargeID: String

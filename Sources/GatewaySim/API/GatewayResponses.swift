@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 
 /// `201` body of `POST /v1/charges`.
@@ -42,10 +43,8 @@ struct RefundCreated: Encodable {
 
 enum GatewayJSON {
     static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // The values encoded here are plain structs of strings and integers: encoding cannot fail.
-        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+        String(decoding: try! JSONEncoder.orderly.encode(value), as: UTF8.self)
     }
 
     /// A new identifier with a prefix, like `ch_3f2a…`.

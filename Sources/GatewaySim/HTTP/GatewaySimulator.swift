@@ -47,7 +47,7 @@ package struct GatewaySimulator: Sendable {
     /// The build step for ``ServiceRuntime/run(settings:schema:migrations:build:)``: adds the routes, runs no
     /// background work. Reads `ORDERLY_SIM_SLOW_SECONDS` (default 30).
     package static func build(
-        _ dependencies: ServiceDependencies, router: Router<BasicRequestContext>, schema: String = defaultSchema
+        _ dependencies: ServiceDependencies, router: Router<ServiceRequestContext>, schema: String = defaultSchema
     ) throws -> [any Service] {
         let slowDelay = try dependencies.settings.seconds("ORDERLY_SIM_SLOW_SECONDS", default: .seconds(30))
         GatewaySimulator(schema: schema, pool: dependencies.pool, slowDelay: slowDelay, logger: dependencies.logger).addRoutes(to: router)
@@ -137,12 +137,9 @@ package struct GatewaySimulator: Sendable {
         return Self.response(answer)
     }
 
-    func ledger(_ request: Request) async throws -> Response {
+    func ledger(_ request: Request) async throws -> GatewayLedgerReport {
         let orderID = request.uri.queryParameters.get("order_id").flatMap { $0.isEmpty ? nil : $0 }
-        let report = try await ledger.report(orderID: orderID)
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: GatewayJSON.encode(report)))
-        )
+        return try await ledger.report(orderID: orderID)
     }
 
     // MARK: - Helpers

@@ -35,8 +35,6 @@ package struct WebhookPayload: Codable, Sendable, Hashable {
 
     /// The body bytes: sorted keys, so that the same notification always has the same body and signature.
     package func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self))
+        Array(try JSONEncoder.orderly.encode(self))
     }
 }

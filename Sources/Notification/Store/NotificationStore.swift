@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Postgres
 
@@ -50,8 +51,7 @@ package struct NotificationStore: Sendable, Hashable {
     /// Records what the channels did for several notifications, with one statement.
     package func complete(_ outcomes: [(id: String, status: String, results: [ChannelResult])], in transaction: PostgresTransaction) async throws {
         guard !outcomes.isEmpty else { return }
-        let encoder = JSONEncoder()
-        let json = try outcomes.map { String(decoding: try encoder.encode($0.results), as: UTF8.self) }
+        let json = try outcomes.map { String(decoding: try JSONEncoder.orderly.encode($0.results), as: UTF8.self) }
         transaction.sendWithNext(
             """
             UPDATE \(identifier: schema).notifications n

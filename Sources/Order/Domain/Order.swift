@@ -83,9 +83,5 @@ package struct Order: Sendable, Hashable, Codable {
     }
 
     /// The JSON body of the order.
-    package func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    package func jsonData() throws -> Data { try JSONEncoder.orderly.encode(self) }
 }

@@ -177,9 +177,5 @@ extension OrderTimeline: Encodable {
     }
 
     /// The JSON body.
-    package func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    package func jsonData() throws -> Data { try JSONEncoder.orderly.encode(self) }
 }

@@ -40,10 +40,10 @@ package struct OpsRoutes: Sendable {
         router.get(RouterPath(HTTPRoute.opsPage.routerPath)) { _, _ in page }
         let admin = router.adminGroup(keys: adminKeys)
         admin.get("services/:service/parked") { request, context in
-            try await pass(request, to: try peer(context), path: HTTPRoute.listParked.path, method: .GET)
+            try await pass(request, context: context, to: try peer(context), path: HTTPRoute.listParked.path, method: .GET)
         }
         admin.post("services/:service/parked/replay") { request, context in
-            try await pass(request, to: try peer(context), path: HTTPRoute.replayParked.path, method: .POST)
+            try await pass(request, context: context, to: try peer(context), path: HTTPRoute.replayParked.path, method: .POST)
         }
     }
 
@@ -59,14 +59,18 @@ package struct OpsRoutes: Sendable {
     }
 
     /// Answers for `service`'s `path`: here for order-service's own queue, else by passing the request on.
-    func pass(_ request: Request, to peer: (service: String, base: String), path: String, method: HTTPMethod) async throws -> Response {
+    func pass(
+        _ request: Request, context: some RequestContext, to peer: (service: String, base: String), path: String, method: HTTPMethod
+    ) async throws -> Response {
         let (service, base) = peer
         if let own, own.service == service {
-            return method == .GET ? try await ParkingRoutes.list(request, admin: own) : try await ParkingRoutes.replay(request, admin: own)
+            return method == .GET
+                ? try await ParkingRoutes.list(request, context: context, admin: own)
+                : try await ParkingRoutes.replay(request, context: context, admin: own)
         }
         var forwarded = HTTPClientRequest(url: base + path + (request.uri.query.map { "?" + $0 } ?? ""))
         forwarded.method = method
-        let key = AccessKeyMiddleware<BasicRequestContext>.admin(keys: adminKeys)
+        let key = AccessKeyMiddleware<ServiceRequestContext>.admin(keys: adminKeys)
         if let presented = key.presentedKey(in: request.headers) { forwarded.headers.add(name: key.keyHeader.rawName, value: presented) }
         let answer: HTTPClientResponse
         let body: ByteBuffer

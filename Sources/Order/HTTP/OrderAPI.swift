@@ -54,7 +54,7 @@ package struct OrderAPI: Sendable {
         orders.get(":id/timeline") { request, context in try await timeline(request, context: context) }
     }
 
-    func create(_ request: Request, context: some RequestContext) async throws -> Response {
+    func create(_ request: Request, context: some RequestContext) async throws -> EditedResponse<Order> {
         guard backlog.admits() else {
             throw Problem(
                 .serviceUnavailable,
@@ -115,11 +115,11 @@ package struct OrderAPI: Sendable {
             backlog.accepted()
             OrderMetrics.acceptedOverHTTP.increment()
             logger.info("order accepted", metadata: ["order.total_cents": "\(order.totalCents)", "customer.id": "\(order.customer.id)"])
-            return try Self.accepted(order, replayed: false)
+            return Self.accepted(order, replayed: false)
         case .replayed:
             guard let order = replayedOrder else { throw Problem(.internalServerError, detail: "the order of this Idempotency-Key vanished") }
             logger.info("idempotent replay", metadata: ["order.id": "\(order.id.description)"])
-            return try Self.accepted(order, replayed: true)
+            return Self.accepted(order, replayed: true)
         case .conflict(let id):
             throw Problem(
                 .unprocessableContent,
@@ -129,25 +129,25 @@ package struct OrderAPI: Sendable {
         }
     }
 
-    func show(_ request: Request, context: some RequestContext) async throws -> Response {
+    func show(_ request: Request, context: some RequestContext) async throws -> Order {
         let text = context.parameters.get("id") ?? ""
         guard let id = OrderID(text), let order = try await saga.store.order(id: id, on: pool) else {
             throw Problem(.notFound, detail: "there is no order \(text)")
         }
-        return try Self.json(.ok, order.jsonData())
+        return order
     }
 
     /// `GET /v1/orders/{id}/timeline`: `400` for an id that is not a UUID, `404` for an unknown order.
-    func timeline(_ request: Request, context: some RequestContext) async throws -> Response {
+    func timeline(_ request: Request, context: some RequestContext) async throws -> OrderTimeline {
         let text = context.parameters.get("id") ?? ""
         guard let id = OrderID(text) else {
             throw Problem(.badRequest, detail: "'\(text)' is not an order id: order ids are UUIDs, as in the Location of POST /v1/orders")
         }
         guard let timeline = try await saga.store.timeline(of: id, on: pool) else { throw Problem(.notFound, detail: "there is no order \(text)") }
-        return try Self.json(.ok, timeline.jsonData())
+        return timeline
     }
 
-    func list(_ request: Request, context: some RequestContext) async throws -> Response {
+    func list(_ request: Request, context: some RequestContext) async throws -> OrderListing {
         let parameters = request.uri.queryParameters
         let query: OrderListQuery
         do {
@@ -158,21 +158,14 @@ package struct OrderAPI: Sendable {
         } catch {
             throw Self.problem(error, detail: "the query is not valid")
         }
-        let orders = try await saga.store.orders(matching: query, on: pool)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Self.json(.ok, try encoder.encode(OrderListing(orders: orders)))
+        return OrderListing(orders: try await saga.store.orders(matching: query, on: pool))
     }
 
-    static func accepted(_ order: Order, replayed: Bool) throws -> Response {
-        var response = json(.accepted, try order.jsonData())
-        response.headers[.location] = "/v1/orders/\(order.id.description)"
-        if replayed { response.headers[replayedHeader] = "true" }
-        return response
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ data: Data) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    /// `202 Accepted` with the order, where to poll it, and whether it was accepted before under the same key.
+    static func accepted(_ order: Order, replayed: Bool) -> EditedResponse<Order> {
+        var headers: HTTPFields = [.location: "/v1/orders/\(order.id.description)"]
+        if replayed { headers[replayedHeader] = "true" }
+        return EditedResponse(status: .accepted, headers: headers, response: order)
     }
 
     static func problem(_ error: OrderRequestError, detail: String) -> Problem {
@@ -193,6 +186,10 @@ package struct OrderAPI: Sendable {
 }
 
 /// The body of `GET /v1/orders`.
-struct OrderListing: Encodable {
+struct OrderListing: ResponseEncodable {
     var orders: [Order]
 }
+
+// The order and its timeline as the API answers them: in the context's JSON (`JSONEncoder.orderly`).
+extension Order: ResponseEncodable {}
+extension OrderTimeline: ResponseEncodable {}

@@ -48,9 +48,7 @@ package struct NewOrder: Sendable, Hashable {
     /// The request in one canonical JSON form (sorted keys), so that equal requests compare equal
     /// whatever their key order or whitespace.
     package var canonicalRequest: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding plain strings and integers cannot fail.
-        return String(decoding: (try? encoder.encode(request)) ?? Data(), as: UTF8.self)
+        String(decoding: (try? JSONEncoder.orderly.encode(request)) ?? Data(), as: UTF8.self)
     }
 }

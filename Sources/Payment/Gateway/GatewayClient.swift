@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Contracts
 import Foundation
 import Logging
 import Metrics
@@ -83,9 +84,7 @@ package final class GatewayClient: Sendable {
         request.headers.add(name: "Accept", value: "application/json, application/problem+json")
         let start = ContinuousClock.now
         do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            request.body = .bytes(ByteBuffer(bytes: try encoder.encode(body)))
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder.orderly.encode(body)))
             let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
             let response = try await client.execute(request, deadline: deadline, logger: logger)
             let buffer = try await response.body.collect(upTo: Self.maxBodySize)
