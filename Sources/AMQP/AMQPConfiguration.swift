@@ -17,7 +17,8 @@ public struct AMQPConfiguration: Sendable {
     /// Negotiated with the broker; a dead peer is detected after two missed beats.
     public var heartbeat: Duration
     public var connectTimeout: Duration
-    /// The limit for a synchronous request (declare, consume, purge) to be answered.
+    /// The limit for a synchronous request (declare, purge, a queue's status) to be answered; a `consume`
+    /// waits for a connection without one, and its first start answers it.
     public var requestTimeout: Duration
     /// How long a publish may wait — for the window, a reconnect, or an unblocked connection — before it fails.
     public var publishTimeout: Duration

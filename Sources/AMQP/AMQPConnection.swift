@@ -10,7 +10,7 @@ import Synchronization
 /// and await the outcome.
 ///
 /// The connection heals itself. A lost connection (broker restart, socket error, missed
-/// heartbeats, `connection.close`) is noticed within the heartbeat interval; the client then
+/// heartbeats, `connection.close`) is noticed within two heartbeat intervals at most; the client then
 /// reconnects — to the next node of ``AMQPConfiguration/addresses`` at once, and with backoff and
 /// jitter once every node failed in a row — declares again the topology it was asked to declare,
 /// registers its consumers again, and publishes again every message the broker had not
@@ -119,7 +119,8 @@ public final class AMQPConnection: Sendable {
     /// dropped by the broker. Messages are sent in the order of the calls; at most
     /// `publishWindow` are unconfirmed at a time, and the rest wait their turn.
     ///
-    /// - Throws: ``AMQPError``: `.unroutable`, `.nacked`, `.blocked` when the broker blocked the
+    /// - Throws: ``AMQPError``: `.unroutable`, `.nacked`, `.channelClosed` when the exchange is missing
+    ///   (404) or the user may not write to it (403), `.blocked` when the broker blocked the
     ///   connection for longer than `publishTimeout`, `.timeout` when no confirm came in time (the
     ///   message may still have arrived), `.closed`.
     public func publish(

@@ -51,7 +51,7 @@ public struct AMQPError: Error, Sendable, Hashable, CustomStringConvertible {
         return "AMQP \(code): \(message)"
     }
 
-    /// Whether trying again later may succeed: true for connection trouble, blocking and timeouts.
+    /// Whether trying again later may succeed: true for connection trouble, blocking, timeouts and nacks.
     public var isTransient: Bool {
         [.connectionFailed, .connectionLost, .blocked, .timeout, .nacked].contains(code)
     }

@@ -15,7 +15,9 @@ import Timing
 /// missing queue); every start after that is a recovery, retried with backoff and only logged.
 /// Deliveries and acknowledgements carry the *epoch* of the channel that delivered them: once
 /// the channel is gone the broker delivers those messages again, so acknowledgements of an older
-/// epoch are dropped.
+/// epoch are dropped. A consumer the broker cancelled keeps its channel, and with it the epoch:
+/// what it was given before the cancel can still be acknowledged, and a restart on the same
+/// channel goes on in the same epoch.
 struct ConsumerStateMachine: Sendable {
     enum State: Hashable, Sendable {
         /// Waiting for its first start; the caller of `consume` is waiting too.
@@ -23,8 +25,9 @@ struct ConsumerStateMachine: Sendable {
         /// Consuming on a channel opened in `epoch`.
         case consuming(epoch: UInt64)
         /// Not consuming (the connection was lost, or the broker cancelled it or closed its
-        /// channel); to be started again at `retryAt`. `failures` counts failed restarts in a row.
-        case stopped(retryAt: ContinuousClock.Instant, failures: Int)
+        /// channel); to be started again at `retryAt`. `failures` counts failed restarts in a row;
+        /// `channelEpoch` is the epoch of its channel while that is still open (the broker cancelled it).
+        case stopped(retryAt: ContinuousClock.Instant, failures: Int, channelEpoch: UInt64? = nil)
         /// Cancelled by the application: no more deliveries, but the channel stays open so that
         /// what it already delivered can still be acknowledged (a graceful shutdown acks what committed).
         case cancelling(epoch: UInt64)
@@ -62,7 +65,7 @@ struct ConsumerStateMachine: Sendable {
     func wantsStart(at now: ContinuousClock.Instant) -> Bool {
         switch state {
         case .registered: true
-        case .stopped(let retryAt, _): retryAt <= now
+        case .stopped(let retryAt, _, _): retryAt <= now
         case .consuming, .cancelling, .finished: false
         }
     }
@@ -80,14 +83,18 @@ struct ConsumerStateMachine: Sendable {
     }
 
     /// Whether an acknowledgement of a delivery made in `epoch` still reaches the channel that made it.
-    func acknowledges(epoch: UInt64) -> Bool {
+    func acknowledges(epoch: UInt64) -> Bool { channelEpoch == epoch }
+
+    /// The epoch of the consumer's channel while it is open; a start on that channel goes on in it.
+    var channelEpoch: UInt64? {
         switch state {
-        case .consuming(let current), .cancelling(let current): current == epoch
-        case .registered, .stopped, .finished: false
+        case .consuming(let epoch), .cancelling(let epoch): epoch
+        case .stopped(_, _, let epoch): epoch
+        case .registered, .finished: nil
         }
     }
 
-    /// `basic.consume` succeeded on a channel of `epoch`.
+    /// `basic.consume` succeeded on a channel of `epoch`: ``channelEpoch`` when the channel stayed open, else a new one.
     mutating func started(epoch: UInt64) -> [Action] {
         let wasRegistered = state == .registered
         guard wasRegistered || isStopped else { return [] }
@@ -102,7 +109,8 @@ struct ConsumerStateMachine: Sendable {
         case .registered:
             state = .finished
             return [.finishDeliveries, .answerRegistration(failure: error), .remove]
-        case .stopped(_, let failures):
+        case .stopped(_, let failures, _):
+            // A method that fails closes its channel: whatever it delivered comes again.
             state = .stopped(retryAt: now + backoff.delay(attempt: failures), failures: failures + 1)
             var actions = [Action.recordFailure(error)]
             if warnings.allows(cause: "\(error.code) \(error.replyCode ?? 0)", at: now) {
@@ -116,15 +124,15 @@ struct ConsumerStateMachine: Sendable {
 
     /// The broker sent `basic.cancel`: the queue was deleted, or its leader moved to another node.
     mutating func cancelledByBroker(at now: ContinuousClock.Instant) -> [Action] {
-        guard case .consuming = state else { return [] }
-        state = .stopped(retryAt: now + backoff.initial, failures: 0)
+        guard case .consuming(let epoch) = state else { return [] }
+        state = .stopped(retryAt: now + backoff.initial, failures: 0, channelEpoch: epoch)
         return [.warnCancelledByBroker]
     }
 
     /// The broker closed the consumer's channel.
     mutating func channelClosed(at now: ContinuousClock.Instant) -> [Action] {
         switch state {
-        case .consuming:
+        case .consuming, .stopped(_, _, .some):
             state = .stopped(retryAt: now + backoff.initial, failures: 0)
             return []
         case .cancelling:
@@ -140,6 +148,9 @@ struct ConsumerStateMachine: Sendable {
         switch state {
         case .consuming:
             state = .stopped(retryAt: now, failures: 0)
+            return []
+        case .stopped(let retryAt, let failures, .some):
+            state = .stopped(retryAt: retryAt, failures: failures)
             return []
         case .cancelling:
             state = .finished

@@ -93,6 +93,7 @@ extension IOLoop {
     private func startConsumer(_ tag: String) {
         guard let consumer = consumers[tag] else { return }
         defer { arena.reset() }
+        let reopened = !openChannels.contains(consumer.channel)
         let result: Result<Void, AMQPError> = {
             if case .failure(let error) = ensureOpen(consumer.channel) { return .failure(error) }
             amqp_basic_qos(connection, consumer.channel, 0, consumer.registration.prefetch, 0)
@@ -104,8 +105,14 @@ extension IOLoop {
         }()
         switch result {
         case .success:
-            epochCounter += 1
-            let epoch = epochCounter
+            // The channel goes on in its epoch if it stayed open since the consumer last consumed on it.
+            let epoch: UInt64
+            if let kept = consumer.lifecycle.channelEpoch, !reopened {
+                epoch = kept
+            } else {
+                epochCounter += 1
+                epoch = epochCounter
+            }
             consumerEvent(tag) { $0.started(epoch: epoch) }
             logger.debug("consuming", metadata: ["amqp.queue": "\(consumer.registration.queue)"])
         case .failure(let error) where error.code == .connectionLost:

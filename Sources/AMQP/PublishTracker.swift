@@ -39,6 +39,9 @@ struct PublishTracker {
     private var waiting = Deque<PendingPublish>()
     private var inFlight = Deque<InFlight>()
     private var nextSequence: UInt64 = 1
+    /// No unsettled deadline is earlier: lowered by every enqueue, made exact by every ``expire(now:error:)``
+    /// that finds it passed, so that the messages are looked at only when one may have expired.
+    private var deadlineBound: ContinuousClock.Instant?
 
     init(window: Int) {
         precondition(window > 0, "the publish window must hold at least one message")
@@ -52,7 +55,10 @@ struct PublishTracker {
     /// Whether a message is waiting and the window has room for it.
     var canSend: Bool { !waiting.isEmpty && inFlight.count < window }
 
-    mutating func enqueue(_ publish: PendingPublish) { waiting.append(publish) }
+    mutating func enqueue(_ publish: PendingPublish) {
+        waiting.append(publish)
+        deadlineBound = min(deadlineBound ?? publish.deadline, publish.deadline)
+    }
 
     /// Takes the next message to send and records it under its confirm sequence number.
     mutating func next() -> PendingPublish? {
@@ -118,20 +124,22 @@ struct PublishTracker {
 
     /// Fails every publish whose deadline has passed with `error(publish)`.
     ///
-    /// Deadlines are the enqueue time plus one fixed timeout, and requeued messages go back to the
-    /// front, so both queues are ordered by deadline and only their fronts need looking at.
+    /// Each call of `publish` brings its own timeout, so a short one may wait behind a long one:
+    /// every message is looked at, not only the oldest.
     mutating func expire(now: ContinuousClock.Instant, error: (PendingPublish) -> AMQPError) -> [PublishSettlement] {
+        guard let bound = deadlineBound, bound <= now else { return [] }
         var settled: [PublishSettlement] = []
-        while let first = waiting.first, first.deadline <= now {
-            waiting.removeFirst()
-            settled.append(PublishSettlement(completion: first.completion, result: .failure(error(first))))
+        waiting.removeAll { publish in
+            guard publish.deadline <= now else { return false }
+            settled.append(PublishSettlement(completion: publish.completion, result: .failure(error(publish))))
+            return true
         }
-        for index in inFlight.indices {
-            guard inFlight[index].publish.deadline <= now else { break }
-            guard !inFlight[index].settled else { continue }
+        for index in inFlight.indices where !inFlight[index].settled && inFlight[index].publish.deadline <= now {
             inFlight[index].settled = true
             settled.append(PublishSettlement(completion: inFlight[index].publish.completion, result: .failure(error(inFlight[index].publish))))
         }
+        let inFlightDeadline = inFlight.lazy.filter { !$0.settled }.map(\.publish.deadline).min()
+        deadlineBound = [waiting.lazy.map(\.deadline).min(), inFlightDeadline].compactMap { $0 }.min()
         return settled
     }
 
@@ -140,12 +148,13 @@ struct PublishTracker {
         let all = inFlight.filter { !$0.settled }.map(\.publish) + Array(waiting)
         inFlight.removeAll()
         waiting.removeAll()
+        deadlineBound = nil
         return all.map { PublishSettlement(completion: $0.completion, result: .failure(error)) }
     }
 
     /// The earliest deadline of a publish not yet settled, to wake up for.
-    var earliestDeadline: ContinuousClock.Instant? {
-        let inFlightDeadline = inFlight.first { !$0.settled }?.publish.deadline
-        return [waiting.first?.deadline, inFlightDeadline].compactMap { $0 }.min()
-    }
+    ///
+    /// A lower bound: a message settled since the last ``expire(now:error:)`` may have had it, and waking
+    /// for it then costs one look at the messages, which makes it exact again.
+    var earliestDeadline: ContinuousClock.Instant? { deadlineBound }
 }

@@ -113,7 +113,8 @@ public struct Outbox: Sendable, Hashable {
         try await enqueue([OutgoingEvent(event, exchange: exchange)], in: transaction)
     }
 
-    /// Events not yet confirmed by the broker.
+    /// Events not yet marked published: those the broker has not confirmed, and confirmed ones whose
+    /// rows wait to be deleted with the next transaction that writes the outbox.
     public func pendingCount(on pool: PostgresPool) async throws -> Int {
         try await pool.query("SELECT count(*) FROM \(identifier: schema).outbox WHERE published_at IS NULL")[0].decode(Int.self, 0)
     }

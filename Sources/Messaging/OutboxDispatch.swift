@@ -7,7 +7,7 @@ import Synchronization
 /// Without it, every event costs the relay a wake-up, a claim, a round trip and a delete after its transaction
 /// committed. With it, the transaction that writes an event into the outbox also marks its row *held* for a while
 /// (``hold``) and, once `COMMIT` succeeded, hands the event to this process's dispatch; the ``OutboxRelay`` publishes
-/// what was handed in commit order, many at a time, and the next transaction that writes to the outbox deletes the
+/// what was handed in the order it was handed over, many at a time, and the next transaction that writes to the outbox deletes the
 /// rows the broker confirmed, in the same round trip as its own statements. The relay's claim leaves held rows
 /// alone, so no two processes publish one row, and takes them over once the hold ran out: that is the case of a
 /// process that died between its commit and the broker's confirm. Nothing is lost, and what is published twice is

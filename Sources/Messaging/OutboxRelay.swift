@@ -10,11 +10,12 @@ import Timing
 
 /// Publishes a service's outbox to the broker, with confirms, in order per aggregate.
 ///
-/// Each round claims a batch of unpublished rows with `FOR UPDATE SKIP LOCKED`, publishes them,
-/// and deletes them in the same transaction only once the broker confirmed them. Several
-/// relays (one per service instance) can run at once: they never claim the same row, and a row is
-/// claimed only when no earlier unpublished row of its aggregate is held by another relay, so the
-/// events of one order leave in the order they were written.
+/// Each round takes a batch of unpublished rows, publishes them, and marks them published in the
+/// same transaction only once the broker confirmed them. Several relays (one per service instance)
+/// can run, but one of a schema publishes at a time: a round first takes the schema's advisory lock
+/// (`pg_try_advisory_xact_lock`), and a relay that finds it taken waits for its next round. Rows
+/// leave in id order, which is each aggregate's order: a row waits only behind an earlier row of its
+/// aggregate that is waiting out a failure, so the events of one order leave in the order they were written.
 ///
 /// A crash after publishing and before the commit publishes those rows again on the next round:
 /// a duplicate that every consumer's ``Inbox`` absorbs. Nothing is ever lost.
@@ -26,7 +27,7 @@ import Timing
 /// exchanges the relay writes are declared before its first round and again after a failure.
 ///
 /// With an ``OutboxDispatch`` on its outbox, the relay also publishes what transactions of this process handed
-/// it after their commit, in commit order and many at a time, with no claim and no round trip; it leaves rows held
+/// it after their commit, in the order they were handed over and many at a time, with no claim and no round trip; it leaves rows held
 /// by a dispatch (its own or another process's) alone until their hold runs out, and takes over all of them while
 /// its own dispatch is degraded by a failure.
 ///

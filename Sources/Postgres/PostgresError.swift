@@ -29,7 +29,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         public static let timeout = Code("timeout")
         /// The pool was closed before or while the work was waiting for a connection.
         public static let poolClosed = Code("poolClosed")
-        /// The task was cancelled while it waited for the connection or its statement ran.
+        /// The task was cancelled before its job started or while it waited for a connection (a statement
+        /// cancelled while it runs fails with `.server`, SQLSTATE 57014).
         public static let cancelled = Code("cancelled")
         /// The connection died while `COMMIT` was in flight, so whether the transaction committed is unknown.
         public static let commitOutcomeUnknown = Code("commitOutcomeUnknown")

@@ -65,7 +65,7 @@ import Testing
         _ = machine.connectionLost(at: now)
         let answer5 = machine.startFailed(missingQueue, at: now)
         #expect(answer5 == [.recordFailure(missingQueue), .warnRestartFailed(missingQueue, attempt: 1)])
-        guard case .stopped(let firstRetry, 1) = machine.state else {
+        guard case .stopped(let firstRetry, 1, nil) = machine.state else {
             Issue.record("expected a stopped consumer, got \(machine.state)")
             return
         }
@@ -75,7 +75,7 @@ import Testing
 
         let answer6 = machine.startFailed(missingQueue, at: firstRetry)
         #expect(answer6 == [.recordFailure(missingQueue)], "the same cause again is not logged")
-        guard case .stopped(let secondRetry, 2) = machine.state else {
+        guard case .stopped(let secondRetry, 2, nil) = machine.state else {
             Issue.record("expected a stopped consumer, got \(machine.state)")
             return
         }
@@ -96,14 +96,35 @@ import Testing
         #expect(answer8 == [.recordFailure(missingQueue), .warnRestartFailed(missingQueue, attempt: 1)])
     }
 
-    @Test func theBrokerCancellingAConsumerRestartsItAfterTheInitialBackoff() {
+    @Test func theBrokerCancellingAConsumerRestartsItAfterTheInitialBackoffOnTheSameChannel() {
         var machine = consuming()
-        let answer9 = machine.cancelledByBroker(at: now)
-        #expect(answer9 == [.warnCancelledByBroker])
-        #expect(machine.state == .stopped(retryAt: now + backoff.initial, failures: 0))
-        #expect(machine.deliveryEpoch == nil)
-        let answer10 = machine.cancelledByBroker(at: now)
-        #expect(answer10 == [], "told once")
+        let answer = machine.cancelledByBroker(at: now)
+        #expect(answer == [.warnCancelledByBroker])
+        #expect(machine.state == .stopped(retryAt: now + backoff.initial, failures: 0, channelEpoch: 7))
+        #expect(machine.deliveryEpoch == nil, "no more deliveries until it consumes again")
+        #expect(machine.acknowledges(epoch: 7), "its channel is open: what it was given can still be acknowledged")
+        #expect(machine.channelEpoch == 7)
+        let again = machine.cancelledByBroker(at: now)
+        #expect(again == [], "told once")
+    }
+
+    @Test func aConsumerCancelledByTheBrokerLosesItsEpochWithItsChannelOrConnection() {
+        var byChannel = consuming()
+        _ = byChannel.cancelledByBroker(at: now)
+        _ = byChannel.channelClosed(at: now)
+        #expect(!byChannel.acknowledges(epoch: 7))
+        var byConnection = consuming()
+        _ = byConnection.cancelledByBroker(at: now)
+        _ = byConnection.connectionLost(at: now)
+        #expect(!byConnection.acknowledges(epoch: 7))
+        #expect(byConnection.state == .stopped(retryAt: now + backoff.initial, failures: 0))
+    }
+
+    @Test func aFailedRestartAfterACancelByTheBrokerLosesTheEpoch() {
+        var machine = consuming()
+        _ = machine.cancelledByBroker(at: now)
+        _ = machine.startFailed(missingQueue, at: now)
+        #expect(machine.channelEpoch == nil, "a method that fails closes its channel")
     }
 
     @Test func theBrokerClosingAConsumersChannelRestartsIt() {

@@ -99,4 +99,22 @@ import Testing
         #expect(try AMQPConfiguration(url: "amqp://localhost").virtualHost == "/")
         #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "http://localhost") }
     }
+
+    @Test func aShortTimeoutBehindALongOneExpiresOnTime() {
+        let outcomes = Outcomes()
+        let now = ContinuousClock.now
+        var tracker = PublishTracker(window: 1)
+        tracker.enqueue(publish("long-sent", outcomes, deadline: now + .seconds(30)))
+        tracker.enqueue(publish("long-waiting", outcomes, deadline: now + .seconds(30)))
+        #expect(tracker.next()?.message.properties.messageID == "long-sent")
+        tracker.enqueue(publish("short", outcomes, deadline: now + .seconds(10)))
+        #expect(tracker.earliestDeadline == now + .seconds(10))
+        let early = tracker.expire(now: now + .seconds(5)) { _ in AMQPError(.timeout, "late") }
+        #expect(early.isEmpty)
+        let expired = tracker.expire(now: now + .seconds(10)) { _ in AMQPError(.timeout, "late") }
+        for settlement in expired { settlement() }
+        #expect(outcomes.results.keys.sorted() == ["short"])
+        #expect(tracker.waitingCount == 1 && tracker.unconfirmedCount == 1)
+        #expect(tracker.earliestDeadline == now + .seconds(30))
+    }
 }
