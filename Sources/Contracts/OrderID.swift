@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Events carry it as the string of their `order_id` (the contract types it as a string), so the
 /// other services keep it as they received it; order-service, which makes it, works with this type.
-package struct OrderID: Sendable, Hashable, Codable, CustomStringConvertible {
+package struct OrderID: Sendable, Hashable, Codable, LosslessStringConvertible {
     package let uuid: UUID
 
     /// A new, random order id.

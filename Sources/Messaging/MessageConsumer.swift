@@ -170,82 +170,126 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
         case handled, duplicate, retried, parked
     }
 
-    /// Handles a batch: checks every delivery, runs the good ones in one transaction, settles all.
+    /// Handles a batch in three steps: ``prepare(_:)`` reads and checks every delivery, ``commit(_:)`` runs
+    /// the good ones in one transaction, and ``settle(_:_:)`` forwards the failures and acknowledges the rest.
     @discardableResult
     func process(_ deliveries: [AMQPDelivery]) async -> [Outcome] {
         let start = ContinuousClock.now
-        var outcomes: [String: Outcome] = [:]
-        var prepared: [Prepared] = []
-        var failures: [(AMQPDelivery, Int, any Error)] = []
-        for delivery in deliveries {
-            switch prepare(delivery) {
-            case .success(let event): prepared.append(event)
-            case .failure(let failure): failures.append((delivery, failure.attempt, failure.error))
-            }
-        }
-        // The same event twice in one batch: the first one counts, the second is a duplicate.
-        var seen: Set<String> = []
-        var duplicates: [AMQPDelivery] = []
-        prepared = prepared.filter { event in
-            guard seen.insert(event.event.id).inserted else {
-                duplicates.append(event.delivery)
-                return false
-            }
-            return true
-        }
-        let groups = decode(prepared)
-        prepared = prepared.filter { event in
-            guard let error = groups[event.event.type]?.failures[event.event.id] else { return true }
-            failures.append((event.delivery, event.attempt, error))
-            return false
-        }
-        instrumentation.begin(&prepared)
-        if !prepared.isEmpty {
-            do {
-                let result = try await handle(prepared, groups)
-                for event in prepared { outcomes[event.event.id] = result.fresh.contains(event.event.id) ? .handled : .duplicate }
-                for event in prepared {
-                    if let error = result.rejected[event.event.id] { failures.append((event.delivery, event.attempt, error)) }
-                }
-            } catch {
-                // One of them failed the whole transaction: each is handled alone, so that only the culprit fails.
-                if prepared.count > 1 { logger.debug("batch failed; handling its events one at a time", metadata: ["error": "\(error)"]) }
-                for event in prepared {
-                    if prepared.count == 1 {
-                        failures.append((event.delivery, event.attempt, error))
-                        continue
-                    }
-                    do {
-                        let result = try await handle([event], groups)
-                        outcomes[event.event.id] = result.fresh.isEmpty ? .duplicate : .handled
-                        if let error = result.rejected[event.event.id] { failures.append((event.delivery, event.attempt, error)) }
-                    } catch {
-                        failures.append((event.delivery, event.attempt, error))
-                    }
-                }
-            }
-        }
-        var settled: [Outcome] = []
-        for (delivery, attempt, error) in failures {
-            let outcome = await fail(delivery, attempt: attempt, error: error)
-            outcomes[delivery.properties.messageID ?? "-"] = nil
-            settled.append(outcome)
-            instrumentation.settled(delivery, outcome, among: prepared)
-        }
-        // Everything before the highest delivery handled is settled now (the failures were forwarded and
-        // acknowledged one by one), so one acknowledgement covers the batch.
-        let failed = Set(failures.map(\.0.deliveryTag))
-        let handled = prepared.filter { !failed.contains($0.delivery.deliveryTag) }.map(\.delivery) + duplicates
-        AMQPDelivery.ackAll(handled)
-        for event in prepared where !failed.contains(event.delivery.deliveryTag) {
-            settled.append(outcomes[event.event.id] ?? .handled)
-            instrumentation.settled(event, outcomes[event.event.id] ?? .handled)
-        }
-        settled += duplicates.map { _ in .duplicate }
-        for delivery in duplicates { instrumentation.settled(delivery, .duplicate, among: []) }
+        var batch = prepare(deliveries)
+        instrumentation.begin(&batch.events)
+        let committed = await commit(batch)
+        let settled = await settle(batch, committed)
         for outcome in settled { self.outcomes[outcome]?.increment() }
         duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         batchSizes.record(deliveries.count)
+        return settled
+    }
+
+    /// A delivery that goes to a retry tier or the parking queue, and why.
+    private struct Failure {
+        var delivery: AMQPDelivery
+        var attempt: Int
+        var error: any Error
+    }
+
+    /// A batch read and checked, before its transaction.
+    private struct PreparedBatch {
+        /// The events to handle: readable, of a type handled here, each id once, their data decoded.
+        var events: [Prepared] = []
+        /// Each type's decoded data, by event id.
+        var groups: [String: EventHandlers.DecodedGroup] = [:]
+        /// What cannot be handled: unreadable, unknown, undecodable.
+        var failures: [Failure] = []
+        /// The second and later deliveries of an event id already in the batch.
+        var duplicates: [AMQPDelivery] = []
+    }
+
+    /// What the transaction made of a batch's events.
+    private struct Committed {
+        /// Event ids handled now, or found in the inbox (`.duplicate`).
+        var outcomes: [String: Outcome] = [:]
+        /// Events a handler rejected, or whose transaction failed.
+        var failures: [Failure] = []
+    }
+
+    private func prepare(_ deliveries: [AMQPDelivery]) -> PreparedBatch {
+        var batch = PreparedBatch()
+        var seen: Set<String> = []
+        for delivery in deliveries {
+            switch prepare(delivery) {
+            case .success(let event) where seen.insert(event.event.id).inserted:
+                batch.events.append(event)
+            case .success(let event):
+                // The same event twice in one batch: the first one counts, the second is a duplicate.
+                batch.duplicates.append(event.delivery)
+            case .failure(let failure):
+                batch.failures.append(Failure(delivery: delivery, attempt: failure.attempt, error: failure.error))
+            }
+        }
+        batch.groups = decode(batch.events)
+        batch.events = batch.events.filter { event in
+            guard let error = batch.groups[event.event.type]?.failures[event.event.id] else { return true }
+            batch.failures.append(Failure(delivery: event.delivery, attempt: event.attempt, error: error))
+            return false
+        }
+        return batch
+    }
+
+    /// Runs the batch's events in one transaction; when it fails, each event alone, so that only the culprit fails.
+    private func commit(_ batch: PreparedBatch) async -> Committed {
+        var committed = Committed()
+        guard !batch.events.isEmpty else { return committed }
+        do {
+            let result = try await handle(batch.events, batch.groups)
+            for event in batch.events {
+                committed.outcomes[event.event.id] = result.fresh.contains(event.event.id) ? .handled : .duplicate
+                if let error = result.rejected[event.event.id] {
+                    committed.failures.append(Failure(delivery: event.delivery, attempt: event.attempt, error: error))
+                }
+            }
+        } catch {
+            guard batch.events.count > 1 else {
+                let event = batch.events[0]
+                committed.failures.append(Failure(delivery: event.delivery, attempt: event.attempt, error: error))
+                return committed
+            }
+            logger.debug("batch failed; handling its events one at a time", metadata: ["error": "\(error)"])
+            for event in batch.events {
+                do {
+                    let result = try await handle([event], batch.groups)
+                    committed.outcomes[event.event.id] = result.fresh.isEmpty ? .duplicate : .handled
+                    if let error = result.rejected[event.event.id] {
+                        committed.failures.append(Failure(delivery: event.delivery, attempt: event.attempt, error: error))
+                    }
+                } catch {
+                    committed.failures.append(Failure(delivery: event.delivery, attempt: event.attempt, error: error))
+                }
+            }
+        }
+        return committed
+    }
+
+    /// Forwards every failure to its retry tier or the parking queue, then acknowledges the rest at once.
+    private func settle(_ batch: PreparedBatch, _ committed: Committed) async -> [Outcome] {
+        let failures = batch.failures + committed.failures
+        var settled: [Outcome] = []
+        for failure in failures {
+            let outcome = await fail(failure.delivery, attempt: failure.attempt, error: failure.error)
+            settled.append(outcome)
+            instrumentation.settled(failure.delivery, outcome, among: batch.events)
+        }
+        // Everything before the highest delivery handled is settled now (the failures were forwarded and
+        // acknowledged one by one), so one acknowledgement covers the batch.
+        let failed = Set(failures.map(\.delivery.deliveryTag))
+        let handled = batch.events.filter { !failed.contains($0.delivery.deliveryTag) }
+        AMQPDelivery.ackAll(handled.map(\.delivery) + batch.duplicates)
+        for event in handled {
+            let outcome = committed.outcomes[event.event.id] ?? .handled
+            settled.append(outcome)
+            instrumentation.settled(event, outcome)
+        }
+        settled += batch.duplicates.map { _ in .duplicate }
+        for delivery in batch.duplicates { instrumentation.settled(delivery, .duplicate, among: []) }
         return settled
     }
 

@@ -243,95 +243,120 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
         try await relay(ignoringHolds: outbox.dispatch?.isDegraded ?? false, afterPublish: afterPublish)
     }
 
-    /// One round; with `ignoringHolds`, rows held for a dispatch too.
+    /// One round in three steps, in one transaction: ``claim(ignoringHolds:in:)`` takes the rows, the broker
+    /// confirms their events, and ``settle(_:_:in:)`` deletes what it took and schedules what it did not.
+    /// With `ignoringHolds`, rows held for a dispatch are taken too.
     func relay(ignoringHolds: Bool, afterPublish: @Sendable () async throws -> Void = {}) async throws -> Round {
         try await pool.transaction { transaction in
-            // One relay of a schema publishes at a time; the others find the lock taken and wait for their
-            // next round. Rows then leave in id order, which is each aggregate's order, and a row waits only
-            // behind an earlier row of its aggregate that is waiting out a failure.
-            let rows = try await transaction.query(
+            let claim = try await claim(ignoringHolds: ignoringHolds, in: transaction)
+            guard !claim.rows.isEmpty || !claim.unreadable.isEmpty else { return Round(settled: 0, failed: 0) }
+            let publications = claim.rows.map(\.publication)
+            let results = await connection.publish(publications, timeout: Self.publishTimeout)
+            countPublished(publications, results)
+            try await afterPublish()
+            return try await settle(claim, results, in: transaction)
+        }
+    }
+
+    /// The rows a round took: each readable one with its publication, and the ids of those that cannot be read.
+    ///
+    /// Each publication travels with its own row id: a row that cannot be read must not shift the results of
+    /// the rows after it onto the wrong ids.
+    private struct Claim {
+        struct Row {
+            var id: Int64
+            var firstAttempt: Bool
+            var publication: AMQPConnection.Publication
+        }
+        var rows: [Row] = []
+        var unreadable: [Int64] = []
+    }
+
+    /// Takes up to ``batchSize`` rows that are due, in id order, under the schema's advisory lock.
+    private func claim(ignoringHolds: Bool, in transaction: PostgresTransaction) async throws -> Claim {
+        // One relay of a schema publishes at a time; the others find the lock taken and wait for their
+        // next round. Rows then leave in id order, which is each aggregate's order, and a row waits only
+        // behind an earlier row of its aggregate that is waiting out a failure.
+        let rows = try await transaction.query(
+            """
+            WITH lead AS (SELECT pg_try_advisory_xact_lock(hashtextextended(\(outbox.notificationChannel), 0)) AS held)
+            SELECT o.id, o.exchange, o.routing_key, o.envelope, o.attempts, o.message_id, o.event_type, o.source, o.subject,
+                   o.traceparent, o.event_time
+            FROM lead, \(identifier: outbox.schema).outbox o
+            WHERE lead.held AND o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
+              AND (o.relay_after IS NULL OR o.relay_after <= now() OR \(ignoringHolds))
+              AND NOT EXISTS (
+                  SELECT 1 FROM \(identifier: outbox.schema).outbox waiting
+                  WHERE waiting.aggregate_id = o.aggregate_id AND waiting.id < o.id AND waiting.published_at IS NULL
+                    AND waiting.next_attempt_at > now()
+              )
+            ORDER BY o.id LIMIT \(batchSize)
+            """
+        )
+        var claim = Claim()
+        for row in rows {
+            let id = try row.decode(Int64.self, "id")
+            guard let message = try? Self.message(row) else {
+                // Written by this code, so this is a bug; keeping the row would block its aggregate forever.
+                logger.error("unreadable outbox row set aside unpublished", metadata: ["outbox.id": "\(id)"])
+                claim.unreadable.append(id)
+                continue
+            }
+            let publication = AMQPConnection.Publication(
+                message, exchange: try row.decode(String.self, "exchange"), routingKey: try row.decode(String.self, "routing_key"))
+            claim.rows.append(Claim.Row(id: id, firstAttempt: try row.decode(Int.self, "attempts") == 0, publication: publication))
+        }
+        return claim
+    }
+
+    /// Deletes the rows the broker took, sets the unreadable ones aside, and schedules the others' next try.
+    private func settle(_ claim: Claim, _ results: [Result<Void, AMQPError>], in transaction: PostgresTransaction) async throws -> Round {
+        var published: [Int64] = []
+        var failedIDs: [Int64] = []
+        var failedErrors: [String] = []
+        for (row, result) in zip(claim.rows, results) {
+            guard let error = failure(of: result, publishing: row.publication) else {
+                published.append(row.id)
+                continue
+            }
+            failedIDs.append(row.id)
+            failedErrors.append("\(error)")
+            if row.firstAttempt {
+                logger.warning(
+                    "outbox event not taken by the broker; trying again later",
+                    metadata: ["outbox.id": "\(row.id)", "amqp.exchange": "\(row.publication.exchange)", "error": "\(error)"])
+            }
+        }
+        // Published rows go at once: the table holds only what is still to be sent, so its cost does
+        // not grow with history. The events themselves live on in the consumers and the order timeline.
+        if !published.isEmpty {
+            transaction.sendWithNext("DELETE FROM \(identifier: outbox.schema).outbox WHERE id = ANY(\(published)::bigint[])")
+        }
+        if !claim.unreadable.isEmpty {
+            try await transaction.execute(
                 """
-                WITH lead AS (SELECT pg_try_advisory_xact_lock(hashtextextended(\(outbox.notificationChannel), 0)) AS held)
-                SELECT o.id, o.exchange, o.routing_key, o.envelope, o.attempts, o.message_id, o.event_type, o.source, o.subject,
-                       o.traceparent, o.event_time
-                FROM lead, \(identifier: outbox.schema).outbox o
-                WHERE lead.held AND o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
-                  AND (o.relay_after IS NULL OR o.relay_after <= now() OR \(ignoringHolds))
-                  AND NOT EXISTS (
-                      SELECT 1 FROM \(identifier: outbox.schema).outbox waiting
-                      WHERE waiting.aggregate_id = o.aggregate_id AND waiting.id < o.id AND waiting.published_at IS NULL
-                        AND waiting.next_attempt_at > now()
-                  )
-                ORDER BY o.id LIMIT \(batchSize)
+                UPDATE \(identifier: outbox.schema).outbox
+                SET published_at = now(), last_error = 'not published: the envelope cannot be read'
+                WHERE id = ANY(\(claim.unreadable)::bigint[])
                 """
             )
-            guard !rows.isEmpty else { return Round(settled: 0, failed: 0) }
-            // Each publication travels with its own row id: a row that cannot be read must not shift
-            // the results of the rows after it onto the wrong ids.
-            var claimed: [(id: Int64, firstFailure: Bool, publication: AMQPConnection.Publication)] = []
-            var unreadable: [Int64] = []
-            for row in rows {
-                let id = try row.decode(Int64.self, "id")
-                guard let message = try? Self.message(row) else {
-                    // Written by this code, so this is a bug; keeping the row would block its aggregate forever.
-                    logger.error("unreadable outbox row set aside unpublished", metadata: ["outbox.id": "\(id)"])
-                    unreadable.append(id)
-                    continue
-                }
-                let publication = AMQPConnection.Publication(
-                    message, exchange: try row.decode(String.self, "exchange"), routingKey: try row.decode(String.self, "routing_key"))
-                claimed.append((id, try row.decode(Int.self, "attempts") == 0, publication))
-            }
-            let results = await connection.publish(claimed.map(\.publication), timeout: Self.publishTimeout)
-            countPublished(claimed.map(\.publication), results)
-            try await afterPublish()
-            var published: [Int64] = []
-            var failedIDs: [Int64] = []
-            var failedErrors: [String] = []
-            for (row, result) in zip(claimed, results) {
-                guard let error = failure(of: result, publishing: row.publication) else {
-                    published.append(row.id)
-                    continue
-                }
-                failedIDs.append(row.id)
-                failedErrors.append("\(error)")
-                if row.firstFailure {
-                    logger.warning(
-                        "outbox event not taken by the broker; trying again later",
-                        metadata: ["outbox.id": "\(row.id)", "amqp.exchange": "\(row.publication.exchange)", "error": "\(error)"])
-                }
-            }
-            // Published rows go at once: the table holds only what is still to be sent, so its cost does
-            // not grow with history. The events themselves live on in the consumers and the order timeline.
-            if !published.isEmpty {
-                transaction.sendWithNext("DELETE FROM \(identifier: outbox.schema).outbox WHERE id = ANY(\(published)::bigint[])")
-            }
-            if !unreadable.isEmpty {
-                try await transaction.execute(
-                    """
-                    UPDATE \(identifier: outbox.schema).outbox
-                    SET published_at = now(), last_error = 'not published: the envelope cannot be read'
-                    WHERE id = ANY(\(unreadable)::bigint[])
-                    """
-                )
-            }
-            if !failedIDs.isEmpty {
-                let cap = Int(Self.maxRetryDelay.components.seconds)
-                try await transaction.execute(
-                    """
-                    UPDATE \(identifier: outbox.schema).outbox o
-                    SET attempts = o.attempts + 1, last_error = f.error,
-                        next_attempt_at = now() + least(make_interval(secs => \(cap)), make_interval(secs => 0.5 * power(2, least(o.attempts, 16))))
-                    FROM unnest(\(failedIDs)::bigint[], \(failedErrors)::text[]) AS f (id, error)
-                    WHERE o.id = f.id
-                    """
-                )
-                failures.increment(by: failedIDs.count)
-            }
-            let settled = published.count + unreadable.count
-            self.published.increment(by: settled)
-            return Round(settled: settled, failed: failedIDs.count)
         }
+        if !failedIDs.isEmpty {
+            let cap = Int(Self.maxRetryDelay.components.seconds)
+            try await transaction.execute(
+                """
+                UPDATE \(identifier: outbox.schema).outbox o
+                SET attempts = o.attempts + 1, last_error = f.error,
+                    next_attempt_at = now() + least(make_interval(secs => \(cap)), make_interval(secs => 0.5 * power(2, least(o.attempts, 16))))
+                FROM unnest(\(failedIDs)::bigint[], \(failedErrors)::text[]) AS f (id, error)
+                WHERE o.id = f.id
+                """
+            )
+            failures.increment(by: failedIDs.count)
+        }
+        let settled = published.count + claim.unreadable.count
+        self.published.increment(by: settled)
+        return Round(settled: settled, failed: failedIDs.count)
     }
 
     /// Updates the backlog gauges and the health: degraded while rows keep failing.

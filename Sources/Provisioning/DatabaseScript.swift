@@ -34,13 +34,22 @@ package struct DatabaseScript: Sendable, Hashable {
 
     /// The statements, in order, each ending with `;`.
     ///
-    /// - Precondition: with ``Passwords/values(_:)``, every role has a password.
-    package func statements(passwords: Passwords) -> [String] {
-        Self.preamble + roles.flatMap { statements(for: $0, passwords: passwords) }
+    /// - Parameter includingRoles: whether to create or update the roles (cluster-wide, with their passwords)
+    ///   too; without, only what is in the database: the schemas and grants.
+    /// - Precondition: with ``Passwords/values(_:)`` and the roles included, every role has a password.
+    package func statements(passwords: Passwords, includingRoles: Bool = true) -> [String] {
+        Self.preamble
+            + roles.flatMap { role in (includingRoles ? roleStatements(for: role, passwords: passwords) : []) + schemaStatements(for: role) }
     }
 
-    /// The statements for one service role.
+    /// The statements for one service role: the role, then its schema.
     func statements(for role: DatabaseRole, passwords: Passwords) -> [String] {
+        roleStatements(for: role, passwords: passwords) + schemaStatements(for: role)
+    }
+
+    /// The role itself, which is the cluster's rather than the database's: created, its login and password,
+    /// its `search_path`, and the running role made a member of it.
+    func roleStatements(for role: DatabaseRole, passwords: Passwords) -> [String] {
         guard let schema = role.schema.map(Self.identifier) else { return [] }
         let name = Self.identifier(role.name)
         let password: String
@@ -55,6 +64,14 @@ package struct DatabaseScript: Sendable, Hashable {
             "ALTER ROLE \(name) WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD \(password);",
             "ALTER ROLE \(name) SET search_path = \(schema);",
             "GRANT \(name) TO CURRENT_USER;",
+        ]
+    }
+
+    /// The role's schema in the database, owned by it and closed to `PUBLIC`, and `CONNECT` on the database.
+    func schemaStatements(for role: DatabaseRole) -> [String] {
+        guard let schema = role.schema.map(Self.identifier) else { return [] }
+        let name = Self.identifier(role.name)
+        return [
             "CREATE SCHEMA IF NOT EXISTS \(schema) AUTHORIZATION \(name);",
             "ALTER SCHEMA \(schema) OWNER TO \(name);",
             "REVOKE ALL ON SCHEMA \(schema) FROM PUBLIC;",

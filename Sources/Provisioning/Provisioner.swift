@@ -67,7 +67,7 @@ package struct Provisioner: Sendable {
         let script = DatabaseScript()
         var passwords: [String: String] = [:]
         for role in script.roles { passwords[role.name] = try secrets.secret(SecretStore.databasePasswordName(role.name)) }
-        let statements = script.statements(passwords: .values(passwords)).filter { roles || !DatabaseScript.changesRole($0) }
+        let statements = script.statements(passwords: .values(passwords), includingRoles: roles)
         var configuration = try PostgresConfiguration(url: adminURL)
         configuration.applicationName = "orderly-provision"
         let pool = PostgresPool(configuration: configuration, size: 1, logger: logger)
@@ -85,12 +85,5 @@ package struct Provisioner: Sendable {
     static func describe(_ definitions: BrokerDefinitions) -> String {
         let topology = definitions.topology
         return "\(topology.exchanges.count) exchanges, \(topology.queues.count) queues, \(topology.bindings.count) bindings"
-    }
-}
-
-extension DatabaseScript {
-    /// Whether a statement of the script changes a role (cluster-wide) rather than the database it runs in.
-    static func changesRole(_ statement: String) -> Bool {
-        statement.hasPrefix("ALTER ROLE") || statement.hasPrefix("GRANT \"") || statement.contains("CREATE ROLE")
     }
 }

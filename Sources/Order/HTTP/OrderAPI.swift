@@ -130,20 +130,19 @@ package struct OrderAPI: Sendable {
     }
 
     func show(_ request: Request, context: some RequestContext) async throws -> Order {
-        let text = context.parameters.get("id") ?? ""
-        guard let id = OrderID(text), let order = try await saga.store.order(id: id, on: pool) else {
-            throw Problem(.notFound, detail: "there is no order \(text)")
+        guard let id = context.parameters.get("id", as: OrderID.self), let order = try await saga.store.order(id: id, on: pool) else {
+            throw Problem(.notFound, detail: "there is no order \(context.parameters.get("id") ?? "")")
         }
         return order
     }
 
     /// `GET /v1/orders/{id}/timeline`: `400` for an id that is not a UUID, `404` for an unknown order.
     func timeline(_ request: Request, context: some RequestContext) async throws -> OrderTimeline {
-        let text = context.parameters.get("id") ?? ""
-        guard let id = OrderID(text) else {
+        guard let id = context.parameters.get("id", as: OrderID.self) else {
+            let text = context.parameters.get("id") ?? ""
             throw Problem(.badRequest, detail: "'\(text)' is not an order id: order ids are UUIDs, as in the Location of POST /v1/orders")
         }
-        guard let timeline = try await saga.store.timeline(of: id, on: pool) else { throw Problem(.notFound, detail: "there is no order \(text)") }
+        guard let timeline = try await saga.store.timeline(of: id, on: pool) else { throw Problem(.notFound, detail: "there is no order \(id)") }
         return timeline
     }
 
