@@ -129,25 +129,23 @@ struct ConsumerStateMachine: Sendable {
         return [.warnCancelledByBroker]
     }
 
-    /// The broker closed the consumer's channel.
+    /// The broker closed the consumer's channel: it consumes again after the initial backoff.
     mutating func channelClosed(at now: ContinuousClock.Instant) -> [Action] {
-        switch state {
-        case .consuming, .stopped(_, _, .some):
-            state = .stopped(retryAt: now + backoff.initial, failures: 0)
-            return []
-        case .cancelling:
-            state = .finished
-            return [.remove]
-        case .registered, .stopped, .finished:
-            return []
-        }
+        channelGone(restartAt: now + backoff.initial)
     }
 
     /// The connection was lost: a consuming consumer starts again as soon as there is a new one.
     mutating func connectionLost(at now: ContinuousClock.Instant) -> [Action] {
+        channelGone(restartAt: now)
+    }
+
+    /// The consumer's channel is gone, and with it whatever it delivered: a consumer that consumed starts
+    /// again at `restartAt`, one stopped by the broker's cancel keeps its time but loses its epoch, and a
+    /// cancelling one is forgotten.
+    private mutating func channelGone(restartAt: ContinuousClock.Instant) -> [Action] {
         switch state {
         case .consuming:
-            state = .stopped(retryAt: now, failures: 0)
+            state = .stopped(retryAt: restartAt, failures: 0)
             return []
         case .stopped(let retryAt, let failures, .some):
             state = .stopped(retryAt: retryAt, failures: failures)

@@ -125,12 +125,12 @@ extension IOLoop {
     func deliver(_ deliver: amqp_basic_deliver_t, channel: amqp_channel_t) {
         guard let message = readMessage(channel: channel) else { return }
         let tag = String(amqp: deliver.consumer_tag)
-        guard let epoch = consumers[tag]?.lifecycle.deliveryEpoch else {
+        guard let consumer = consumers[tag], let epoch = consumer.lifecycle.deliveryEpoch else {
             // Cancelled meanwhile: hand it back so that another consumer gets it.
             amqp_basic_reject(connection, channel, deliver.delivery_tag, 1)
             return
         }
-        consumers[tag]!.registration.deliveries.yield(
+        consumer.registration.deliveries.yield(
             AMQPDelivery(
                 body: message.body, properties: message.properties, exchange: String(amqp: deliver.exchange),
                 routingKey: String(amqp: deliver.routing_key), redelivered: deliver.redelivered != 0, deliveryTag: deliver.delivery_tag,

@@ -81,7 +81,4 @@ package struct Order: Sendable, Hashable, Codable {
         try container.encode(failureReason, forKey: .failureReason)
         try container.encode(history, forKey: .history)
     }
-
-    /// The JSON body of the order.
-    package func jsonData() throws -> Data { try JSONEncoder.orderly.encode(self) }
 }

@@ -175,7 +175,4 @@ extension OrderTimeline: Encodable {
             try event.encode(entry.sincePrevious?.milliseconds, forKey: .sincePrevious)
         }
     }
-
-    /// The JSON body.
-    package func jsonData() throws -> Data { try JSONEncoder.orderly.encode(self) }
 }
