@@ -124,8 +124,13 @@ let package = Package(
         // a database of its own, and the broker and database of infra/dev.
         .target(
             name: "LocalRun",
-            dependencies: ["AMQP", "Contracts", "Postgres", "Provisioning", "Timing", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1]
+            dependencies: [
+                "AMQP", "Contracts", "Postgres", "Provisioning", "Supervision", "Timing", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1,
+            ]
         ),
+        // Keeping a process running: the restart policy, and the supervisor that applies it.
+        .target(name: "Supervision", dependencies: ["CSpawn", "Timing", .unixSignals]),
+        .target(name: "CSpawn"),
         // The fault runner: load, faults, and the invariants checked afterwards.
         .target(
             name: "Chaos",
@@ -166,7 +171,7 @@ let package = Package(
             name: "orderly",
             dependencies: [
                 "AMQP", "Bench", "Chaos", "Contracts", "Ingress", "LocalRun", "Messaging", "MessagingConventions", "OperatorKit",
-                "Postgres", "Provisioning", "Timing", .argumentParser, .asyncHTTPClient, .logging,
+                "Postgres", "Provisioning", "Supervision", "Timing", .argumentParser, .asyncHTTPClient, .logging,
             ],
             path: "Sources/Executables/orderly"
         ),
@@ -246,7 +251,7 @@ let package = Package(
         ),
         .testTarget(name: "ChaosTests", dependencies: ["Chaos", "LocalRun", "TestSupport"]),
         // infra/dev's supervisor on its own, with shell commands in place of services.
-        .testTarget(name: "InfraTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "InfraTests", dependencies: ["Contracts", "LocalRun", "Supervision", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
@@ -276,5 +281,6 @@ extension Target.Dependency {
     static var nioHTTP1: Self { .product(name: "NIOHTTP1", package: "swift-nio") }
     static var prometheus: Self { .product(name: "Prometheus", package: "swift-prometheus") }
     static var serviceLifecycle: Self { .product(name: "ServiceLifecycle", package: "swift-service-lifecycle") }
+    static var unixSignals: Self { .product(name: "UnixSignals", package: "swift-service-lifecycle") }
     static var tracing: Self { .product(name: "Tracing", package: "swift-distributed-tracing") }
 }

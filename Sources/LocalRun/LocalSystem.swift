@@ -22,19 +22,7 @@ import Timing
 /// Instances are started, killed, terminated and started again by name; each writes its log under
 /// ``workDirectory``.
 package final class LocalSystem: Sendable {
-    /// One running copy of a service.
-    package struct Instance: Sendable, Hashable, CustomStringConvertible {
-        package var service: String
-        /// From 1.
-        package var replica: Int
-
-        package init(_ service: String, replica: Int = 1) {
-            self.service = service
-            self.replica = replica
-        }
-
-        package var description: String { replica == 1 ? service : "\(service)#\(replica)" }
-    }
+    package typealias Instance = ServiceInstance
 
     /// How the system is set up.
     package struct Configuration: Sendable {
@@ -85,7 +73,7 @@ package final class LocalSystem: Sendable {
         self.workDirectory = workDirectory
         self.ports = ports
         self.instances = SystemCatalog.all.flatMap { service in
-            (1...(service.queues == nil ? 1 : configuration.replicas)).map { Instance(service.name, replica: $0) }
+            (1...(service.isReplicable ? configuration.replicas : 1)).map { Instance(service.name, replica: $0) }
         }
         var amqp = URLComponents(string: AMQPConfiguration.singleHostURL(configuration.amqpURL))!
         amqp.percentEncodedPath = "/" + name
@@ -106,7 +94,7 @@ package final class LocalSystem: Sendable {
 
         var ports: [Instance: Int] = [:]
         for service in SystemCatalog.all {
-            for replica in 1...(service.queues == nil ? 1 : configuration.replicas) {
+            for replica in 1...(service.isReplicable ? configuration.replicas : 1) {
                 ports[Instance(service.name, replica: replica)] = try freePort()
             }
         }
@@ -291,20 +279,12 @@ package final class LocalSystem: Sendable {
 
     /// A port nobody listens on right now.
     package static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddr in
-                bind(descriptor, sockaddr, length) == 0 && getsockname(descriptor, sockaddr, &length) == 0
-            }
+        let port = Loopback.withSocket(port: 0) { socket, address, length in
+            bind(socket, address, length.pointee) == 0 && getsockname(socket, address, length) == 0
+                ? Int(UInt16(bigEndian: address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_port })) : nil
         }
-        guard bound else { throw LaunchError(instance: Instance("-"), log: "-", reason: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard let port else { throw LaunchError(instance: Instance("-"), log: "-", reason: "no free port") }
+        return port
     }
 
     /// An instance did not start.

@@ -1,22 +1,21 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// One run of `infra/dev.d/supervise`, in a folder of its own, supervising a shell command
+/// One run of `orderly system supervise`, in a folder of its own, supervising a shell command
 /// (run with that folder as its working directory) in place of a service.
 final class Supervisor {
     /// The name the supervisor is given, and so the stem of its files.
     static let name = "probe"
 
-    /// `infra/dev.d/supervise`, found from this source file.
-    static let script = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("infra/dev.d/supervise").path
+    /// The `orderly` of the build under test.
+    static let executable = TestEnvironment.binDirectory.appendingPathComponent("orderly").path
 
-    /// What `infra/dev` starts daemons through: a test thread's signal mask and ignored signals
-    /// would otherwise reach the supervisor, which must take SIGTERM.
+    /// What `orderly system start` gives a supervisor (a clean signal mask and dispositions), done
+    /// here with perl: a test thread's would otherwise reach the supervisor, which must take SIGTERM.
     static let cleanSignals = """
         sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die "sigprocmask: $!\\n";
         $SIG{$_} = "DEFAULT" for qw(HUP INT QUIT PIPE ALRM TERM CHLD USR1 USR2);
@@ -35,7 +34,7 @@ final class Supervisor {
         defer { try? output.close() }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
         process.arguments = [
-            "-MPOSIX", "-e", Self.cleanSignals, "--", "/bin/bash", Self.script, Self.name, folder.path, "--", "/bin/sh", "-c", command,
+            "-MPOSIX", "-e", Self.cleanSignals, "--", Self.executable, "system", "supervise", Self.name, folder.path, "--", "/bin/sh", "-c", command,
         ]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.currentDirectoryURL = folder

@@ -1,17 +1,14 @@
 # shellcheck shell=bash
 # Sourced by infra/dev: the verbs up, down, status and logs.
 
+# Where things are, without a password: those are in the secrets.
+without_password() { sed 's#//\([^:/@]*\):[^@]*@#//\1@#'; }
+
 print_urls() {
     echo
-    printf '  %-21s %s\n' "rabbitmq" "$(amqp_url_for "$OPERATOR_USER")"
-    echo "  postgres              $DATABASE_URL"
-    local service name port
-    for service in "${SERVICE_NAMES[@]}"; do
-        while IFS= read -r name; do
-            port="$(service_port "$name")"
-            if service_running "$name"; then printf '  %-21s http://127.0.0.1:%s\n' "$name" "$port"; fi
-        done < <(known_instances "$service")
-    done
+    printf '  %-23s %s\n' rabbitmq "$(operator_value ORDERLY_AMQP_URL | without_password)" postgres \
+        "$(operator_value ORDERLY_DATABASE_URL | without_password)"
+    orderly_system status | sed 's/^/  /'
     echo
     echo "  secrets (mode 0600)   $SECRETS_DIR: one file per password and key; operator.env for the CLI"
     echo "  the intake's API key  curl -H \"Authorization: Bearer \$(cat ${SECRETS_DIR#"$ROOT/"}/api-key)\" ..."
@@ -45,10 +42,8 @@ status_line() {
         running) color="$GREEN" ;;
         restarting | crashed) color="$RED" ;;
     esac
-    # Wide enough for an instance's name (notification-service#2) once there are several.
-    local width=21
-    if ((REPLICAS > 1)); then width=23; fi
-    printf '%-*s %s%-10s%s %s %s\n' "$width" "$name" "$color" "$state" "$RESET" "$url" "$detail"
+    # As wide as 'orderly system status' makes it, for the longest instance name.
+    printf '%-23s %s%-10s%s %s %s\n' "$name" "$color" "$state" "$RESET" "$url" "$detail"
 }
 
 cmd_status() {
@@ -62,9 +57,9 @@ cmd_status() {
             status_line "$(node_label "$k")" stopped "$url" "$(if ((RABBIT_NODES > 1)); then echo "(node $(node_name "$k"))"; fi)"
         fi
     done
-    if pg_running; then status_line postgres running "$DATABASE_URL" "(pid $(pg_postmaster_pid))"; else status_line postgres stopped "$DATABASE_URL"; fi
-    local name
-    for name in "${SERVICE_NAMES[@]}"; do status_of_service "$name"; done
+    local database="postgresql://$OPERATOR_USER@127.0.0.1:$PG_PORT/orderly"
+    if pg_running; then status_line postgres running "$database" "(pid $(pg_postmaster_pid))"; else status_line postgres stopped "$database"; fi
+    orderly_system status || true
     echo "data: $DATA"
 }
 
@@ -75,14 +70,14 @@ log_files() {
     case "$1" in
         rabbitmq) for ((k = 1; k <= RABBIT_NODES; k++)); do node_log_files "$k"; done ;;
         postgres) echo "$PG_DIR/log/postgres.log" ;;
+        services) for name in "$SVC_DIR"/*.log; do echo "$name"; done ;;
         *)
             k="$(node_index "$1")"
             if [[ -n "$k" ]]; then
                 node_log_files "$k"
-            elif is_instance "$1"; then
-                while IFS= read -r name; do echo "$SVC_DIR/$name.log"; done < <(instances_named "$1")
             else
-                die "unknown log '$1': expected rabbitmq, postgres, one of ${SERVICE_NAMES[*]} or an instance (order-service#2)"
+                # A service's instances (instance 1 is called by its name, instance K NAME#K), or the one named.
+                for name in "$SVC_DIR/$1.log" "$SVC_DIR/$1#"*.log; do echo "$name"; done
             fi
             ;;
     esac
@@ -97,13 +92,13 @@ cmd_logs() {
         esac
         shift
     done
-    ((${#names[@]})) || names=(rabbitmq postgres "${SERVICE_NAMES[@]}")
+    ((${#names[@]})) || names=(rabbitmq postgres services)
     for name in "${names[@]}"; do
         mapfile -t candidates < <(log_files "$name")
         for file in "${candidates[@]}"; do
             if [[ -f "$file" ]]; then files+=("$file"); fi
         done
     done
-    ((${#files[@]})) || die "no logs yet under $DATA"
+    ((${#files[@]})) || die "no logs of ${names[*]} under $DATA (a name is rabbitmq, rabbitmq-K, postgres, a service or an instance: order-service#2)"
     exec tail -n "${LOG_LINES:-50}" "${follow[@]}" "${files[@]}"
 }

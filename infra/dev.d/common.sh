@@ -12,29 +12,16 @@ set_ports() {
     PG_PORT="$2"
     # Erlang distribution port, fixed so it can be bound to loopback and checked like any other port.
     RABBIT_DIST_PORT="${ORDERLY_RABBITMQ_DIST_PORT:-$((AMQP_PORT + 20000))}"
-    # Where the database is, as shown: the passwords are secrets (secrets.sh), never printed.
-    # (The broker's URL depends on how many nodes run: amqp_url_for in rabbitmq.sh.)
-    DATABASE_URL="postgresql://orderly@127.0.0.1:${PG_PORT}/orderly"
     # A second checkout on other ports must not collide with ours in epmd.
     if [[ "$AMQP_PORT" == 5672 ]]; then RABBIT_NODE="orderly@localhost"; else RABBIT_NODE="orderly-${AMQP_PORT}@localhost"; fi
 }
 set_ports "${ORDERLY_AMQP_PORT:-5672}" "${ORDERLY_PG_PORT:-5432}"
 
-# The services' HTTP ports are counted from one base, so a second checkout moves them
-# all with one variable: order BASE, payment BASE+1, inventory BASE+2, notification
-# BASE+3 and the gateway simulator BASE+10 (8080 to 8083 and 8090 by default).
-HTTP_PORT_BASE="${ORDERLY_HTTP_PORT_BASE:-8080}"
-
-# name:offset from HTTP_PORT_BASE, in start order: payment-service needs the gateway simulator.
-SERVICES=(gateway-sim:10 order-service:0 payment-service:1 inventory-service:2 notification-service:3)
-SERVICE_NAMES=()
-for s in "${SERVICES[@]}"; do SERVICE_NAMES+=("${s%%:*}"); done
-
 # Resolved by init_paths once the data folder exists.
 DATA="" RMQ_DIR="" PG_DIR="" SVC_DIR="" SECRETS_DIR=""
-# RabbitMQ nodes and instances per service: resolve_rabbit_nodes and resolve_replicas, from the
+# RabbitMQ nodes (resolve_rabbit_nodes) and instances per service (orderly system start), from the
 # command line (RABBIT_NODES_ASKED, REPLICAS_ASKED), the environment or the data folder.
-RABBIT_NODES=1 REPLICAS=1 RABBIT_NODES_ASKED="" REPLICAS_ASKED=""
+RABBIT_NODES=1 RABBIT_NODES_ASKED="" REPLICAS_ASKED=""
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -176,11 +163,6 @@ init_paths() {
     SECRETS_DIR="$DATA/secrets"
 }
 
-check_http_port_base() {
-    [[ "$HTTP_PORT_BASE" =~ ^[1-9][0-9]{0,4}$ ]] && ((HTTP_PORT_BASE + 10 <= 65535)) ||
-        die "ORDERLY_HTTP_PORT_BASE must be a port from 1 to 65525, not '$HTTP_PORT_BASE'"
-}
-
 # Unless a port is given explicitly, a broker this checkout already runs keeps the
 # port it was started on (say by 'test', which moves off ports other checkouts hold).
 adopt_running_ports() {
@@ -194,7 +176,6 @@ adopt_running_ports() {
         pg="${port:-$pg}"
     fi
     set_ports "$amqp" "$pg"
-    adopt_http_port_base
 }
 
 # The broker users must reach their folders through every parent (RabbitMQ refuses to

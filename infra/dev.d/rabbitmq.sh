@@ -51,25 +51,6 @@ node_index() {
     return 0
 }
 
-# amqp_addresses [FIRST]: every node's host:port, from node FIRST (default 1) round to the one before it.
-amqp_addresses() {
-    local first="${1:-1}" i
-    for ((i = 0; i < RABBIT_NODES; i++)); do echo "127.0.0.1:$(node_amqp_port $(((first - 1 + i) % RABBIT_NODES + 1)))"; done
-}
-
-# amqp_url_for USERINFO [FIRST]: an amqp:// URL for USERINFO (user or user:password) that tries node
-# FIRST, then the others in turn (the client's ?failover= list).
-amqp_url_for() {
-    local addresses
-    mapfile -t addresses < <(amqp_addresses "${2:-1}")
-    local url="amqp://$1@${addresses[0]}/"
-    if ((${#addresses[@]} > 1)); then url+="?failover=$(
-        IFS=,
-        echo "${addresses[*]:1}"
-    )"; fi
-    echo "$url"
-}
-
 # The environment both the server and the CLI need to find node K and its cookie.
 rabbit_env() {
     local k="$1" dir

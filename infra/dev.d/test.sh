@@ -106,10 +106,7 @@ cmd_test() {
         trap 'with_lock stop_rabbitmq; with_lock stop_postgres' EXIT
     fi
 
-    # The tests log in as the operator; tests that act as a service, or run services as processes,
-    # read that service's password from the secrets the provisioning below made.
-    ORDERLY_AMQP_URL="$(operator_amqp_url)" ORDERLY_DATABASE_URL="$(operator_database_url)"
-    export ORDERLY_AMQP_URL ORDERLY_DATABASE_URL ORDERLY_DEV="$DEV_SCRIPT" ORDERLY_SECRETS_DIR="$SECRETS_DIR"
+    export ORDERLY_DEV="$DEV_SCRIPT" ORDERLY_SECRETS_DIR="$SECRETS_DIR"
     export ORDERLY_DATA_DIR="$DATA" ORDERLY_AMQP_PORT="$AMQP_PORT" ORDERLY_PG_PORT="$PG_PORT"
     # compose.yaml is validated with docker-compose, the operator's page rendered with chromium and the
     # HTTP edge checked by schemathesis, which the packages phase installs: here a missing one fails its
@@ -125,6 +122,10 @@ cmd_test() {
     ORDERLY_BIN_DIR="$(cd "$ROOT" && swift build --show-bin-path)"
     export ORDERLY_BIN_DIR
     phase "provision" with_lock provision "$ORDERLY_BIN_DIR" || { summary; exit 1; }
+    # The tests log in as the operator; tests that act as a service, or run services as processes,
+    # read that service's password from the secrets the provisioning made.
+    ORDERLY_AMQP_URL="$(operator_value ORDERLY_AMQP_URL)" ORDERLY_DATABASE_URL="$(operator_value ORDERLY_DATABASE_URL)"
+    export ORDERLY_AMQP_URL ORDERLY_DATABASE_URL
     phase "tests (parallel)" in_root swift test --skip-build --parallel --skip Fault --skip EndToEnd || true
     # The end-to-end suites start every service as a process: alone, they do not starve each other's deadlines.
     phase "end-to-end tests" in_root swift test --skip-build --filter EndToEnd --skip Fault || true

@@ -9,7 +9,10 @@ struct SystemCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "system",
         abstract: "Provision users, permissions, roles and schemas from the system catalog, or print what it generates.",
-        subcommands: [Provision.self, Definitions.self, SQL.self, Env.self, SystemShow.self]
+        subcommands: [
+            Provision.self, Definitions.self, SQL.self, Env.self, SystemShow.self, Start.self, Stop.self, Restart.self, Status.self,
+            OperatorEnv.self, Supervise.self,
+        ]
     )
 
     struct SecretOptions: ParsableArguments {

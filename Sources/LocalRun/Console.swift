@@ -1,0 +1,35 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The lines `./infra/dev` and the commands it runs print: `==> what starts`, then indented notes,
+/// in bold and colour on a terminal.
+package struct Console: Sendable {
+    package enum Colour: String, Sendable {
+        case plain = ""
+        case green = "\u{1B}[32m"
+        case red = "\u{1B}[31m"
+        case dim = "\u{1B}[2m"
+    }
+
+    /// Whether standard output is a terminal, which gets colours.
+    package var isTerminal = isatty(1) == 1
+
+    package init() {}
+
+    package func info(_ line: String) { print(isTerminal ? "\u{1B}[1m==>\u{1B}[0m \(line)" : "==> \(line)") }
+
+    package func note(_ line: String) { print("    \(line)") }
+
+    package func warn(_ line: String) {
+        FileHandle.standardError.write(Data(((isTerminal ? "\u{1B}[31mwarning:\u{1B}[0m " : "warning: ") + line + "\n").utf8))
+    }
+
+    /// `text` in `colour` on a terminal, padded to `width` either way.
+    package func coloured(_ text: String, _ colour: Colour, width: Int = 0) -> String {
+        let padded = text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0)
+        return isTerminal && colour != .plain ? colour.rawValue + padded + "\u{1B}[0m" : padded
+    }
+}
