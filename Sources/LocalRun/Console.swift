@@ -27,6 +27,18 @@ package struct Console: Sendable {
         FileHandle.standardError.write(Data(((isTerminal ? "\u{1B}[31mwarning:\u{1B}[0m " : "warning: ") + line + "\n").utf8))
     }
 
+    /// A line of `status`: the name, what it does (in colour), where, and the detail in parentheses.
+    package func statusLine(_ name: String, _ phase: String, _ url: String, _ detail: String, width: Int) -> String {
+        let colour: Colour =
+            switch phase {
+            case "running": .green
+            case "restarting", "crashed": .red
+            default: .dim
+            }
+        let line = name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0) + " " + coloured(phase, colour, width: 10) + " " + url
+        return detail.isEmpty ? line : line + " (\(detail))"
+    }
+
     /// `text` in `colour` on a terminal, padded to `width` either way.
     package func coloured(_ text: String, _ colour: Colour, width: Int = 0) -> String {
         let padded = text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0)

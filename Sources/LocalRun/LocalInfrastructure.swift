@@ -119,9 +119,14 @@ package struct LocalInfrastructure: Sendable {
         let process = Foundation.Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.filter { !$0.value.isEmpty }
+        var inherited = ProcessInfo.processInfo.environment
+        // infra/dev runs the installation with an orderly; the one next to this executable (the services' build,
+        // or the build under test) spares it finding the release build for each call.
+        let own = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        if inherited["ORDERLY_SYSTEM_BIN"] == nil, FileManager.default.isExecutableFile(atPath: own.appendingPathComponent("orderly").path) {
+            inherited["ORDERLY_SYSTEM_BIN"] = own.path
         }
+        process.environment = inherited.merging(environment) { $1 }.filter { !$0.value.isEmpty }
         return process
     }
 }

@@ -42,12 +42,12 @@ package struct LocalServices: Sendable {
         self.readyTimeout = readyTimeout
         layout = LocalLayout(amqpPorts: amqpPorts, databasePort: databasePort)
         let directory = dataDirectory.appendingPathComponent("services")
-        layout.replicas = replicas ?? Self.number(in: directory.appendingPathComponent("replicas")) ?? 1
+        layout.replicas = replicas ?? LocalMachine.number(in: directory.appendingPathComponent("replicas")) ?? 1
         layout.httpPortBase =
             httpPortBase
             ?? SystemCatalog.all.lazy.compactMap { service in
                 let first = ServiceInstance(service.name)
-                return Self.number(in: directory.appendingPathComponent("\(first).port")).flatMap {
+                return LocalMachine.number(in: directory.appendingPathComponent("\(first).port")).flatMap {
                     LocalLayout.httpPortBase(of: first, listeningOn: $0)
                 }
             }.first ?? SystemCatalog.order.httpPort
@@ -57,13 +57,9 @@ package struct LocalServices: Sendable {
 
     private func file(_ instance: ServiceInstance, _ suffix: String) -> URL { directory.appendingPathComponent("\(instance).\(suffix)") }
 
-    private static func number(in file: URL) -> Int? {
-        (try? String(contentsOf: file, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-    }
-
     /// Its supervisor's pid, while that runs.
     package func supervisorPID(_ instance: ServiceInstance) -> pid_t? {
-        guard let pid = Self.number(in: file(instance, "supervisor.pid")).map(pid_t.init), ChildProcess.isAlive(pid),
+        guard let pid = LocalMachine.number(in: file(instance, "supervisor.pid")).map(pid_t.init), ChildProcess.isAlive(pid),
             ChildProcess.commandLine(of: pid).contains(" supervise \(instance) ")
         else { return nil }
         return pid
@@ -71,7 +67,7 @@ package struct LocalServices: Sendable {
 
     /// The service process's pid, while it runs.
     package func servicePID(_ instance: ServiceInstance) -> pid_t? {
-        guard let pid = Self.number(in: file(instance, "pid")).map(pid_t.init), ChildProcess.isAlive(pid),
+        guard let pid = LocalMachine.number(in: file(instance, "pid")).map(pid_t.init), ChildProcess.isAlive(pid),
             ChildProcess.commandLine(of: pid).contains(instance.service)
         else { return nil }
         return pid
@@ -85,7 +81,7 @@ package struct LocalServices: Sendable {
     }
 
     /// Where it listens: the port it was started on until it is stopped, else the layout's.
-    package func port(of instance: ServiceInstance) -> Int { Self.number(in: file(instance, "port")) ?? layout.port(of: instance) }
+    package func port(of instance: ServiceInstance) -> Int { LocalMachine.number(in: file(instance, "port")) ?? layout.port(of: instance) }
 
     /// The instances there are: those of the layout, and any other that left files behind (it runs, or
     /// crashed) from a start with more replicas.
@@ -136,7 +132,7 @@ package struct LocalServices: Sendable {
         guard let service = SystemCatalog.service(named: instance.service) else { return }
         removeFiles(instance)
         let port = layout.port(of: instance)
-        if Self.isListening(port) {
+        if LocalMachine.isListening(port) {
             throw LocalServicesError(
                 "port \(port) (needed for \(instance)) is taken by something that is not ours; stop it, or move the services with ORDERLY_HTTP_PORT_BASE"
             )
@@ -145,7 +141,7 @@ package struct LocalServices: Sendable {
         console.info("starting \(instance) (http://127.0.0.1:\(port))")
 
         let log = file(instance, "log")
-        append("\n=== orderly system start \(Date().ISO8601Format()) ===\n", to: log)
+        try Data("\n=== orderly system start \(Date().ISO8601Format()) ===\n".utf8).append(to: log.path)
         let environment = try self.environment(of: instance, service: service, port: port)
         let supervisor = try ChildProcess.spawn(
             [
@@ -164,7 +160,7 @@ package struct LocalServices: Sendable {
                 let reason =
                     state?.phase == .gaveUp
                     ? "keeps crashing during start: its supervisor \(state!.gaveUpSummary)" : "lost its supervisor during start"
-                throw LocalServicesError("\(instance) \(reason)\n\(Self.tail(of: log))(log: \(log.path))")
+                throw LocalServicesError("\(instance) \(reason)\n\(LocalMachine.tail([log]))\n(log: \(log.path))")
             }
             if let state, state.phase == .restarting, state.restarts + 1 > reported {
                 reported = state.restarts + 1
@@ -174,7 +170,7 @@ package struct LocalServices: Sendable {
             guard ContinuousClock.now < deadline else {
                 throw LocalServicesError(
                     "\(instance) is not ready on http://127.0.0.1:\(port)/health/ready after \(readyTimeout) (its supervisor keeps trying; "
-                        + "./infra/dev stop \(instance) stops it)\n\(Self.tail(of: log))")
+                        + "./infra/dev stop \(instance) stops it)\n\(LocalMachine.tail([log]))")
             }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -210,7 +206,7 @@ package struct LocalServices: Sendable {
             console.info("stopping \(instance) (pid \(pid.map { "\($0)" } ?? "none between two restarts"), supervisor \(supervisor))")
             let grace = (try? RestartPolicy(environment: ProcessInfo.processInfo.environment))?.stopTimeout ?? .seconds(20)
             kill(supervisor, SIGTERM)
-            if await !Self.wait(for: grace + .seconds(10), until: { !ChildProcess.isAlive(supervisor) }) {
+            if await !LocalMachine.wait(for: grace + .seconds(10), until: { !ChildProcess.isAlive(supervisor) }) {
                 console.warn("the supervisor of \(instance) did not exit; killing it and \(instance)")
                 // A supervisor leads the process group its service is in.
                 kill(-supervisor, SIGKILL)
@@ -222,7 +218,7 @@ package struct LocalServices: Sendable {
         }
         if let pid {
             kill(pid, SIGTERM)
-            if await !Self.wait(for: .seconds(20), until: { !ChildProcess.isAlive(pid) }) {
+            if await !LocalMachine.wait(for: .seconds(20), until: { !ChildProcess.isAlive(pid) }) {
                 console.warn("\(instance) did not stop within 20s; killing it")
                 kill(pid, SIGKILL)
             }
@@ -241,15 +237,7 @@ package struct LocalServices: Sendable {
         var lines: [String] = []
         for instance in knownInstances {
             let (phase, detail) = await status(of: instance)
-            let colour: Console.Colour =
-                switch phase {
-                case "running": .green
-                case "restarting", "crashed": .red
-                default: .dim
-                }
-            var line = instance.description.padding(toLength: max(nameWidth, instance.description.count), withPad: " ", startingAt: 0)
-            line += " " + console.coloured(phase, colour, width: 10) + " http://127.0.0.1:\(port(of: instance))"
-            if !detail.isEmpty { line += " (\(detail))" }
+            var line = console.statusLine(instance.description, phase, "http://127.0.0.1:\(port(of: instance))", detail, width: nameWidth)
             if phase == "crashed", let tail = try? String(contentsOf: file(instance, "log"), encoding: .utf8) {
                 line += "\n" + tail.split(separator: "\n").suffix(10).map { "      | \($0)" }.joined(separator: "\n")
             }
@@ -283,36 +271,6 @@ package struct LocalServices: Sendable {
         }
     }
 
-    // MARK: Helpers
-
-    private func append(_ text: String, to file: URL) {
-        if let handle = try? FileHandle(forWritingTo: file) {
-            handle.seekToEndOfFile()
-            handle.write(Data(text.utf8))
-            try? handle.close()
-        } else {
-            try? Data(text.utf8).write(to: file)
-        }
-    }
-
-    private static func tail(of log: URL) -> String {
-        guard let text = try? String(contentsOf: log, encoding: .utf8) else { return "" }
-        return "--- last lines of \(log.path) ---\n" + text.split(separator: "\n").suffix(30).joined(separator: "\n") + "\n"
-    }
-
-    private static func wait(for timeout: Duration, until condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return true
-    }
-
-    /// Whether something listens on `port` on loopback.
-    private static func isListening(_ port: Int) -> Bool {
-        Loopback.withSocket(port: port) { socket, address, length in connect(socket, address, length.pointee) == 0 }
-    }
 }
 
 /// A start or stop that cannot be done, with what to do about it.

@@ -17,12 +17,15 @@ package enum ChildProcess {
     /// - Parameters:
     ///   - environment: its whole environment; nil inherits this process's.
     ///   - output: a file its standard output and error are appended to (made when missing); nil keeps this process's.
+    ///   - input: a file its standard input reads; nil reads nothing (`/dev/null`).
+    ///   - directory: the folder it starts in; nil starts it in this process's.
     ///   - newSession: makes it lead a session and process group of its own (`setsid`), so that it outlives
     ///     the terminal or test that started it, and its whole group can be signalled at once.
     /// - Throws: ``SpawnError`` when the program cannot be started.
-    package static func spawn(_ arguments: [String], environment: [String: String]? = nil, output: String? = nil, newSession: Bool = false)
-        throws(SpawnError) -> pid_t
-    {
+    package static func spawn(
+        _ arguments: [String], environment: [String: String]? = nil, output: String? = nil, input: String? = nil, directory: String? = nil,
+        newSession: Bool = false
+    ) throws(SpawnError) -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -39,12 +42,13 @@ package enum ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, input ?? "/dev/null", O_RDONLY, 0)
         if let output {
             posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_APPEND | O_CREAT, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
         orderly_spawn_close_from(&actions, 3)
+        if let directory { orderly_spawn_chdir(&actions, directory) }
 
         let variables = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         let argv = arguments.map { strdup($0) } + [nil]

@@ -151,8 +151,6 @@ struct ComposeFileTests {
                 #expect(!text.contains(service.name), "\(path) names \(service.name)")
             }
         }
-        #expect(try Self.file("infra/dev.d/secrets.sh").contains("OPERATOR_USER=\(SystemCatalog.brokerOperator.name)\n"))
-        #expect(SystemCatalog.brokerOperator.name == SystemCatalog.databaseOperator.name, "infra/dev names one operator for both")
     }
 
     /// Debian's docker-compose (1.29) reads the file as `docker compose` would: interpolation, the

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Sourced by infra/dev: the services. Which there are, their instances and ports, how each reaches
-# the brokers, their supervisors and their status are 'orderly system start|stop|restart|status'
-# (Sources/LocalRun/LocalServices.swift); this part builds them and says where the brokers are.
+# Sourced by infra/dev: the build, and 'orderly system', which runs the installation from it. RabbitMQ
+# (one node or a cluster), PostgreSQL, the services' instances under their supervisors, their ports,
+# URLs and status are Swift (Sources/LocalRun); this part builds it and passes on what it was asked.
 
 release_bin_dir() { (cd "$ROOT" && swift build -c release --show-bin-path 2>/dev/null 9>&-) || echo "$ROOT/.build/release"; }
 
@@ -13,13 +13,18 @@ build_services() {
     note "built in $(elapsed "$started")"
 }
 
-# orderly_system VERB ARGS...: 'orderly system VERB' for this installation, with the orderly of
-# ORDERLY_SYSTEM_BIN (default: the release build). Fails with 3 when that has not been built.
+# The folder of the orderly that runs the installation: ORDERLY_SYSTEM_BIN, the build under test
+# (ORDERLY_BIN_DIR), else the release build.
+system_bin() { echo "${ORDERLY_SYSTEM_BIN:-${ORDERLY_BIN_DIR:-$(release_bin_dir)}}"; }
+is_built() { [[ -x "$(system_bin)/orderly" ]]; }
+
+# orderly_system VERB ARGS...: 'orderly system VERB' for this installation.
 orderly_system() {
-    local verb="$1" bin="${ORDERLY_SYSTEM_BIN:-$(release_bin_dir)}"
+    local verb="$1" bin
     shift
-    [[ -x "$bin/orderly" ]] || return 3
-    "$bin/orderly" system "$verb" --data "$DATA" --amqp-port "$AMQP_PORT" --rabbit-nodes "$RABBIT_NODES" --pg-port "$PG_PORT" \
+    bin="$(system_bin)"
+    [[ -x "$bin/orderly" ]] || die "nothing is built yet: ./infra/dev up builds and starts everything"
+    "$bin/orderly" system "$verb" --data "$DATA" ${RABBIT_NODES_ASKED:+--rabbit-nodes "$RABBIT_NODES_ASKED"} \
         ${REPLICAS_ASKED:+--replicas "$REPLICAS_ASKED"} "$@" 9>&-
 }
 
@@ -27,22 +32,6 @@ orderly_system() {
 # until all of them had run once an event could find no queue bound for it), roles and schemas,
 # before any service starts; then every instance.
 start_services() {
-    build_services
-    provision "$(release_bin_dir)"
-    orderly_system start || die "the services did not all start (above)"
-}
-
-# 'start NAME' and 'restart NAME' for a service or an instance. Built before anything stops: a build
-# that fails leaves the running service alone.
-start_named_service() {
-    rabbitmq_running && pg_running || die "$2 needs rabbitmq and postgres; start them first (./infra/dev up)"
-    build_services
-    orderly_system "$1" "$2" || die "orderly system $1 $2 failed (above)"
-}
-
-stop_services() {
-    local status=0
-    orderly_system stop "$@" || status=$?
-    ((status != 3)) || note "no release build, so no service of it runs"
-    ((status == 0 || status == 3)) || die "orderly system stop $* failed (above)"
+    provision "$(system_bin)"
+    orderly_system start
 }

@@ -38,11 +38,6 @@ summary() {
 
 in_root() { (cd "$ROOT" && "$@"); }
 
-start_brokers() {
-    start_rabbitmq
-    start_postgres
-}
-
 # The suites whose names say Fault, one per line (e.g. AMQPTests.AMQPFaultTests).
 fault_suites() {
     (cd "$ROOT" && swift test list --skip-build 2>/dev/null) | grep Fault | sed 's|/.*||' | sort -u || true
@@ -63,51 +58,16 @@ fault_pass() {
     return "$status"
 }
 
-# first_free_port FROM [OFFSET...]: the first port from FROM on that is free, and PORT+OFFSET with it.
-first_free_port() {
-    local from="$1" port offset ok
-    shift
-    for ((port = from; port < from + 100; port++)); do
-        ok=1
-        for offset in 0 "$@"; do
-            if port_listening $((port + offset)); then ok=0; fi
-        done
-        if ((ok)); then
-            echo "$port"
-            return 0
-        fi
-    done
-    return 1
-}
-
-# The tests only know the brokers through the URLs they are given, so when another
-# checkout (a developer's 'up', or CI in a fresh clone) holds the default ports,
-# the suite runs on free ones instead of failing; explicit ports are left alone.
-choose_test_ports() {
-    local amqp="$AMQP_PORT" pg="$PG_PORT"
-    if [[ -z "${ORDERLY_AMQP_PORT:-}" ]] && ! rabbitmq_running &&
-        { port_listening "$AMQP_PORT" || port_listening "$RABBIT_DIST_PORT"; }; then
-        amqp="$(first_free_port $((AMQP_PORT + 1)) 20000)" || die "no free AMQP port near $AMQP_PORT"
-        note "port $AMQP_PORT is held by another process (another checkout?); this run uses $amqp"
-    fi
-    if [[ -z "${ORDERLY_PG_PORT:-}" ]] && ! pg_running && port_listening "$PG_PORT"; then
-        pg="$(first_free_port $((PG_PORT + 1)))" || die "no free PostgreSQL port near $PG_PORT"
-        note "port $PG_PORT is held by another process (another checkout?); this run uses $pg"
-    fi
-    set_ports "$amqp" "$pg"
-}
-
 cmd_test() {
     local started
     started="$(now)"
-    choose_test_ports
     if [[ "${CI:-}" == true ]]; then
         # CI machines are thrown away anyway, but a clean stop keeps the job log honest.
-        trap 'with_lock stop_rabbitmq; with_lock stop_postgres' EXIT
+        trap 'is_built && with_lock orderly_system stop rabbitmq postgres' EXIT
     fi
 
     export ORDERLY_DEV="$DEV_SCRIPT" ORDERLY_SECRETS_DIR="$SECRETS_DIR"
-    export ORDERLY_DATA_DIR="$DATA" ORDERLY_AMQP_PORT="$AMQP_PORT" ORDERLY_PG_PORT="$PG_PORT"
+    export ORDERLY_DATA_DIR="$DATA"
     # compose.yaml is validated with docker-compose, the operator's page rendered with chromium and the
     # HTTP edge checked by schemathesis, which the packages phase installs: here a missing one fails its
     # test rather than skipping it.
@@ -115,12 +75,18 @@ cmd_test() {
 
     phase "packages" ensure_packages "${TEST_PACKAGES[@]}" || { summary; exit 1; }
     phase "schemathesis" ensure_schemathesis || { summary; exit 1; }
-    phase "rabbitmq + postgres" with_lock start_brokers || { summary; exit 1; }
     phase "swift format lint" in_root swift format lint --strict --recursive Sources Tests Package.swift || true
     phase "imports declared, public API" in_root ./infra/check-imports || true
     phase "swift build --build-tests" in_root swift build --build-tests || { summary; exit 1; }
     ORDERLY_BIN_DIR="$(cd "$ROOT" && swift build --show-bin-path)"
     export ORDERLY_BIN_DIR
+    # The tests only know the brokers through the URLs and ports they are given, so when another checkout
+    # (a developer's 'up', or CI in a fresh clone) holds the default ports, the suite runs on free ones.
+    phase "rabbitmq + postgres" with_lock orderly_system start rabbitmq postgres --free-ports || { summary; exit 1; }
+    local ports
+    ports="$(orderly_system ports)"
+    ORDERLY_AMQP_PORT="$(sed -n 's/^ORDERLY_AMQP_PORT=//p' <<<"$ports")" ORDERLY_PG_PORT="$(sed -n 's/^ORDERLY_PG_PORT=//p' <<<"$ports")"
+    export ORDERLY_AMQP_PORT ORDERLY_PG_PORT
     phase "provision" with_lock provision "$ORDERLY_BIN_DIR" || { summary; exit 1; }
     # The tests log in as the operator; tests that act as a service, or run services as processes,
     # read that service's password from the secrets the provisioning made.

@@ -10,4 +10,7 @@ int orderly_spawn_setsid_flag(void);
 /// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor from `from` on.
 int orderly_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
+/// posix_spawn_file_actions_addchdir_np: the child starts in `directory`.
+int orderly_spawn_chdir(posix_spawn_file_actions_t *actions, const char *directory);
+
 #endif

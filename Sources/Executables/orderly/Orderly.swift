@@ -41,16 +41,13 @@ struct Orderly: AsyncParsableCommand {
             exit(withError: error)
         } catch let error as ValidationError {
             fail(Failure(.usage, error.message))
-        } catch  where isArgumentParsers(error) {
-            // `orderly help …` and `--help` on a command end with ArgumentParser's own error, which prints the help.
+        } catch  where exitCode(for: error) == .success {
+            // `orderly help …` runs ArgumentParser's help command, which ends with an error of its own that
+            // ArgumentParser counts as a success: it prints the help.
             exit(withError: error)
         } catch {
             fail(Failure(error))
         }
-    }
-
-    private static func isArgumentParsers(_ error: any Error) -> Bool {
-        String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
     private static func fail(_ failure: Failure) -> Never {

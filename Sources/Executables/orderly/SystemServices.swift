@@ -6,19 +6,25 @@ import Provisioning
 import Supervision
 
 /// Where `./infra/dev` keeps an installation and where its brokers listen: the options of the commands
-/// that run its services (`orderly system start`, `stop`, `status`, `operator-env`). infra/dev passes them.
+/// that run it (`orderly system start`, `stop`, `restart`, `status`, `operator-env`...). infra/dev passes
+/// `--data`, and `--rabbit-nodes` and `--replicas` when it was given them; the rest comes from the
+/// environment, or from what runs.
 struct InstallationOptions: ParsableArguments {
     @Option(help: "The installation's data folder.")
     var data = Environment.value("ORDERLY_DATA_DIR") ?? ".data"
 
-    @Option(help: "RabbitMQ node 1's AMQP port on 127.0.0.1; node K listens on this plus K-1.")
-    var amqpPort = Environment.value("ORDERLY_AMQP_PORT").flatMap(Int.init) ?? 5672
+    @Option(
+        name: .customLong("amqp-port"),
+        help: "RabbitMQ node 1's AMQP port on 127.0.0.1 (default: ORDERLY_AMQP_PORT, else where it runs, else 5672); node K's is K-1 above.")
+    var givenAMQPPort: Int?
 
-    @Option(help: "RabbitMQ nodes.")
-    var rabbitNodes = 1
+    @Option(
+        name: .customLong("rabbit-nodes"),
+        help: "RabbitMQ nodes, 1 to 9 (default: ORDERLY_RABBIT_NODES, else the cluster the data folder holds, else 1).")
+    var givenRabbitNodes: Int?
 
-    @Option(help: "PostgreSQL's port on 127.0.0.1.")
-    var pgPort = Environment.value("ORDERLY_PG_PORT").flatMap(Int.init) ?? 5432
+    @Option(name: .customLong("pg-port"), help: "PostgreSQL's port on 127.0.0.1 (default: ORDERLY_PG_PORT, else where it runs, else 5432).")
+    var givenPGPort: Int?
 
     @Option(
         name: .customLong("http-port-base"),
@@ -30,10 +36,22 @@ struct InstallationOptions: ParsableArguments {
         help: "Instances of each service that consumes, 1 to 9 (default: ORDERLY_REPLICAS, else as many as the last start of all).")
     var givenReplicas: Int?
 
-    var httpPortBase: Int? { givenHTTPPortBase ?? Environment.value("ORDERLY_HTTP_PORT_BASE").flatMap(Int.init) }
-    var replicas: Int? { givenReplicas ?? Environment.value("ORDERLY_REPLICAS").flatMap(Int.init) }
+    static let numbers = ["ORDERLY_AMQP_PORT", "ORDERLY_PG_PORT", "ORDERLY_RABBIT_NODES", "ORDERLY_HTTP_PORT_BASE", "ORDERLY_REPLICAS"]
+
+    /// A number from the environment; an empty value counts as unset.
+    static func number(_ name: String) -> Int? { Environment.value(name).flatMap { Int($0) } }
+
+    var dataDirectory: URL { URL(fileURLWithPath: data).standardizedFileURL }
+    var httpPortBase: Int? { givenHTTPPortBase ?? Self.number("ORDERLY_HTTP_PORT_BASE") }
+    var replicas: Int? { givenReplicas ?? Self.number("ORDERLY_REPLICAS") }
+    var readyTimeout: Duration { .seconds(Self.number("ORDERLY_READY_TIMEOUT") ?? 120) }
 
     func validate() throws {
+        for name in Self.numbers {
+            if let text = Environment.value(name), !text.isEmpty, Int(text) == nil {
+                throw ValidationError("\(name) must be a number, not '\(text)'")
+            }
+        }
         if let httpPortBase, !(1...65525).contains(httpPortBase) {
             throw ValidationError("ORDERLY_HTTP_PORT_BASE must be a port from 1 to 65525, not '\(httpPortBase)'")
         }
@@ -42,14 +60,67 @@ struct InstallationOptions: ParsableArguments {
         }
     }
 
+    /// RabbitMQ node 1's port: as given, else the one it runs on, else 5672. With `choosingFreePorts`, a port
+    /// another process holds (another checkout) is passed over for the next free one, as `./infra/dev test` wants.
+    func amqpPort(choosingFreePorts: Bool = false) throws -> Int {
+        if let port = givenAMQPPort ?? Self.number("ORDERLY_AMQP_PORT") { return port }
+        if let running = RabbitMQNodes.runningPort(in: dataDirectory) { return running }
+        return try Self.free(5672, offsets: [0, 20000], choosing: choosingFreePorts)
+    }
+
+    func pgPort(choosingFreePorts: Bool = false) throws -> Int {
+        if let port = givenPGPort ?? Self.number("ORDERLY_PG_PORT") { return port }
+        if let running = PostgresServer.runningPort(in: dataDirectory) { return running }
+        return try Self.free(5432, offsets: [0], choosing: choosingFreePorts)
+    }
+
+    private static func free(_ port: Int, offsets: [Int], choosing: Bool) throws -> Int {
+        guard choosing, offsets.contains(where: { LocalMachine.isListening(port + $0) }) else { return port }
+        guard let free = (port + 1..<port + 100).first(where: { candidate in offsets.allSatisfy { !LocalMachine.isListening(candidate + $0) } })
+        else { throw ValidationError("no free port near \(port)") }
+        Console().note("port \(port) is held by another process (another checkout?); this run uses \(free)")
+        return free
+    }
+
+    /// How many RabbitMQ nodes: as asked, else the cluster the data folder holds. A cluster does not shrink.
+    var rabbitNodes: Int {
+        get throws {
+            let recorded = RabbitMQNodes.recordedCount(in: dataDirectory)
+            guard let asked = givenRabbitNodes ?? Self.number("ORDERLY_RABBIT_NODES") else { return recorded }
+            guard (1...9).contains(asked) else {
+                throw ValidationError("--rabbit-nodes (ORDERLY_RABBIT_NODES) must be a number from 1 to 9, not '\(asked)'")
+            }
+            guard asked >= recorded else {
+                throw ValidationError(
+                    "\(data) holds a RabbitMQ cluster of \(recorded) nodes, not \(asked): './infra/dev down', then remove \(data)/rabbitmq* to start afresh with fewer"
+                )
+            }
+            return asked
+        }
+    }
+
+    func rabbitmq(choosingFreePorts: Bool = false) throws -> RabbitMQNodes {
+        RabbitMQNodes(
+            dataDirectory: dataDirectory, amqpPort: try amqpPort(choosingFreePorts: choosingFreePorts),
+            distributionPort: Self.number("ORDERLY_RABBITMQ_DIST_PORT"), count: try rabbitNodes, readyTimeout: readyTimeout)
+    }
+
+    func postgres(choosingFreePorts: Bool = false) throws -> PostgresServer {
+        let repository = LocalInfrastructure.find(near: LocalSystemOptions.ownDirectory).map {
+            URL(fileURLWithPath: $0.script).deletingLastPathComponent().deletingLastPathComponent()
+        }
+        return PostgresServer(
+            dataDirectory: dataDirectory, port: try pgPort(choosingFreePorts: choosingFreePorts), readyTimeout: readyTimeout,
+            tuning: repository?.appendingPathComponent("infra/postgres/tuning.conf"))
+    }
+
     /// The services of the installation, run from the executables next to this one.
     var services: LocalServices {
         get throws {
-            let timeout = Environment.value("ORDERLY_READY_TIMEOUT").flatMap(Int.init) ?? 120
+            let rabbitmq = try self.rabbitmq()
             let services = LocalServices(
-                dataDirectory: URL(fileURLWithPath: data).standardizedFileURL, binDirectory: LocalSystemOptions.ownDirectory,
-                amqpPorts: (0..<max(rabbitNodes, 1)).map { amqpPort + $0 }, databasePort: pgPort, httpPortBase: httpPortBase,
-                replicas: replicas, readyTimeout: .seconds(timeout))
+                dataDirectory: dataDirectory, binDirectory: LocalSystemOptions.ownDirectory, amqpPorts: rabbitmq.nodes.map(\.amqpPort),
+                databasePort: try pgPort(), httpPortBase: httpPortBase, replicas: replicas, readyTimeout: readyTimeout)
             let highest = services.layout.instances.map(services.layout.port(of:)).max() ?? 0
             guard highest <= 65535 else {
                 throw ValidationError(
@@ -58,70 +129,171 @@ struct InstallationOptions: ParsableArguments {
             return services
         }
     }
+
+    /// What a name given to start, stop or restart stands for.
+    enum Target {
+        case rabbitmq([RabbitMQNodes.Node])
+        case postgres
+        case instances([ServiceInstance])
+    }
+
+    /// `rabbitmq` (every node), `rabbitmq-K` or a node's Erlang name, `postgres`, a service (every instance
+    /// the layout runs, and any other there is) or an instance.
+    func target(_ name: String, services: LocalServices, rabbitmq: RabbitMQNodes) throws -> Target {
+        if name == "rabbitmq" { return .rabbitmq(rabbitmq.nodes) }
+        if let node = rabbitmq.node(named: name) { return .rabbitmq([node]) }
+        if name == "postgres" { return .postgres }
+        let named = try services.instances(named: name)
+        guard !name.contains("#") else { return .instances(named) }
+        return .instances(Set(named + services.layout.instances.filter { $0.service == name }).sorted())
+    }
 }
 
 extension SystemCommand {
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start services of the installation, each instance under a supervisor, and wait until they are ready.",
+            abstract: "Start RabbitMQ, PostgreSQL or services of the installation and wait until they are ready.",
             discussion: """
-                NAME is a service (every instance of it) or one instance (order-service#2). Without NAME, every instance \
-                of every service, after stopping those beyond --replicas. A running instance is left as it is.
+                NAME is rabbitmq (every node), rabbitmq-K or a node's Erlang name, postgres, a service (every instance \
+                of it) or one instance (order-service#2); each service instance runs under a supervisor. Without NAME, \
+                every instance of every service, after stopping those beyond --replicas. What runs is left as it is.
                 """
         )
         @OptionGroup var installation: InstallationOptions
-        @Argument(help: "Services or instances.") var names: [String] = []
+        @Flag(help: "Start the brokers on the next free ports when theirs are held by another process (as ./infra/dev test does).")
+        var freePorts = false
+        @Argument(help: "What to start.") var names: [String] = []
 
         func run() async throws {
+            let rabbitmq = try installation.rabbitmq(choosingFreePorts: freePorts)
+            let postgres = try installation.postgres(choosingFreePorts: freePorts)
             let services = try installation.services
             guard !names.isEmpty else { return try await services.startAll() }
             for name in names {
-                let named = try services.instances(named: name)
-                let wanted = name.contains("#") ? named : services.layout.instances.filter { $0.service == named.first?.service ?? name }
-                for instance in wanted { try await services.start(instance) }
+                switch try installation.target(name, services: services, rabbitmq: rabbitmq) {
+                case .rabbitmq(let nodes): try await rabbitmq.start(nodes.map(\.index))
+                case .postgres: try await postgres.start(secrets: services.secrets)
+                case .instances(let instances): for instance in instances { try await services.start(instance) }
+                }
             }
         }
     }
 
     struct Stop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Stop services of the installation (every one without NAME), letting each drain first.")
+            abstract: "Stop RabbitMQ, PostgreSQL or services of the installation (every service without NAME), each service draining first.")
         @OptionGroup var installation: InstallationOptions
-        @Argument(help: "Services or instances.") var names: [String] = []
+        @Argument(help: "What to stop.") var names: [String] = []
 
         func run() async throws {
+            let rabbitmq = try installation.rabbitmq()
             let services = try installation.services
             guard !names.isEmpty else { return await services.stopAll() }
             for name in names {
-                for instance in try services.instances(named: name).reversed() { await services.stop(instance) }
+                switch try installation.target(name, services: services, rabbitmq: rabbitmq) {
+                case .rabbitmq(let nodes): for node in nodes.reversed() { try await rabbitmq.stop(node) }
+                case .postgres: try await installation.postgres().stop()
+                case .instances(let instances): for instance in instances.reversed() { await services.stop(instance) }
+                }
             }
         }
     }
 
     struct Restart: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Stop, then start, each instance of NAME in turn, so that the others go on taking its messages meanwhile.")
+            abstract: "Stop, then start; a service's instances one at a time, so that the others go on taking its messages meanwhile.")
         @OptionGroup var installation: InstallationOptions
-        @Argument(help: "A service or an instance.") var name: String
+        @Argument(help: "What to restart.") var name: String
 
         func run() async throws {
+            let rabbitmq = try installation.rabbitmq()
             let services = try installation.services
-            let named = try services.instances(named: name)
-            let instances = name.contains("#") ? named : services.layout.instances.filter { $0.service == named.first?.service }
-            for instance in Set(named + instances).sorted() {
-                await services.stop(instance)
-                try await services.start(instance)
+            switch try installation.target(name, services: services, rabbitmq: rabbitmq) {
+            case .rabbitmq(let nodes):
+                for node in nodes.reversed() { try await rabbitmq.stop(node) }
+                try await rabbitmq.start(nodes.map(\.index))
+            case .postgres:
+                let postgres = try installation.postgres()
+                try await postgres.stop()
+                try await postgres.start(secrets: services.secrets)
+            case .instances(let instances):
+                for instance in instances {
+                    await services.stop(instance)
+                    try await services.start(instance)
+                }
             }
         }
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Say what each instance of the installation's services does, with its URL.")
+        static let configuration = CommandConfiguration(abstract: "Say what runs of the installation, with its URL.")
         @OptionGroup var installation: InstallationOptions
-        @Option(help: "The width of the name column.") var nameWidth = 23
+        @Flag(help: "Only the services' instances.") var servicesOnly = false
 
         func run() async throws {
-            for line in try await installation.services.statusLines(nameWidth: nameWidth) { print(line) }
+            let width = 23
+            let services = try installation.services
+            if !servicesOnly {
+                let user = SystemCatalog.brokerOperator.name
+                for line in try installation.rabbitmq().statusLines(operator: user, nameWidth: width) { print(line) }
+                print(try installation.postgres().statusLine(operator: user, nameWidth: width))
+            }
+            for line in await services.statusLines(nameWidth: width) { print(line) }
+        }
+    }
+
+    struct Ports: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the brokers' ports, as ORDERLY_AMQP_PORT and ORDERLY_PG_PORT lines: where they run, else where they would.")
+        @OptionGroup var installation: InstallationOptions
+
+        func run() throws {
+            print("ORDERLY_AMQP_PORT=\(try installation.amqpPort())")
+            print("ORDERLY_PG_PORT=\(try installation.pgPort())")
+        }
+    }
+
+    struct LogFiles: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "log-files", abstract: "Print the paths of the logs of NAME (as start takes it), or of everything.")
+        @OptionGroup var installation: InstallationOptions
+        @Argument(help: "Whose logs.") var names: [String] = []
+
+        func run() throws {
+            let rabbitmq = try installation.rabbitmq()
+            let services = try installation.services
+            var files: [URL] = []
+            for name in names.isEmpty ? ["rabbitmq", "postgres"] + SystemCatalog.all.map(\.name) : names {
+                switch try installation.target(name, services: services, rabbitmq: rabbitmq) {
+                case .rabbitmq(let nodes): files += nodes.flatMap(\.logs)
+                case .postgres: files.append(try installation.postgres().log)
+                case .instances(let instances): files += instances.map { services.directory.appendingPathComponent("\($0).log") }
+                }
+            }
+            for file in files where FileManager.default.fileExists(atPath: file.path) { print(file.path) }
+        }
+    }
+
+    struct RabbitMQCtl: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rabbitmqctl", abstract: "Run rabbitmqctl against the installation's node (on a cluster, the first that runs).")
+        @OptionGroup var installation: InstallationOptions
+        @Argument(parsing: .postTerminator, help: "rabbitmqctl's arguments, after --.") var arguments: [String] = []
+
+        func run() throws { try installation.rabbitmq().execControl(arguments) }
+    }
+
+    struct PSQL: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "psql", abstract: "Open psql on the installation's database as the operator.")
+        @OptionGroup var installation: InstallationOptions
+        @Argument(parsing: .postTerminator, help: "psql's arguments, after --.") var arguments: [String] = []
+
+        func run() throws {
+            let services = try installation.services
+            let url = try Credentials(secrets: services.secrets).databaseURL(
+                role: SystemCatalog.databaseOperator.name, base: services.layout.databaseURL)
+            try installation.postgres().execPSQL(url: url, arguments)
         }
     }
 
