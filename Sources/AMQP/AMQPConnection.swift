@@ -31,8 +31,11 @@ public final class AMQPConnection: Sendable {
 
     /// Starts a connection and waits until it is established.
     ///
-    /// - Parameter waitUpTo: how long to keep trying before giving up; connection attempts are
-    ///   repeated with backoff until then.
+    /// - Parameters:
+    ///   - configuration: where the broker is, how to log in, and how to recover.
+    ///   - logger: where the connection reports its recoveries and failures.
+    ///   - timeout: how long to keep trying before giving up; connection attempts are repeated with backoff
+    ///     until then.
     /// - Throws: ``AMQPError`` with the last failure when no connection could be made in time.
     public static func connect(
         configuration: AMQPConfiguration,
@@ -138,7 +141,7 @@ public final class AMQPConnection: Sendable {
         }
     }
 
-    /// A message and where to publish it, for ``publish(_:)``.
+    /// A message and where to publish it, for ``AMQPConnection/publish(_:timeout:)``.
     public struct Publication: Sendable {
         public var message: AMQPMessage
         public var exchange: String
@@ -158,9 +161,10 @@ public final class AMQPConnection: Sendable {
     /// Cheaper than one `publish` call per message: one hand-over to the I/O thread and one
     /// wake-up for the whole batch.
     ///
-    /// - Parameter timeout: how long the batch may wait for the window, a reconnect or the confirms;
-    ///   `publishTimeout` when `nil`. Messages not confirmed by then fail with `.timeout` (they may still
-    ///   have reached the broker).
+    /// - Parameters:
+    ///   - batch: the messages, published in this order.
+    ///   - timeout: how long the batch may wait for the window, a reconnect or the confirms; `publishTimeout`
+    ///     when `nil`. Messages not confirmed by then fail with `.timeout` (they may still have reached the broker).
     public func publish(_ batch: [Publication], timeout: Duration? = nil) async -> [Result<Void, AMQPError>] {
         guard !batch.isEmpty else { return [] }
         let deadline = ContinuousClock.now + (timeout ?? configuration.publishTimeout)

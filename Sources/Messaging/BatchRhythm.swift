@@ -9,7 +9,7 @@
 /// was; as the rate rises, lingering fills batches, which makes each message cheaper, which keeps the
 /// latency bounded by the linger rather than by a backlog.
 ///
-/// A pure value: ``DeliveryBuffer`` and ``OutboxRelay`` ask it and carry out what it says.
+/// A pure value: `DeliveryBuffer` and ``OutboxRelay`` ask it and carry out what it says.
 public struct BatchRhythm: Sendable, Hashable {
     /// The most messages in one batch.
     public var limit: Int

@@ -6,7 +6,7 @@ import Postgres
 import Synchronization
 import Telemetry
 
-/// The handlers of a consumer, each registered with the ``MessagingConventions/Event`` it handles,
+/// The handlers of a consumer, each registered with the `Event` (MessagingConventions) it handles,
 /// which names the type and the payload its data is decoded as:
 ///
 /// ```swift

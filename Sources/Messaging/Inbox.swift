@@ -3,7 +3,7 @@ import Postgres
 /// The processed message ids of one consumer, so that a redelivered or duplicated message has no
 /// second effect.
 ///
-/// ``claim(_:in:)`` runs in the same transaction as the handler's own changes: either both
+/// `claim(_:in:)` runs in the same transaction as the handler's own changes: either both
 /// commit (the message is done) or neither does (it will be handled again).
 public struct Inbox: Sendable, Hashable {
     public let schema: String

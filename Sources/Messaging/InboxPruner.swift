@@ -30,9 +30,12 @@ public struct InboxPruner: Service {
     let pruned: Counter
 
     /// - Parameters:
+    ///   - pool: the service's database.
+    ///   - schema: the service's schema, which holds its inbox.
     ///   - window: how long a processed message's record is kept.
     ///   - interval: the pause between rounds once the inbox holds nothing older than the window.
     ///   - batchSize: the most records one statement deletes.
+    ///   - logger: where it reports what it pruned.
     public init(
         schema: String, pool: PostgresPool, window: Duration = .seconds(86_400), interval: Duration = .seconds(60), batchSize: Int = 2000,
         logger: Logger

@@ -26,7 +26,7 @@ import Timing
 /// Failures: a handler that *rejects* an event (``EventContext/reject(_:)``) takes it out of the batch
 /// while the rest commits; a handler that *throws* makes the whole batch roll back, and its events are
 /// then handled one at a time, so that only the failing one fails. A failed event is sorted by
-/// ``FailureKind``: permanent → parked at once; transient → the next retry tier, until the tiers run out
+/// `FailureKind`: permanent → parked at once; transient → the next retry tier, until the tiers run out
 /// and it is parked. Nothing is requeued in a loop.
 ///
 /// Starting declares the queues and registers the consumer; while the broker refuses or is away, it
@@ -59,12 +59,17 @@ public final class MessageConsumer: Service, HealthReporting, Sendable {
     static let forwardTimeout: Duration = .seconds(10)
 
     /// - Parameters:
+    ///   - connection: the broker connection it consumes on and forwards retried and parked copies over.
+    ///   - pool: the service's database, where each batch's handlers, inbox claims and outbox rows commit together.
+    ///   - queues: the service's work queue, its retry tiers and its parking queue.
+    ///   - handlers: what to do with each event type the queue receives.
     ///   - outbox: the service's outbox, in its PostgreSQL schema, which holds its inbox too.
     ///   - source: the CloudEvents `source` of the events the handlers emit.
     ///   - exchange: where the events the handlers emit are published.
     ///   - prefetch: the most deliveries in hand at once.
     ///   - maxBatch: the most deliveries handled in one transaction.
     ///   - linger: the longest a batch waits for more deliveries while they pour in (``BatchRhythm``).
+    ///   - logger: where it reports, with the queue's name.
     public init(
         queues: ServiceQueues, outbox: Outbox, pool: PostgresPool, connection: AMQPConnection, handlers: EventHandlers, source: String,
         exchange: String, prefetch: UInt16 = 256, maxBatch: Int = 100, linger: Duration = BatchRhythm.defaultLinger, logger: Logger

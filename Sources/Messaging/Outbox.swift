@@ -51,7 +51,7 @@ public struct Outbox: Sendable, Hashable {
     /// Writes events into the outbox as part of `transaction`.
     ///
     /// Events are published in the order written, per aggregate (the event's subject). The rows travel
-    /// with the transaction's next round trip (``PostgresTransaction/sendWithNext(_:)``), in the same round
+    /// with the transaction's next round trip (`PostgresTransaction.sendWithNext(_:)`), in the same round
     /// trip; a failure to write them makes the commit fail. With a ``dispatch``, the rows are held for it and
     /// the events handed to it once the transaction committed; without one (or while it is degraded), the
     /// relay is notified at commit. Either way, the rows of events the dispatch got confirmed go with the
@@ -120,7 +120,7 @@ public struct Outbox: Sendable, Hashable {
     }
 }
 
-/// The tables of the messaging kit, as migrations for a service's ``PostgresMigrator``.
+/// The tables of the messaging kit, as migrations for a service's `PostgresMigrator`.
 ///
 /// They take versions below 100; a service numbers its own migrations from 100.
 public enum MessagingMigrations {

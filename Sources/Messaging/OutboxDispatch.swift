@@ -16,7 +16,7 @@ import Synchronization
 /// When the broker does not take a handed event (it is away, an exchange is missing), the dispatch stops taking new
 /// ones and drops what it was handed: their rows are in the outbox, and the relay, which now claims held rows too,
 /// publishes them in order with its backoff, as it would without a dispatch. Once nothing is left failing, the
-/// relay lets the dispatch take over again (``recover()``).
+/// relay lets the dispatch take over again (`recover()`).
 public final class OutboxDispatch: Sendable {
     /// A committed event, ready to publish.
     public struct Handed: Sendable {
@@ -53,7 +53,9 @@ public final class OutboxDispatch: Sendable {
     /// The most events published in one round.
     let batchSize: Int
 
-    /// - Parameter hold: how long the relay of any process leaves a handed row to this one.
+    /// - Parameters:
+    ///   - hold: how long the relay of any process leaves a handed row to this one.
+    ///   - batchSize: the most events published in one round.
     public init(hold: Duration = .seconds(15), batchSize: Int = 500) {
         self.hold = hold
         self.batchSize = max(1, batchSize)

@@ -65,12 +65,16 @@ public final class OutboxRelay: Service, HealthReporting, Sendable {
     static let deletionDelay: Duration = .milliseconds(250)
 
     /// - Parameters:
+    ///   - outbox: the outbox whose rows it publishes.
+    ///   - pool: the service's database.
+    ///   - connection: the broker connection it publishes on, with confirms.
     ///   - exchanges: the exchanges this relay writes, declared before it publishes.
     ///   - batchSize: the most rows claimed per round.
     ///   - pollInterval: how long to wait for a notification before looking anyway.
     ///   - linger: how long to let more rows gather after a wake-up while rounds carry more than one.
     ///   - retention: how long rows set aside as unreadable are kept for inspection before they are deleted
     ///     (published rows are deleted as soon as the broker confirmed them).
+    ///   - logger: where it reports.
     public init(
         outbox: Outbox, pool: PostgresPool, connection: AMQPConnection, exchanges: [String] = [], batchSize: Int = 500,
         pollInterval: Duration = .milliseconds(500), linger: Duration = BatchRhythm.defaultLinger, retention: Duration = .seconds(3600),

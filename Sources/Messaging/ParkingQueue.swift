@@ -36,8 +36,11 @@ public struct ParkingQueue: Sendable, Hashable {
 
     /// Reads up to `limit` parked messages and hands every one back.
     ///
-    /// - Parameter wait: how long to wait for the messages the queue said it holds.
-    /// - Throws: ``AMQP/AMQPError`` when the broker refuses or is away.
+    /// - Parameters:
+    ///   - limit: the most messages read.
+    ///   - connection: the broker connection to read them on.
+    ///   - wait: how long to wait for the messages the queue said it holds.
+    /// - Throws: `AMQPError` when the broker refuses or is away.
     public func peek(limit: Int, on connection: AMQPConnection, wait: Duration = .seconds(2)) async throws -> Listing {
         let (count, deliveries) = try await take(limit: limit, on: connection, wait: wait)
         for delivery in deliveries { delivery.nack(requeue: true) }
@@ -63,7 +66,7 @@ public struct ParkingQueue: Sendable, Hashable {
     /// second handling a no-op). The copy keeps the message's headers as its history (see ``replayed(_:at:)``).
     ///
     /// - Returns: the message ids replayed, in queue order.
-    /// - Throws: ``AMQP/AMQPError`` when the broker refuses or is away; what was confirmed by then is replayed.
+    /// - Throws: `AMQPError` when the broker refuses or is away; what was confirmed by then is replayed.
     public func replay(ids: Set<String>?, limit: Int, on connection: AMQPConnection, wait: Duration = .seconds(2), now: Date = Date())
         async throws -> [String]
     {
@@ -100,7 +103,7 @@ public struct ParkingQueue: Sendable, Hashable {
     }
 
     /// The properties of a parked message as it goes back to work: its attempts start again from 1, and
-    /// ``MessageHeaders/replays`` and ``MessageHeaders/replayedAt`` say that and when it was replayed. Why,
+    /// `MessageHeaders.replays` and `MessageHeaders.replayedAt` say that and when it was replayed. Why,
     /// when and after how many attempts it was parked, its last error and where it first came from stay.
     public static func replayed(_ properties: AMQPProperties, at now: Date) -> AMQPProperties {
         var properties = properties

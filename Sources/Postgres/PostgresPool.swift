@@ -102,6 +102,7 @@ public final class PostgresPool: Sendable {
     /// - Parameters:
     ///   - isolation: the isolation level of each attempt.
     ///   - maxAttempts: how many times `body` may run in total (at least 1).
+    ///   - callerIsolation: the caller's actor, which `body` runs on (left to its default).
     ///   - body: the transaction's work.
     /// - Throws: the last attempt's error; ``PostgresError/Code/commitOutcomeUnknown`` (never retried) when the
     ///   connection died while `COMMIT` was in flight.

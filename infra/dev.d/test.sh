@@ -38,6 +38,20 @@ summary() {
 
 in_root() { (cd "$ROOT" && "$@"); }
 
+# The DocC catalogs of the three libraries build without a warning: no broken link, no undocumented parameter.
+docs() {
+    local graphs module folder log="$DATA/docs.log"
+    in_root swift package dump-symbol-graph --minimum-access-level public >"$log" 2>&1 || { tail -30 "$log"; return 1; }
+    graphs="$(dirname "$ORDERLY_BIN_DIR")/symbolgraph"
+    for module in AMQP Postgres Messaging; do
+        folder="$(mktemp -d)"
+        find "$graphs" -maxdepth 1 \( -name "$module.symbols.json" -o -name "$module@*.symbols.json" \) -exec cp {} "$folder/" \;
+        docc convert "$ROOT/Sources/$module/$module.docc" --additional-symbol-graph-dir "$folder" --output-path "$folder/docs" \
+            --fallback-display-name "$module" --fallback-bundle-identifier "orderly.$module" --warnings-as-errors >/dev/null || return 1
+        rm -rf "$folder"
+    done
+}
+
 # The suites whose names say Fault, one per line (e.g. AMQPTests.AMQPFaultTests).
 fault_suites() {
     (cd "$ROOT" && swift test list --skip-build 2>/dev/null) | grep Fault | sed 's|/.*||' | sort -u || true
@@ -80,6 +94,7 @@ cmd_test() {
     phase "swift build --build-tests" in_root swift build --build-tests || { summary; exit 1; }
     ORDERLY_BIN_DIR="$(cd "$ROOT" && swift build --show-bin-path)"
     export ORDERLY_BIN_DIR
+    phase "DocC catalogs" docs || true
     # The tests only know the brokers through the URLs and ports they are given, so when another checkout
     # (a developer's 'up', or CI in a fresh clone) holds the default ports, the suite runs on free ones.
     phase "rabbitmq + postgres" with_lock orderly_system start rabbitmq postgres --free-ports || { summary; exit 1; }
