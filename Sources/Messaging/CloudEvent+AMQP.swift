@@ -40,7 +40,17 @@ extension CloudEvent {
         try self.init(body: delivery.body, properties: delivery.properties)
     }
 
+    /// The header prefixes of binary content mode: `ce-` (the RabbitMQ binding, which the SDKs' RabbitMQ
+    /// support writes), `cloudEvents_` and `cloudEvents:` (the AMQP binding's application properties).
+    public static let binaryModePrefixes = ["ce-", "cloudEvents_", "cloudEvents:"]
+
     /// Reads an event from a message that arrived from the broker, trusting nothing in it.
+    ///
+    /// Both content modes are read. Structured mode is the whole event as one JSON document in the body
+    /// (what Orderly writes). Binary mode is each attribute in a header named with one of the
+    /// ``binaryModePrefixes`` (the one `specversion` is found under), `content_type` as the data's content
+    /// type, and the data alone as the body; it is taken for a message with such a `specversion` header
+    /// whose content type is not `application/cloudevents+json`.
     ///
     /// - Throws: ``EnvelopeError`` when the body is larger than `maxBodyBytes`, is not a valid
     ///   CloudEvent, or its `type` and `id` disagree with the AMQP properties that carried it.
@@ -48,13 +58,42 @@ extension CloudEvent {
         guard body.count <= maxBodyBytes else {
             throw EnvelopeError("the body is \(body.count) bytes; events of more than \(maxBodyBytes) bytes are not read")
         }
-        try self.init(json: Data(body))
+        let structured = properties.contentType?.hasPrefix("application/cloudevents") ?? false
+        if !structured, let prefix = Self.binaryModePrefixes.first(where: { properties.headers[$0 + "specversion"] != nil }) {
+            try self.init(binary: body, properties: properties, prefix: prefix)
+        } else {
+            try self.init(json: Data(body))
+        }
         if let type = properties.type, type != self.type {
             throw EnvelopeError("the AMQP type '\(type.truncatedForReason)' differs from the event type '\(self.type.truncatedForReason)'")
         }
         if let messageID = properties.messageID, messageID != id {
             throw EnvelopeError("the AMQP message_id '\(messageID.truncatedForReason)' differs from the event id '\(id.truncatedForReason)'")
         }
+    }
+}
+
+extension CloudEvent {
+    /// Reads a binary-mode event: its attributes from the headers named `prefix` + attribute, the data's
+    /// content type from `content_type`, the data from the body, which must be JSON.
+    init(binary body: [UInt8], properties: AMQPProperties, prefix: String) throws(EnvelopeError) {
+        do {
+            try JSONEnvelopeText.checkValue(body)
+        } catch {
+            throw EnvelopeError("binary-mode data: \(error.reason)")
+        }
+        try self.init(
+            attributes: { name in
+                if name == "datacontenttype" { return properties.contentType.map(Attribute.string) }
+                switch properties.headers[prefix + name] {
+                case nil: return nil
+                case .string(let value): return .string(value)
+                case .bytes(let bytes): return .string(String(decoding: bytes, as: UTF8.self))
+                // The AMQP binding writes the time as an AMQP timestamp.
+                case .timestamp(let date) where name == "time": return .string(Self.format(date))
+                default: return .other
+                }
+            }, data: Data(body))
     }
 }
 

@@ -44,8 +44,38 @@ extension CloudEvent {
         } catch {
             throw EnvelopeError(error.reason)
         }
+        let data: Data
+        switch members["data"] {
+        case nil: data = Data()
+        case .raw(let bytes): data = Data(bytes)
+        case .string(let text):
+            var bytes: [UInt8] = []
+            JSONEnvelopeText.appendString(text, to: &bytes)
+            data = Data(bytes)
+        }
+        try self.init(
+            attributes: { name in
+                switch members[name] {
+                case nil: nil
+                case .string(let value): .string(value)
+                case .raw: .other
+                }
+            }, data: members["data"] == nil ? nil : data)
+    }
+
+    /// An attribute as a mode carried it: a string, or a value of another kind (which the reason names).
+    enum Attribute {
+        case string(String)
+        case other
+    }
+
+    /// An event from its attributes, however a mode carries them, and its data, checking every rule both modes share.
+    ///
+    /// - Throws: ``EnvelopeError`` for a missing or empty attribute, another spec version or content type, a
+    ///   time that is not RFC 3339, or no data.
+    init(attributes lookup: (String) -> Attribute?, data: Data?) throws(EnvelopeError) {
         func attribute(_ name: String, required: Bool = true) throws(EnvelopeError) -> String? {
-            switch members[name] {
+            switch lookup(name) {
             case nil where !required: return nil
             case nil: throw EnvelopeError("missing CloudEvents attribute '\(name)'")
             case .string(let value) where value.utf8.count > Self.maxAttributeBytes:
@@ -69,15 +99,7 @@ extension CloudEvent {
         } else {
             time = Date()
         }
-        let data: Data
-        switch members["data"] {
-        case nil: throw EnvelopeError("missing 'data'")
-        case .raw(let bytes): data = Data(bytes)
-        case .string(let text):
-            var bytes: [UInt8] = []
-            JSONEnvelopeText.appendString(text, to: &bytes)
-            data = Data(bytes)
-        }
+        guard let data else { throw EnvelopeError("missing 'data'") }
         guard let id = try attribute("id"), let source = try attribute("source"), let type = try attribute("type") else {
             throw EnvelopeError("missing CloudEvents attribute")  // attribute(_:) throws first; kept total for the reader.
         }

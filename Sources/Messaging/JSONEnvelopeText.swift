@@ -21,6 +21,18 @@ enum JSONEnvelopeText {
     /// Nesting deeper than this is refused, so that a hostile document cannot exhaust the stack.
     static let maximumDepth = 256
 
+    /// Checks that the bytes are one JSON value of any kind, with nothing but whitespace around it.
+    ///
+    /// - Throws: ``Malformed`` when they are not UTF-8 or not JSON.
+    static func checkValue(_ bytes: [UInt8]) throws(Malformed) {
+        guard isUTF8(bytes) else { throw Malformed(reason: "the body is not UTF-8") }
+        var reader = Reader(bytes: bytes)
+        reader.skipWhitespace()
+        _ = try reader.skipValue(depth: 0)
+        reader.skipWhitespace()
+        guard reader.isAtEnd else { throw Malformed(reason: "the body is not JSON") }
+    }
+
     /// The members of a JSON object, the last one winning when a name repeats.
     ///
     /// - Throws: ``Malformed`` when the bytes are not UTF-8, not JSON, or JSON but not an object.

@@ -49,9 +49,9 @@ struct OrderlyCommandTests {
 
     /// The test broker's `rabbitmqctl`, as `--rabbitmqctl` takes it. The command runs without ORDERLY_*
     /// variables, so those that say where `infra/dev` keeps the test broker (when `./infra/dev test` moved it
-    /// to a data folder and ports of its own) go with it.
+    /// to a data folder and ports of its own) and which build runs it go with it.
     static var rabbitmqctl: String {
-        let location = ["ORDERLY_DATA_DIR", "ORDERLY_AMQP_PORT", "ORDERLY_RABBIT_NODES"].compactMap { name in
+        let location = ["ORDERLY_DATA_DIR", "ORDERLY_AMQP_PORT", "ORDERLY_RABBIT_NODES", "ORDERLY_BIN_DIR"].compactMap { name in
             ProcessInfo.processInfo.environment[name].map { "\(name)=\($0)" }
         }
         let command = [TestEnvironment.infrastructure.script, "rabbitmqctl"]

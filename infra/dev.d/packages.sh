@@ -9,18 +9,20 @@ DEB_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config cu
 # python3-venv holds schemathesis (below).
 TEST_PACKAGES=(docker-compose chromium python3-venv)
 
-# schemathesis checks the services' answers against docs/openapi.yaml in the end-to-end tests:
-# from PyPI, into a virtual environment of the data folder (about 20 s the first time).
-SCHEMATHESIS_VERSION=4.32.5
+# The end-to-end tests' Python tools, from PyPI into a virtual environment of the data folder (about 20 s
+# the first time): schemathesis checks the services' answers against docs/openapi.yaml, and the CloudEvents
+# SDK writes the binary-mode events the ingress must take.
+PYTHON_TOOLS=(schemathesis==4.32.5 cloudevents==2.2.0)
 schemathesis_venv() { echo "$DATA/tools/schemathesis"; }
 
 ensure_schemathesis() {
-    local venv
+    local venv installed
     venv="$(schemathesis_venv)"
-    if "$venv/bin/schemathesis" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then return 0; fi
-    info "installing schemathesis $SCHEMATHESIS_VERSION into $venv"
+    installed="$("$venv/bin/pip" freeze 2>/dev/null || true)"
+    if [[ -z "$(printf '%s\n' "${PYTHON_TOOLS[@]}" | grep -vxF -f <(printf '%s\n' "$installed"))" ]]; then return 0; fi
+    info "installing ${PYTHON_TOOLS[*]} into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${PYTHON_TOOLS[@]}"
 }
 
 missing_packages() {

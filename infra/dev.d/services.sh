@@ -14,8 +14,14 @@ build_services() {
 }
 
 # The folder of the orderly that runs the installation: ORDERLY_SYSTEM_BIN, the build under test
-# (ORDERLY_BIN_DIR), else the release build.
-system_bin() { echo "${ORDERLY_SYSTEM_BIN:-${ORDERLY_BIN_DIR:-$(release_bin_dir)}}"; }
+# (ORDERLY_BIN_DIR), else the release build, else the debug build ('test' makes only that one).
+system_bin() {
+    local bin="${ORDERLY_SYSTEM_BIN:-${ORDERLY_BIN_DIR:-$(release_bin_dir)}}"
+    if [[ -z "${ORDERLY_SYSTEM_BIN:-}${ORDERLY_BIN_DIR:-}" && ! -x "$bin/orderly" ]]; then
+        bin="$(cd "$ROOT" && swift build --show-bin-path 2>/dev/null 9>&-)"
+    fi
+    echo "$bin"
+}
 is_built() { [[ -x "$(system_bin)/orderly" ]]; }
 
 # orderly_system VERB ARGS...: 'orderly system VERB' for this installation.

@@ -88,7 +88,7 @@ cmd_test() {
     export ORDERLY_REQUIRE_DOCKER_COMPOSE=1 ORDERLY_REQUIRE_CHROMIUM=1 ORDERLY_SCHEMATHESIS="$(schemathesis_venv)/bin/schemathesis"
 
     phase "packages" ensure_packages "${TEST_PACKAGES[@]}" || { summary; exit 1; }
-    phase "schemathesis" ensure_schemathesis || { summary; exit 1; }
+    phase "python tools" ensure_schemathesis || { summary; exit 1; }
     phase "swift format lint" in_root swift format lint --strict --recursive Sources Tests Package.swift || true
     phase "imports declared, public API" in_root ./infra/check-imports || true
     phase "swift build --build-tests" in_root swift build --build-tests || { summary; exit 1; }
