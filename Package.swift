@@ -166,6 +166,7 @@ let package = Package(
         .executableTarget(
             name: "notification-service", dependencies: ["Contracts", "Notification", "ServiceKit"], path: "Sources/Executables/notification-service"
         ),
+        .executableTarget(name: "orderly-supervise", dependencies: ["Supervision"], path: "Sources/Executables/orderly-supervise"),
         .executableTarget(name: "gateway-sim", dependencies: ["Contracts", "GatewaySim", "ServiceKit"], path: "Sources/Executables/gateway-sim"),
         .executableTarget(
             name: "orderly",

@@ -21,7 +21,7 @@ import Supervision
 package struct LocalServices: Sendable {
     package var layout: LocalLayout
     package var dataDirectory: URL
-    /// Where the release build's executables are: the services and `orderly`, which supervises them.
+    /// Where the release build's executables are: the services and `orderly-supervise`.
     package var binDirectory: URL
     /// How long a start waits for `/health/ready`.
     package var readyTimeout: Duration
@@ -60,7 +60,7 @@ package struct LocalServices: Sendable {
     /// Its supervisor's pid, while that runs.
     package func supervisorPID(_ instance: ServiceInstance) -> pid_t? {
         guard let pid = LocalMachine.number(in: file(instance, "supervisor.pid")).map(pid_t.init), ChildProcess.isAlive(pid),
-            ChildProcess.commandLine(of: pid).contains(" supervise \(instance) ")
+            ChildProcess.commandLine(of: pid).contains("orderly-supervise \(instance) ")
         else { return nil }
         return pid
     }
@@ -145,7 +145,7 @@ package struct LocalServices: Sendable {
         let environment = try self.environment(of: instance, service: service, port: port)
         let supervisor = try ChildProcess.spawn(
             [
-                binDirectory.appendingPathComponent("orderly").path, "system", "supervise", "\(instance)", directory.path, "--",
+                binDirectory.appendingPathComponent("orderly-supervise").path, "\(instance)", directory.path, "--",
                 binDirectory.appendingPathComponent(service.name).path,
             ],
             environment: environment, output: log.path, newSession: true)

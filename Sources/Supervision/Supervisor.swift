@@ -5,7 +5,7 @@ import UnixSignals
     import Glibc
 #endif
 
-/// Keeps one service running, as compose's `restart: unless-stopped` does: `orderly system supervise`,
+/// Keeps one service running, as compose's `restart: unless-stopped` does: `orderly-supervise`,
 /// which `orderly system start` runs for each instance, with the service as its child.
 ///
 /// A child that exits without the supervisor having been asked to stop is started again as its

@@ -5,14 +5,14 @@ import TestSupport
     import Glibc
 #endif
 
-/// One run of `orderly system supervise`, in a folder of its own, supervising a shell command
+/// One run of `orderly-supervise`, in a folder of its own, supervising a shell command
 /// (run with that folder as its working directory) in place of a service.
 final class Supervisor {
     /// The name the supervisor is given, and so the stem of its files.
     static let name = "probe"
 
-    /// The `orderly` of the build under test.
-    static let executable = TestEnvironment.binDirectory.appendingPathComponent("orderly").path
+    /// The `orderly-supervise` of the build under test.
+    static let executable = TestEnvironment.binDirectory.appendingPathComponent("orderly-supervise").path
 
     /// What `orderly system start` gives a supervisor (a clean signal mask and dispositions), done
     /// here with perl: a test thread's would otherwise reach the supervisor, which must take SIGTERM.
@@ -34,7 +34,7 @@ final class Supervisor {
         defer { try? output.close() }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
         process.arguments = [
-            "-MPOSIX", "-e", Self.cleanSignals, "--", Self.executable, "system", "supervise", Self.name, folder.path, "--", "/bin/sh", "-c", command,
+            "-MPOSIX", "-e", Self.cleanSignals, "--", Self.executable, Self.name, folder.path, "--", "/bin/sh", "-c", command,
         ]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.currentDirectoryURL = folder
@@ -82,12 +82,13 @@ final class Supervisor {
 
     /// Waits until a child runs and the state file says so; answers its pid.
     func runningChild() async throws -> pid_t {
-        let deadline = ContinuousClock.now + .seconds(10)
+        // A wait, not a bound: on a machine loaded by a whole test pass, starting processes can take seconds.
+        let deadline = ContinuousClock.now + .seconds(45)
         while ContinuousClock.now < deadline {
             if let child = childPID, state["state"] == "running", state["pid"] == String(child) { return child }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw SupervisorError("no child running within 10 s; log:\n\(log)")
+        throw SupervisorError("no child running within 45 s; log:\n\(log)")
     }
 
     /// The supervisor's exit status once it has exited, or nil if it still runs after `timeout`.

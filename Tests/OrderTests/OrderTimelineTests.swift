@@ -112,7 +112,8 @@ struct OrderTimelineTests {
 
     @Test func anIngressOrderStartsWithTheEventItCameFrom() async throws {
         let harness = try await OrderHarness.make()
-        let requestedAt = Date(timeIntervalSinceNow: -2)
+        // Whole seconds: the timeline keeps milliseconds, and a sub-millisecond time could round either way.
+        let requestedAt = Date(timeIntervalSince1970: (Date.now.timeIntervalSince1970 - 2).rounded(.down))
         let new = NewOrder(
             request: OrderHarness.validRequest, origin: .ingress(eventID: "ingress-\(UUID().uuidString)"),
             traceparent: try #require(TraceParent(Self.traceparent)),

@@ -11,7 +11,7 @@ struct SystemCommand: AsyncParsableCommand {
         abstract: "Provision users, permissions, roles and schemas from the system catalog, or print what it generates.",
         subcommands: [
             Provision.self, Definitions.self, SQL.self, Env.self, SystemShow.self, Start.self, Stop.self, Restart.self, Status.self,
-            Ports.self, LogFiles.self, RabbitMQCtl.self, PSQL.self, OperatorEnv.self, Supervise.self,
+            Ports.self, LogFiles.self, RabbitMQCtl.self, PSQL.self, OperatorEnv.self,
         ]
     )
 

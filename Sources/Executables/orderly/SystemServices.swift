@@ -330,33 +330,4 @@ extension SystemCommand {
         }
     }
 
-    struct Supervise: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Run COMMAND and start it again whenever it exits unasked, as 'orderly system start' runs each service.",
-            discussion: """
-                Restarts wait 1 s, 2 s, 4 s... (ORDERLY_RESTART_DELAY, doubling up to ORDERLY_RESTART_MAX_DELAY, 30 s; \
-                back to the first once a run lasted ORDERLY_RESTART_RESET, 60 s). The supervisor gives up (exit 1) when \
-                one more restart would make more than ORDERLY_RESTART_LIMIT (5) within ORDERLY_RESTART_WINDOW seconds \
-                (120), or at once when COMMAND exits 78 (misconfigured). SIGTERM stops COMMAND (SIGKILL after \
-                ORDERLY_STOP_TIMEOUT, 20 s) and the supervisor (exit 0). It keeps NAME.pid and NAME.state in DIRECTORY.
-                """
-        )
-        @Argument(help: "The name of its files.") var name: String
-        @Argument(help: "The folder of its files.") var directory: String
-        @Argument(parsing: .postTerminator, help: "The command to keep running.") var command: [String]
-
-        func run() async throws {
-            let policy: RestartPolicy
-            do {
-                policy = try RestartPolicy(environment: ProcessInfo.processInfo.environment)
-            } catch {
-                FileHandle.standardError.write(Data("supervise: \(error)\n".utf8))
-                throw ExitCode(2)
-            }
-            guard !command.isEmpty else { throw ValidationError("no command to supervise after --") }
-            let supervisor = Supervisor(name: name, directory: URL(fileURLWithPath: directory), command: command, policy: policy)
-            let status = await supervisor.run()
-            if status != 0 { throw ExitCode(status) }
-        }
-    }
 }
