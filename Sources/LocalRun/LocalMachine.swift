@@ -79,7 +79,7 @@ package enum LocalMachine {
     /// Fails with what to do when `port` is taken by a process that is not ours.
     static func requireFree(_ port: Int, for what: String) throws {
         guard isListening(port) else { return }
-        throw LocalServicesError(
+        throw LocalRunError(
             """
             port \(port) (needed for \(what)) is taken by something that is not ours. Stop it (a system service? \
             systemctl stop rabbitmq-server / postgresql), or pick other ports with ORDERLY_AMQP_PORT, ORDERLY_PG_PORT \
@@ -138,6 +138,12 @@ package enum LocalMachine {
     static func elapsed(since start: ContinuousClock.Instant) -> String {
         String(format: "%.1fs", (ContinuousClock.now - start).seconds)
     }
+}
+
+/// A start, stop or provisioning step of the local installation that cannot be done, with what to do about it.
+package struct LocalRunError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 extension Data {

@@ -94,7 +94,7 @@ package struct LocalServices: Sendable {
     /// The instances a name stands for: the one named, or every one of a service there is.
     package func instances(named name: String) throws -> [ServiceInstance] {
         guard let instance = ServiceInstance(name: name) else {
-            throw LocalServicesError(
+            throw LocalRunError(
                 "unknown name '\(name)': expected one of \(SystemCatalog.all.map(\.name).joined(separator: ", ")) or an instance (order-service#2)")
         }
         return name.contains("#") ? [instance] : knownInstances.filter { $0.service == instance.service }
@@ -133,7 +133,7 @@ package struct LocalServices: Sendable {
         removeFiles(instance)
         let port = layout.port(of: instance)
         if LocalMachine.isListening(port) {
-            throw LocalServicesError(
+            throw LocalRunError(
                 "port \(port) (needed for \(instance)) is taken by something that is not ours; stop it, or move the services with ORDERLY_HTTP_PORT_BASE"
             )
         }
@@ -160,7 +160,7 @@ package struct LocalServices: Sendable {
                 let reason =
                     state?.phase == .gaveUp
                     ? "keeps crashing during start: its supervisor \(state!.gaveUpSummary)" : "lost its supervisor during start"
-                throw LocalServicesError("\(instance) \(reason)\n\(LocalMachine.tail([log]))\n(log: \(log.path))")
+                throw LocalRunError("\(instance) \(reason)\n\(LocalMachine.tail([log]))\n(log: \(log.path))")
             }
             if let state, state.phase == .restarting, state.restarts + 1 > reported {
                 reported = state.restarts + 1
@@ -168,7 +168,7 @@ package struct LocalServices: Sendable {
                     "\(instance) exited during start with \(state.lastExit?.description ?? "?"); restart \(reported) in \(state.nextStartIn)")
             }
             guard ContinuousClock.now < deadline else {
-                throw LocalServicesError(
+                throw LocalRunError(
                     "\(instance) is not ready on http://127.0.0.1:\(port)/health/ready after \(readyTimeout) (its supervisor keeps trying; "
                         + "./infra/dev stop \(instance) stops it)\n\(LocalMachine.tail([log]))")
             }
@@ -270,11 +270,4 @@ package struct LocalServices: Sendable {
         default: return ("stopped", "")
         }
     }
-
-}
-
-/// A start or stop that cannot be done, with what to do about it.
-package struct LocalServicesError: Error, CustomStringConvertible {
-    package var description: String
-    package init(_ description: String) { self.description = description }
 }

@@ -35,7 +35,7 @@ package struct PostgresServer: Sendable {
             let root = URL(fileURLWithPath: "/usr/lib/postgresql")
             let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).compactMap(Int.init).sorted()
             guard let newest = versions.last else {
-                throw LocalServicesError("no PostgreSQL under /usr/lib/postgresql; is the postgresql package installed?")
+                throw LocalRunError("no PostgreSQL under /usr/lib/postgresql; is the postgresql package installed?")
             }
             return root.appendingPathComponent("\(newest)/bin")
         }
@@ -66,7 +66,7 @@ package struct PostgresServer: Sendable {
     package func start(secrets: SecretStore) async throws {
         if let pid {
             if let running = Self.runningPort(in: dataDirectory), running != port {
-                throw LocalServicesError("this checkout's postgres already runs on port \(running), not \(port); stop it first")
+                throw LocalRunError("this checkout's postgres already runs on port \(running), not \(port); stop it first")
             }
             console.note("postgres is already running (pid \(pid))")
             return try await ensureOperator(secrets: secrets)
@@ -79,11 +79,11 @@ package struct PostgresServer: Sendable {
         let arguments = [ctl, "start", "-D", cluster.path, "-l", log.path, "-w", "-t", "\(readyTimeout.components.seconds)"]
         let options = "-k \(socketDirectory.path) -h 127.0.0.1 -p \(port)"
         guard await LocalMachine.run(LocalMachine.asUser("postgres", arguments + ["-o", options]), directory: directory.path) == .exited(0) else {
-            throw LocalServicesError("postgres did not start (log: \(log.path))\n\(LocalMachine.tail([log]))")
+            throw LocalRunError("postgres did not start (log: \(log.path))\n\(LocalMachine.tail([log]))")
         }
         let ready = try [tool("pg_isready"), "-q", "-h", "127.0.0.1", "-p", "\(port)", "-d", "postgres", "-U", "postgres"]
         guard await LocalMachine.wait(for: readyTimeout, until: { await LocalMachine.run(ready) == .exited(0) }) else {
-            throw LocalServicesError("postgres started but does not accept connections on 127.0.0.1:\(port)\n\(LocalMachine.tail([log]))")
+            throw LocalRunError("postgres started but does not accept connections on 127.0.0.1:\(port)\n\(LocalMachine.tail([log]))")
         }
         try await ensureOperator(secrets: secrets)
         console.note("postgres ready in \(LocalMachine.elapsed(since: started)) (pid \(pid.map { "\($0)" } ?? "?"))")
@@ -102,7 +102,7 @@ package struct PostgresServer: Sendable {
             await LocalMachine.run(immediate, directory: directory.path)
         }
         guard await LocalMachine.wait(for: .seconds(10), until: { !LocalMachine.isListening(port) }) else {
-            throw LocalServicesError("postgres stopped but port \(port) is still open")
+            throw LocalRunError("postgres stopped but port \(port) is still open")
         }
         console.note("postgres stopped in \(LocalMachine.elapsed(since: started))")
     }
@@ -114,7 +114,7 @@ package struct PostgresServer: Sendable {
         try await LocalMachine.ownedDirectory(log.deletingLastPathComponent(), user: "postgres")
         let socket = socketDirectory.appendingPathComponent(".s.PGSQL.\(port)").path
         guard socket.utf8.count < 108 else {
-            throw LocalServicesError("the socket path \(socket) is too long for Unix sockets; use a shorter ORDERLY_DATA_DIR")
+            throw LocalRunError("the socket path \(socket) is too long for Unix sockets; use a shorter ORDERLY_DATA_DIR")
         }
         let version =
             await LocalMachine.capture([try tool("postgres"), "--version"]).output
@@ -122,7 +122,7 @@ package struct PostgresServer: Sendable {
         let versionFile = cluster.appendingPathComponent("PG_VERSION")
         if let have = try? String(contentsOf: versionFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) {
             guard have == version else {
-                throw LocalServicesError(
+                throw LocalRunError(
                     "the cluster in \(cluster.path) is PostgreSQL \(have) but the newest installed is \(version); remove \(directory.path) to start afresh"
                 )
             }
@@ -135,7 +135,7 @@ package struct PostgresServer: Sendable {
                 "--no-locale",
             ]
             guard await LocalMachine.run(LocalMachine.asUser("postgres", initdb), output: initLog.path, directory: directory.path) == .exited(0)
-            else { throw LocalServicesError("initdb failed\n\(LocalMachine.tail([initLog]))") }
+            else { throw LocalRunError("initdb failed\n\(LocalMachine.tail([initLog]))") }
             try Data("include_if_exists = 'orderly.conf'\n".utf8).append(to: cluster.appendingPathComponent("postgresql.conf").path)
         }
         // Listen address, port and socket come from the command line, so that they always match this installation.
@@ -172,16 +172,16 @@ package struct PostgresServer: Sendable {
             WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '\(SystemCatalog.database)') \\gexec
 
             """
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("orderly-roles-\(UUID().uuidString).sql")
+        // It holds the password: written inside the installation's folder (mode 0750), which others cannot enter, and
+        // read on psql's standard input, which is opened before runuser becomes postgres.
+        let file = directory.appendingPathComponent(".operator-\(UUID().uuidString).sql")
         try Data(script.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        if LocalMachine.isRoot { try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: file.path) }
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
         let psql = LocalMachine.asUser(
             "postgres",
             [try tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory.path, "-p", "\(port)", "-U", "postgres", "-d", "postgres"])
         let result = await LocalMachine.capture(psql, input: file.path, directory: directory.path)
-        guard result.status == .exited(0) else { throw LocalServicesError("cannot make the operator's role and database: \(result.output)") }
+        guard result.status == .exited(0) else { throw LocalRunError("cannot make the operator's role and database: \(result.output)") }
     }
 
     // MARK: Status
@@ -197,6 +197,6 @@ package struct PostgresServer: Sendable {
         let words = [try tool("psql"), url] + arguments
         let argv = words.map { strdup($0) } + [nil]
         execv(words[0], argv)
-        throw LocalServicesError("cannot run \(words[0]): \(String(cString: strerror(errno)))")
+        throw LocalRunError("cannot run \(words[0]): \(String(cString: strerror(errno)))")
     }
 }

@@ -156,7 +156,7 @@ package struct RabbitMQNodes: Sendable {
         for node in (indices ?? Array(1...count)).map(node) {
             if let pid = pid(of: node) {
                 if let configured = Self.configuredPort(of: node), configured != node.amqpPort {
-                    throw LocalServicesError("this checkout's \(node.label) already runs on port \(configured), not \(node.amqpPort); stop it first")
+                    throw LocalRunError("this checkout's \(node.label) already runs on port \(configured), not \(node.amqpPort); stop it first")
                 }
                 console.note("\(node.label) is already running (pid \(pid))")
                 continue
@@ -250,13 +250,13 @@ package struct RabbitMQNodes: Sendable {
         let deadline = ContinuousClock.now + readyTimeout
         while !(LocalMachine.isListening(node.amqpPort) && pid(of: node) != nil) {
             guard ChildProcess.isAlive(launcher) else {
-                throw LocalServicesError(
+                throw LocalRunError(
                     "\(node.label) exited during boot\n\(LocalMachine.tail(node.logs.reversed()))\n(full logs in \(node.directory.path)/log)")
             }
             guard ContinuousClock.now < deadline else {
                 let logs = LocalMachine.tail(node.logs.reversed())
                 await abandon(node, launcher: launcher)
-                throw LocalServicesError("\(node.label) did not open port \(node.amqpPort) within \(readyTimeout)\n\(logs)")
+                throw LocalRunError("\(node.label) did not open port \(node.amqpPort) within \(readyTimeout)\n\(logs)")
             }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -265,7 +265,7 @@ package struct RabbitMQNodes: Sendable {
         guard await control("-q", "await_startup", "--timeout", timeout, on: node).status == .exited(0) else {
             let logs = LocalMachine.tail(node.logs.reversed())
             await abandon(node, launcher: launcher)
-            throw LocalServicesError("\(node.label) did not finish booting\n\(logs)")
+            throw LocalRunError("\(node.label) did not finish booting\n\(logs)")
         }
     }
 
@@ -285,18 +285,18 @@ package struct RabbitMQNodes: Sendable {
         let status = await control("-q", "cluster_status", "--formatter", "json", on: node)
         if status.status == .exited(0), status.output.contains("\"\(first.name)\"") { return }
         guard pid(of: first) != nil else {
-            throw LocalServicesError("\(node.label) has not joined the cluster yet, and node 1 (\(first.name)) does not run: start rabbitmq")
+            throw LocalRunError("\(node.label) has not joined the cluster yet, and node 1 (\(first.name)) does not run: start rabbitmq")
         }
         let started = ContinuousClock.now
         console.info("joining \(node.label) to \(first.name)")
         await control("-q", "stop_app", on: node)
         await control("-q", "reset", on: node)
         guard await control("-q", "join_cluster", first.name, on: node).status == .exited(0) else {
-            throw LocalServicesError("\(node.label) could not join \(first.name)")
+            throw LocalRunError("\(node.label) could not join \(first.name)")
         }
         await control("-q", "start_app", on: node)
         guard await control("-q", "await_startup", "--timeout", "\(readyTimeout.components.seconds)", on: node).status == .exited(0) else {
-            throw LocalServicesError("\(node.label) did not start after joining")
+            throw LocalRunError("\(node.label) did not start after joining")
         }
         // Quorum queues that exist already (an installation that was one node) get a replica on it.
         if await control("-q", "grow", node.name, "all", tool: "rabbitmq-queues", on: node).status != .exited(0) {
@@ -331,11 +331,11 @@ package struct RabbitMQNodes: Sendable {
             if group > 0, group != getpgrp() { kill(-group, SIGKILL) }
             kill(pid, SIGKILL)
             guard await LocalMachine.wait(for: .seconds(10), until: { !ChildProcess.isAlive(pid) }) else {
-                throw LocalServicesError("cannot kill \(node.label) (pid \(pid))")
+                throw LocalRunError("cannot kill \(node.label) (pid \(pid))")
             }
         }
         guard await LocalMachine.wait(for: .seconds(10), until: { !LocalMachine.isListening(node.amqpPort) }) else {
-            throw LocalServicesError("\(node.label) exited but port \(node.amqpPort) is still open")
+            throw LocalRunError("\(node.label) exited but port \(node.amqpPort) is still open")
         }
         try? FileManager.default.removeItem(at: node.pidFile)
         console.note("\(node.label) stopped in \(LocalMachine.elapsed(since: started))")

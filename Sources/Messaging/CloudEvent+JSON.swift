@@ -44,15 +44,12 @@ extension CloudEvent {
         } catch {
             throw EnvelopeError(error.reason)
         }
-        let data: Data
-        switch members["data"] {
-        case nil: data = Data()
-        case .raw(let bytes): data = Data(bytes)
-        case .string(let text):
-            var bytes: [UInt8] = []
-            JSONEnvelopeText.appendString(text, to: &bytes)
-            data = Data(bytes)
-        }
+        let data: Data? =
+            switch members["data"] {
+            case nil: nil
+            case .raw(let bytes): Data(bytes)
+            case .string(let text): Data(JSONEnvelopeText.quoted(text))
+            }
         try self.init(
             attributes: { name in
                 switch members[name] {
@@ -60,7 +57,7 @@ extension CloudEvent {
                 case .string(let value): .string(value)
                 case .raw: .other
                 }
-            }, data: members["data"] == nil ? nil : data)
+            }, data: data)
     }
 
     /// An attribute as a mode carried it: a string, or a value of another kind (which the reason names).

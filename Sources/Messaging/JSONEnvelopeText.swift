@@ -92,6 +92,13 @@ enum JSONEnvelopeText {
         }
     }
 
+    /// `text` as a JSON string, as ``appendString(_:to:)`` writes it.
+    static func quoted(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendString(text, to: &bytes)
+        return bytes
+    }
+
     /// Appends `text` as a JSON string: quoted, with `"`, `\` and control characters escaped.
     static func appendString(_ text: String, to bytes: inout [UInt8]) {
         let hex = Array("0123456789abcdef".utf8)

@@ -109,6 +109,21 @@ struct Checkout {
         return response.status == 200 ? try Checkout.decoder.decode(Stock.self, from: response.body) : nil
     }
 
+    /// The orders of a customer, once there is one and a second more has passed for any duplicate to
+    /// arrive: what a caller of `GET /v1/orders?customer_id=` sees once the ingress has settled.
+    func orders(ofCustomer customer: String) async throws -> [Order] {
+        try await TestSupport.eventually { !((try? await listedOrders(ofCustomer: customer)) ?? []).isEmpty }
+        try await Task.sleep(for: .seconds(1))
+        return try await listedOrders(ofCustomer: customer)
+    }
+
+    private struct Listing: Decodable { var orders: [Order] }
+
+    private func listedOrders(ofCustomer customer: String) async throws -> [Order] {
+        let response = try await system.request(.GET, path: "/v1/orders?customer_id=\(customer)")
+        return try Checkout.decoder.decode(Listing.self, from: response.body).orders
+    }
+
     /// Publishes `stock.adjusted` on the ingress exchange, as another system would.
     func adjust(_ sku: String, by delta: Int, eventID: String = UUID().uuidString) async throws {
         let event = try CloudEvent(

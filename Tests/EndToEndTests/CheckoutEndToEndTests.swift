@@ -144,16 +144,7 @@ struct CheckoutEndToEndTests {
         try await checkout.publish(event.amqpMessage(), routingKey: event.type)
         try await checkout.publish(event.amqpMessage(), routingKey: event.type)
 
-        struct Listing: Decodable { var orders: [Checkout.Order] }
-        var found: [Checkout.Order] = []
-        try await eventually {
-            let response = try await checkout.system.request(.GET, path: "/v1/orders?customer_id=\(customer)")
-            found = (try? Checkout.decoder.decode(Listing.self, from: response.body).orders) ?? []
-            return !found.isEmpty
-        }
-        try await Task.sleep(for: .seconds(1))
-        let listing = try await checkout.system.request(.GET, path: "/v1/orders?customer_id=\(customer)")
-        found = try Checkout.decoder.decode(Listing.self, from: listing.body).orders
+        let found = try await checkout.orders(ofCustomer: customer)
         #expect(found.count == 1)
         if let id = found.first?.id { #expect(try await checkout.settled(id).status == "COMPLETED") }
     }

@@ -62,13 +62,13 @@ struct InstallationOptions: ParsableArguments {
 
     /// RabbitMQ node 1's port: as given, else the one it runs on, else 5672. With `choosingFreePorts`, a port
     /// another process holds (another checkout) is passed over for the next free one, as `./infra/dev test` wants.
-    func amqpPort(choosingFreePorts: Bool = false) throws -> Int {
+    private func amqpPort(choosingFreePorts: Bool = false) throws -> Int {
         if let port = givenAMQPPort ?? Self.number("ORDERLY_AMQP_PORT") { return port }
         if let running = RabbitMQNodes.runningPort(in: dataDirectory) { return running }
         return try Self.free(5672, offsets: [0, 20000], choosing: choosingFreePorts)
     }
 
-    func pgPort(choosingFreePorts: Bool = false) throws -> Int {
+    private func pgPort(choosingFreePorts: Bool = false) throws -> Int {
         if let port = givenPGPort ?? Self.number("ORDERLY_PG_PORT") { return port }
         if let running = PostgresServer.runningPort(in: dataDirectory) { return running }
         return try Self.free(5432, offsets: [0], choosing: choosingFreePorts)
@@ -99,36 +99,34 @@ struct InstallationOptions: ParsableArguments {
         }
     }
 
-    func rabbitmq(choosingFreePorts: Bool = false) throws -> RabbitMQNodes {
-        RabbitMQNodes(
+    /// The installation's processes, their ports resolved once: RabbitMQ's nodes, PostgreSQL, and the
+    /// services (run from the executables next to this one), which reach those brokers.
+    func resolve(choosingFreePorts: Bool = false) throws -> LocalInstallation {
+        let rabbitmq = RabbitMQNodes(
             dataDirectory: dataDirectory, amqpPort: try amqpPort(choosingFreePorts: choosingFreePorts),
             distributionPort: Self.number("ORDERLY_RABBITMQ_DIST_PORT"), count: try rabbitNodes, readyTimeout: readyTimeout)
-    }
-
-    func postgres(choosingFreePorts: Bool = false) throws -> PostgresServer {
         let repository = LocalInfrastructure.find(near: LocalSystemOptions.ownDirectory).map {
             URL(fileURLWithPath: $0.script).deletingLastPathComponent().deletingLastPathComponent()
         }
-        return PostgresServer(
+        let postgres = PostgresServer(
             dataDirectory: dataDirectory, port: try pgPort(choosingFreePorts: choosingFreePorts), readyTimeout: readyTimeout,
             tuning: repository?.appendingPathComponent("infra/postgres/tuning.conf"))
-    }
-
-    /// The services of the installation, run from the executables next to this one.
-    var services: LocalServices {
-        get throws {
-            let rabbitmq = try self.rabbitmq()
-            let services = LocalServices(
-                dataDirectory: dataDirectory, binDirectory: LocalSystemOptions.ownDirectory, amqpPorts: rabbitmq.nodes.map(\.amqpPort),
-                databasePort: try pgPort(), httpPortBase: httpPortBase, replicas: replicas, readyTimeout: readyTimeout)
-            let highest = services.layout.instances.map(services.layout.port(of:)).max() ?? 0
-            guard highest <= 65535 else {
-                throw ValidationError(
-                    "\(services.layout.replicas) instances of each service need ports up to \(highest); lower ORDERLY_HTTP_PORT_BASE")
-            }
-            return services
+        let services = LocalServices(
+            dataDirectory: dataDirectory, binDirectory: LocalSystemOptions.ownDirectory, amqpPorts: rabbitmq.nodes.map(\.amqpPort),
+            databasePort: postgres.port, httpPortBase: httpPortBase, replicas: replicas, readyTimeout: readyTimeout)
+        let highest = services.layout.instances.map(services.layout.port(of:)).max() ?? 0
+        guard highest <= 65535 else {
+            throw ValidationError("\(services.layout.replicas) instances of each service need ports up to \(highest); lower ORDERLY_HTTP_PORT_BASE")
         }
+        return LocalInstallation(rabbitmq: rabbitmq, postgres: postgres, services: services)
     }
+}
+
+/// What `./infra/dev` runs in one data folder, as ``InstallationOptions`` resolved it.
+struct LocalInstallation {
+    var rabbitmq: RabbitMQNodes
+    var postgres: PostgresServer
+    var services: LocalServices
 
     /// What a name given to start, stop or restart stands for.
     enum Target {
@@ -139,7 +137,7 @@ struct InstallationOptions: ParsableArguments {
 
     /// `rabbitmq` (every node), `rabbitmq-K` or a node's Erlang name, `postgres`, a service (every instance
     /// the layout runs, and any other there is) or an instance.
-    func target(_ name: String, services: LocalServices, rabbitmq: RabbitMQNodes) throws -> Target {
+    func target(_ name: String) throws -> Target {
         if name == "rabbitmq" { return .rabbitmq(rabbitmq.nodes) }
         if let node = rabbitmq.node(named: name) { return .rabbitmq([node]) }
         if name == "postgres" { return .postgres }
@@ -165,15 +163,13 @@ extension SystemCommand {
         @Argument(help: "What to start.") var names: [String] = []
 
         func run() async throws {
-            let rabbitmq = try installation.rabbitmq(choosingFreePorts: freePorts)
-            let postgres = try installation.postgres(choosingFreePorts: freePorts)
-            let services = try installation.services
-            guard !names.isEmpty else { return try await services.startAll() }
+            let local = try installation.resolve(choosingFreePorts: freePorts)
+            guard !names.isEmpty else { return try await local.services.startAll() }
             for name in names {
-                switch try installation.target(name, services: services, rabbitmq: rabbitmq) {
-                case .rabbitmq(let nodes): try await rabbitmq.start(nodes.map(\.index))
-                case .postgres: try await postgres.start(secrets: services.secrets)
-                case .instances(let instances): for instance in instances { try await services.start(instance) }
+                switch try local.target(name) {
+                case .rabbitmq(let nodes): try await local.rabbitmq.start(nodes.map(\.index))
+                case .postgres: try await local.postgres.start(secrets: local.services.secrets)
+                case .instances(let instances): for instance in instances { try await local.services.start(instance) }
                 }
             }
         }
@@ -186,14 +182,13 @@ extension SystemCommand {
         @Argument(help: "What to stop.") var names: [String] = []
 
         func run() async throws {
-            let rabbitmq = try installation.rabbitmq()
-            let services = try installation.services
-            guard !names.isEmpty else { return await services.stopAll() }
+            let local = try installation.resolve()
+            guard !names.isEmpty else { return await local.services.stopAll() }
             for name in names {
-                switch try installation.target(name, services: services, rabbitmq: rabbitmq) {
-                case .rabbitmq(let nodes): for node in nodes.reversed() { try await rabbitmq.stop(node) }
-                case .postgres: try await installation.postgres().stop()
-                case .instances(let instances): for instance in instances.reversed() { await services.stop(instance) }
+                switch try local.target(name) {
+                case .rabbitmq(let nodes): for node in nodes.reversed() { try await local.rabbitmq.stop(node) }
+                case .postgres: try await local.postgres.stop()
+                case .instances(let instances): for instance in instances.reversed() { await local.services.stop(instance) }
                 }
             }
         }
@@ -206,20 +201,18 @@ extension SystemCommand {
         @Argument(help: "What to restart.") var name: String
 
         func run() async throws {
-            let rabbitmq = try installation.rabbitmq()
-            let services = try installation.services
-            switch try installation.target(name, services: services, rabbitmq: rabbitmq) {
+            let local = try installation.resolve()
+            switch try local.target(name) {
             case .rabbitmq(let nodes):
-                for node in nodes.reversed() { try await rabbitmq.stop(node) }
-                try await rabbitmq.start(nodes.map(\.index))
+                for node in nodes.reversed() { try await local.rabbitmq.stop(node) }
+                try await local.rabbitmq.start(nodes.map(\.index))
             case .postgres:
-                let postgres = try installation.postgres()
-                try await postgres.stop()
-                try await postgres.start(secrets: services.secrets)
+                try await local.postgres.stop()
+                try await local.postgres.start(secrets: local.services.secrets)
             case .instances(let instances):
                 for instance in instances {
-                    await services.stop(instance)
-                    try await services.start(instance)
+                    await local.services.stop(instance)
+                    try await local.services.start(instance)
                 }
             }
         }
@@ -232,13 +225,13 @@ extension SystemCommand {
 
         func run() async throws {
             let width = 23
-            let services = try installation.services
+            let local = try installation.resolve()
             if !servicesOnly {
                 let user = SystemCatalog.brokerOperator.name
-                for line in try installation.rabbitmq().statusLines(operator: user, nameWidth: width) { print(line) }
-                print(try installation.postgres().statusLine(operator: user, nameWidth: width))
+                for line in local.rabbitmq.statusLines(operator: user, nameWidth: width) { print(line) }
+                print(local.postgres.statusLine(operator: user, nameWidth: width))
             }
-            for line in await services.statusLines(nameWidth: width) { print(line) }
+            for line in await local.services.statusLines(nameWidth: width) { print(line) }
         }
     }
 
@@ -248,8 +241,9 @@ extension SystemCommand {
         @OptionGroup var installation: InstallationOptions
 
         func run() throws {
-            print("ORDERLY_AMQP_PORT=\(try installation.amqpPort())")
-            print("ORDERLY_PG_PORT=\(try installation.pgPort())")
+            let local = try installation.resolve()
+            print("ORDERLY_AMQP_PORT=\(local.rabbitmq.amqpPort)")
+            print("ORDERLY_PG_PORT=\(local.postgres.port)")
         }
     }
 
@@ -260,14 +254,13 @@ extension SystemCommand {
         @Argument(help: "Whose logs.") var names: [String] = []
 
         func run() throws {
-            let rabbitmq = try installation.rabbitmq()
-            let services = try installation.services
+            let local = try installation.resolve()
             var files: [URL] = []
             for name in names.isEmpty ? ["rabbitmq", "postgres"] + SystemCatalog.all.map(\.name) : names {
-                switch try installation.target(name, services: services, rabbitmq: rabbitmq) {
+                switch try local.target(name) {
                 case .rabbitmq(let nodes): files += nodes.flatMap(\.logs)
-                case .postgres: files.append(try installation.postgres().log)
-                case .instances(let instances): files += instances.map { services.directory.appendingPathComponent("\($0).log") }
+                case .postgres: files.append(local.postgres.log)
+                case .instances(let instances): files += instances.map { local.services.directory.appendingPathComponent("\($0).log") }
                 }
             }
             for file in files where FileManager.default.fileExists(atPath: file.path) { print(file.path) }
@@ -280,7 +273,7 @@ extension SystemCommand {
         @OptionGroup var installation: InstallationOptions
         @Argument(parsing: .postTerminator, help: "rabbitmqctl's arguments, after --.") var arguments: [String] = []
 
-        func run() throws { try installation.rabbitmq().execControl(arguments) }
+        func run() throws { try installation.resolve().rabbitmq.execControl(arguments) }
     }
 
     struct PSQL: ParsableCommand {
@@ -290,10 +283,10 @@ extension SystemCommand {
         @Argument(parsing: .postTerminator, help: "psql's arguments, after --.") var arguments: [String] = []
 
         func run() throws {
-            let services = try installation.services
-            let url = try Credentials(secrets: services.secrets).databaseURL(
-                role: SystemCatalog.databaseOperator.name, base: services.layout.databaseURL)
-            try installation.postgres().execPSQL(url: url, arguments)
+            let local = try installation.resolve()
+            let url = try Credentials(secrets: local.services.secrets).databaseURL(
+                role: SystemCatalog.databaseOperator.name, base: local.services.layout.databaseURL)
+            try local.postgres.execPSQL(url: url, arguments)
         }
     }
 
@@ -310,7 +303,7 @@ extension SystemCommand {
         @OptionGroup var installation: InstallationOptions
 
         func run() throws {
-            let services = try installation.services
+            let services = try installation.resolve().services
             let store = services.secrets
             let credentials = Credentials(secrets: store)
             _ = try store.secret(SecretStore.brokerPasswordName(SystemCatalog.brokerOperator.name))
