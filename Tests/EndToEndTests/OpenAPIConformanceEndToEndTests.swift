@@ -41,11 +41,15 @@ struct OpenAPIConformanceEndToEndTests {
                 "--header", "X-Admin-Key: \(try #require(system.adminKey))",
                 "--checks", "all",
                 "--max-examples", "30",
+                // A loaded machine (a release build beside the suite) has answered the parking routes,
+                // which read the broker, in more than schemathesis's default of 10 s: a slow answer is
+                // not a wrong one, so the bound is generous and the check is what the answer says.
+                "--request-timeout", "60",
                 "--seed", "20261202",
                 "--no-color",
             ] + tags.flatMap { ["--include-tag", $0] },
             environment: ["HOME": home.path],
-            timeout: .seconds(240))
+            timeout: .seconds(900))
         #expect(run.status == 0, "schemathesis found answers of \(service) that docs/openapi.yaml does not allow:\n\(run.stdout)\n\(run.stderr)")
     }
 }
