@@ -238,15 +238,10 @@ package final class LocalSystem: Sendable {
     package func request(
         _ method: HTTPMethod, to instance: Instance, path: String, body: String? = nil, headers: [(String, String)] = [],
         authenticated: Bool = true, timeout: Duration = .seconds(30)
-    ) async throws -> (status: Int, headers: HTTPHeaders, body: Data) {
-        var request = HTTPClientRequest(url: url(instance) + path)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if authenticated, let apiKey = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
-        let data = try await response.body.collect(upTo: 64 << 20)
-        return (Int(response.status.code), response.headers, Data(data.readableBytesView))
+    ) async throws -> ServiceHTTP.Answer {
+        try await ServiceHTTP.send(
+            method, to: url(instance), path: path, body: body, headers: headers, apiKey: authenticated ? configuration.apiKey : nil,
+            timeout: timeout)
     }
 
     /// The answer of an instance's `/health/ready`, or `nil` when it does not answer.

@@ -60,11 +60,14 @@ struct Checkout {
     }
 
     /// Waits until the order is terminal and returns it.
+    /// The statuses an order ends in.
+    static let terminal: Set<String> = ["COMPLETED", "FAILED", "CANCELLED"]
+
     func settled(_ id: String, within timeout: Duration = .seconds(90)) async throws -> Order {
         let deadline = ContinuousClock.now + timeout
         while true {
             let order = try await order(id)
-            if ["COMPLETED", "FAILED", "CANCELLED"].contains(order.status) { return order }
+            if Self.terminal.contains(order.status) { return order }
             guard ContinuousClock.now < deadline else {
                 Issue.record("order \(id) still \(order.status) after \(timeout)")
                 return order

@@ -23,37 +23,12 @@ struct WalkthroughEndToEndTests {
         }
 
         let checkout = try Walkthrough.checkout(for: system)
-        var environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": checkout.path, "LANG": "C.UTF-8",
-            "ORDERS": "127.0.0.1:\(system.local.port(of: .init("order-service")))",
-            "STOCK": "127.0.0.1:\(system.local.port(of: .init("inventory-service")))",
-            "GATEWAY": "127.0.0.1:\(system.local.port(of: .init("gateway-sim")))",
-        ]
-        for block in blocks {
-            let deadline = ContinuousClock.now + .seconds(60)
-            while true {
-                let run = try await Walkthrough.run(block.script, in: checkout, environment: environment)
-                let shown = block.expectation.map { run.output.contains($0.text) } ?? true
-                if run.status == 0, shown {
-                    environment = run.environment
-                    break
-                }
-                if case .waitFor = block.expectation?.kind, run.status == 0, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(500))
-                    continue
-                }
-                Issue.record(
-                    """
-                    README line \(block.line): exit status \(run.status), expected \(block.expectation.map { "'\($0.text)'" } ?? "nothing") in the output
-                    \(block.script)
-                    --- output ---
-                    \(run.output)
-                    --- errors ---
-                    \(run.errors)
-                    """)
-                return
-            }
-        }
+        await Walkthrough.run(
+            blocks, in: checkout,
+            addresses: [
+                "ORDERS": system.local.url(.init("order-service")), "STOCK": system.local.url(.init("inventory-service")),
+                "GATEWAY": system.local.url(.init("gateway-sim")),
+            ])
     }
 }
 
@@ -106,25 +81,72 @@ enum Walkthrough {
     /// A folder laid out as a checkout after `./infra/dev up`, for `system`: the CLI at `.build/release/orderly`,
     /// the API key and the operator's logins under `.data/secrets`, the mail under `.data/mail`.
     static func checkout(for system: SystemUnderTest) throws -> URL {
+        try FileManager.default.createDirectory(at: system.mailDirectory, withIntermediateDirectories: true)
+        return try checkout(
+            at: system.local.workDirectory.appendingPathComponent("checkout"), apiKey: system.apiKey ?? "", mail: system.mailDirectory,
+            operatorEnvironment: [
+                "ORDERLY_AMQP_URL": system.amqpURL, "ORDERLY_DATABASE_URL": system.databaseURL,
+                "ORDERLY_INVENTORY_URL": system.local.url(.init("inventory-service")),
+            ])
+    }
+
+    /// A folder at `root` laid out as a checkout after `./infra/dev up`: the CLI the tests run at
+    /// `.build/release/orderly`, `apiKey` and the operator's logins (`operatorEnvironment`) under
+    /// `.data/secrets`, and `mail` as `.data/mail`.
+    static func checkout(at root: URL, apiKey: String, mail: URL, operatorEnvironment: [String: String]) throws -> URL {
         let files = FileManager.default
-        let root = system.local.workDirectory.appendingPathComponent("checkout")
         let release = root.appendingPathComponent(".build/release")
         let secrets = root.appendingPathComponent(".data/secrets")
         try files.createDirectory(at: release, withIntermediateDirectories: true)
         try files.createDirectory(at: secrets, withIntermediateDirectories: true)
-        try files.createDirectory(at: system.mailDirectory, withIntermediateDirectories: true)
         try files.createSymbolicLink(
             at: release.appendingPathComponent("orderly"), withDestinationURL: SystemUnderTest.binDirectory.appendingPathComponent("orderly"))
-        try files.createSymbolicLink(at: root.appendingPathComponent(".data/mail"), withDestinationURL: system.mailDirectory)
-        try Data((system.apiKey ?? "").utf8).write(to: secrets.appendingPathComponent("api-key"))
-        let operatorEnv = """
-            ORDERLY_AMQP_URL=\(system.amqpURL)
-            ORDERLY_DATABASE_URL=\(system.databaseURL)
-            ORDERLY_INVENTORY_URL=http://127.0.0.1:\(system.local.port(of: .init("inventory-service")))
-
-            """
-        try Data(operatorEnv.utf8).write(to: secrets.appendingPathComponent("operator.env"))
+        try files.createSymbolicLink(at: root.appendingPathComponent(".data/mail"), withDestinationURL: mail)
+        try Data(apiKey.utf8).write(to: secrets.appendingPathComponent("api-key"))
+        let lines = operatorEnvironment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)\n" }
+        try Data(lines.joined().utf8).write(to: secrets.appendingPathComponent("operator.env"))
         return root
+    }
+
+    /// Runs every block in order in `checkout`, as one terminal would, with `addresses` (`ORDERS`,
+    /// `STOCK`, `GATEWAY`: host and port) set; records an issue at the first block that fails or does
+    /// not show what its marker says, and stops there.
+    static func run(_ blocks: [Block], in checkout: URL, addresses: [String: String]) async {
+        var environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": checkout.path, "LANG": "C.UTF-8",
+        ]
+        for (name, url) in addresses { environment[name] = url.replacingOccurrences(of: "http://", with: "") }
+        for block in blocks {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while true {
+                let run: Run
+                do {
+                    run = try await Walkthrough.run(block.script, in: checkout, environment: environment)
+                } catch {
+                    Issue.record("README line \(block.line): \(error)")
+                    return
+                }
+                let shown = block.expectation.map { run.output.contains($0.text) } ?? true
+                if run.status == 0, shown {
+                    environment = run.environment
+                    break
+                }
+                if case .waitFor = block.expectation?.kind, run.status == 0, ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    continue
+                }
+                Issue.record(
+                    """
+                    README line \(block.line): exit status \(run.status), expected \(block.expectation.map { "'\($0.text)'" } ?? "nothing") in the output
+                    \(block.script)
+                    --- output ---
+                    \(run.output)
+                    --- errors ---
+                    \(run.errors)
+                    """)
+                return
+            }
+        }
     }
 
     struct Run {

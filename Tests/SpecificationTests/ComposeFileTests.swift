@@ -37,11 +37,31 @@ struct ComposeFileTests {
         let role = try #require(SystemCatalog.databaseRoles.first { $0.name == process.role })
         #expect(database.hasPrefix("postgresql://\(process.role):${\(role.passwordVariable):?") && database.hasSuffix("@postgres:5432/orderly"))
         #expect(environment["ORDERLY_ADMIN_KEYS"]?.string?.hasPrefix("${ORDERLY_ADMIN_KEYS:?") == true)
-        #expect(service["ports"]?.strings == ["127.0.0.1:\(process.port):\(process.port)"])
+        #expect(service["ports"]?.strings == ["127.0.0.1:${\(Self.portVariable(name)):-\(process.port)}:\(process.port)"])
         #expect(service[["healthcheck", "test"]]?.strings?.last == "http://127.0.0.1:\(process.port)/health/ready")
         #expect(service[["depends_on", "postgres", "condition"]]?.string == "service_healthy")
         #expect(service[["depends_on", "rabbitmq", "condition"]]?.string == "service_healthy")
         #expect(service["restart"]?.string == "unless-stopped")
+    }
+
+    /// The variable that moves a service's published port on the host (`ORDERLY_PORT_ORDER_SERVICE`).
+    static func portVariable(_ service: String) -> String { "ORDERLY_PORT_" + service.uppercased().replacingOccurrences(of: "-", with: "_") }
+
+    /// The Dockerfile's build stage makes every product compose.yaml asks it for, and the brokers' images
+    /// can be replaced (by a mirror's, or the compose tier's stand-ins) without editing the file.
+    @Test func everyImageIsBuiltByTheSharedStageOrNamedByAVariable() throws {
+        let dockerfile = try Self.file("infra/docker/Dockerfile")
+        let line = try #require(dockerfile.split(separator: "\n").first { $0.hasPrefix("ARG PRODUCTS=") })
+        let products = Set(line.dropFirst("ARG PRODUCTS=".count).trimmingCharacters(in: ["\""]).split(separator: " ").map(String.init))
+        for process in Self.processes {
+            #expect(products.contains(process.name), "the Dockerfile's PRODUCTS lacks \(process.name)")
+            #expect(services[[process.name, "build", "args", "SWIFT_IMAGE"]]?.string == "${ORDERLY_SWIFT_IMAGE:-swift:6.3-bookworm}")
+            #expect(services[[process.name, "build", "args", "RUNTIME_IMAGE"]]?.string == "${ORDERLY_RUNTIME_IMAGE:-debian:bookworm-slim}")
+        }
+        #expect(services[["rabbitmq", "image"]]?.string == "${ORDERLY_RABBITMQ_IMAGE:-rabbitmq:3.13}")
+        #expect(services[["postgres", "image"]]?.string == "${ORDERLY_POSTGRES_IMAGE:-postgres:16}")
+        #expect(services[["rabbitmq", "ports"]]?.strings == ["127.0.0.1:${ORDERLY_PORT_RABBITMQ:-5672}:5672"])
+        #expect(services[["postgres", "ports"]]?.strings == ["127.0.0.1:${ORDERLY_PORT_POSTGRES:-5432}:5432"])
     }
 
     @Test func paymentTalksToTheSimulatorAndNotificationKeepsItsMail() {
