@@ -19,7 +19,6 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
@@ -37,6 +36,13 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // SHA-256 and HMAC-SHA256 over the system's libcrypto.
+        .target(name: "Digests", dependencies: ["CLibCrypto"]),
         // What Swift cannot import from librabbitmq: the variadic login.
         .target(name: "CAMQPShim", dependencies: ["CRabbitMQ"]),
 
@@ -76,7 +82,7 @@ let package = Package(
         // the secrets of a local installation, and the provisioning that applies them.
         .target(
             name: "Provisioning",
-            dependencies: ["AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", .crypto, .logging]
+            dependencies: ["AMQP", "Contracts", "Digests", "Messaging", "MessagingConventions", "Postgres", .logging]
         ),
         // What every service process has: configuration, logging, metrics, health, startup.
         .target(
@@ -91,8 +97,8 @@ let package = Package(
         .target(
             name: "Order",
             dependencies: [
-                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", "Timing",
-                .asyncHTTPClient, .crypto, .dequeModule, .httpTypes, .hummingbird, .logging, .metrics, .nioCore, .nioHTTP1,
+                "AMQP", "Contracts", "Digests", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", "Timing",
+                .asyncHTTPClient, .dequeModule, .httpTypes, .hummingbird, .logging, .metrics, .nioCore, .nioHTTP1,
                 .serviceLifecycle, .tracing,
             ],
             // The operator's page: its HTML, style and script, served as one document.
@@ -114,8 +120,8 @@ let package = Package(
         .target(
             name: "Notification",
             dependencies: [
-                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", "Timing",
-                .asyncHTTPClient, .crypto, .hummingbird, .logging, .metrics, .nioCore, .serviceLifecycle,
+                "AMQP", "Contracts", "Digests", "Messaging", "MessagingConventions", "Postgres", "ServiceKit", "Telemetry", "Timing",
+                .asyncHTTPClient, .hummingbird, .logging, .metrics, .nioCore, .serviceLifecycle,
             ]
         ),
         .target(name: "GatewaySim", dependencies: ["Contracts", "Postgres", "ServiceKit", .hummingbird, .logging, .nioCore, .serviceLifecycle]),
@@ -242,7 +248,7 @@ let package = Package(
         .testTarget(
             name: "NotificationTests",
             dependencies: [
-                "AMQP", "Contracts", "Messaging", "MessagingConventions", "Notification", "Postgres", "Telemetry", "TestSupport",
+                "AMQP", "Contracts", "Digests", "Messaging", "MessagingConventions", "Notification", "Postgres", "Telemetry", "TestSupport",
                 .hummingbird, .hummingbirdTesting, .logging, .nioCore, .serviceLifecycle,
             ]
         ),
@@ -269,7 +275,6 @@ let package = Package(
 extension Target.Dependency {
     static var argumentParser: Self { .product(name: "ArgumentParser", package: "swift-argument-parser") }
     static var asyncHTTPClient: Self { .product(name: "AsyncHTTPClient", package: "async-http-client") }
-    static var crypto: Self { .product(name: "Crypto", package: "swift-crypto") }
     static var dequeModule: Self { .product(name: "DequeModule", package: "swift-collections") }
     static var histogram: Self { .product(name: "Histogram", package: "hdrhistogram-swift") }
     static var httpTypes: Self { .product(name: "HTTPTypes", package: "swift-http-types") }

@@ -3,7 +3,8 @@
 
 # pkg-config: how SwiftPM finds librabbitmq and libpq (the Swift install guide lists it, but a machine may lack it).
 # curl: README's walkthrough talks to the services with it (and its end-to-end test runs it as written).
-DEB_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libpq-dev pkg-config curl)
+# libssl-dev: libcrypto's SHA-256 and HMAC (Sources/Digests), the system's in place of a copy compiled with the build.
+DEB_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libpq-dev libssl-dev pkg-config curl)
 # Only 'test' needs these: docker-compose validates compose.yaml (no Docker engine runs here);
 # chromium renders the operator's page headless in the end-to-end tests (about 30 s to install);
 # python3-venv holds schemathesis (below).

@@ -1,4 +1,5 @@
 import Contracts
+import Digests
 import Foundation
 import MessagingConventions
 
@@ -61,7 +62,7 @@ package struct CustomerNotification: Sendable, Hashable {
 
     /// A name-based UUID (version 5 layout, SHA-256 instead of SHA-1) of the order and the outcome.
     package static func id(orderID: String, outcome: Outcome) -> String {
-        var bytes = Array(SHA256Digest.of("orderly.notification|\(orderID)|\(outcome.rawValue)").prefix(16))
+        var bytes = Array(Digest.sha256("orderly.notification|\(orderID)|\(outcome.rawValue)").prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let uuid = UUID(

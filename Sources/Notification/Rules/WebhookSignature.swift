@@ -1,4 +1,4 @@
-import Crypto
+import Digests
 import Foundation
 
 /// Webhook signatures as the Standard Webhooks specification has them
@@ -72,7 +72,7 @@ package enum WebhookSignature {
 
     static func mac(id: String, timestamp: Int64, body: [UInt8], key: [UInt8]) -> [UInt8] {
         let signed = Array("\(id).\(timestamp).".utf8) + body
-        return Array(HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: key)))
+        return Digest.hmacSHA256(key: key, message: signed)
     }
 
     static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {

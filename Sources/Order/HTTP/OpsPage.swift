@@ -1,5 +1,5 @@
 import Contracts
-import Crypto
+import Digests
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -45,7 +45,7 @@ enum OpsPage {
         .connectSrc(.self), .imgSrc(.self), .formAction(.none), .baseURI(.none), .frameAncestors(.none),
     ]
 
-    static func digest(_ text: String) -> String { Data(SHA256.hash(data: Array(text.utf8))).base64EncodedString() }
+    static func digest(_ text: String) -> String { Data(Digest.sha256(text)).base64EncodedString() }
 
     /// One of the page's files. They are part of the build: a missing one is a broken build, not a condition to serve around.
     private static func part(_ name: String) -> String {
