@@ -5,24 +5,11 @@
 
 release_bin_dir() { (cd "$ROOT" && swift build -c release --show-bin-path 2>/dev/null 9>&-) || echo "$ROOT/.build/release"; }
 
-# The package's executable products, one per line: what up runs and the operator's tools.
-executable_products() {
-    (cd "$ROOT" && swift package describe 2>/dev/null 9>&-) |
-        awk '/^Products:/ { products = 1 } /^Targets:/ { products = 0 } products && $1 == "Name:" { name = $2 }
-            products && $1 == "Executable:" { print name }'
-}
-
-# Each executable by name: a plain 'swift build' also compiles what only the tests use (Hummingbird's
-# testing module and the TLS, X.509 and crypto stack under it), which up never runs.
 build_services() {
-    info "building the services (swift build -c release --product …)"
-    local started product products
+    info "building the services (swift build -c release)"
+    local started
     started="$(now)"
-    products="$(executable_products)"
-    [[ -n "$products" ]] || die "swift package describe lists no executable"
-    for product in $products; do
-        (cd "$ROOT" && swift build -c release --product "$product") 9>&- || die "the release build of $product failed"
-    done
+    (cd "$ROOT" && swift build -c release) 9>&- || die "the release build failed"
     note "built in $(elapsed "$started")"
 }
 
