@@ -23,15 +23,12 @@ package enum Digest {
     package static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
         var code = [UInt8](repeating: 0, count: sha256Length)
         var length: UInt32 = 0
-        key.withUnsafeBufferPointer { key in
+        // libcrypto refuses a null key pointer even for an empty key: give it one byte it reads none of.
+        let storage = key.isEmpty ? [0] : key
+        storage.withUnsafeBufferPointer { keyBytes in
             message.withUnsafeBufferPointer { message in
                 code.withUnsafeMutableBufferPointer { output in
-                    // A null key pointer is refused even for an empty key: any valid address will do for zero bytes.
-                    withUnsafePointer(to: 0 as UInt8) { empty in
-                        _ = HMAC(
-                            EVP_sha256(), key.baseAddress ?? UnsafeRawPointer(empty).assumingMemoryBound(to: UInt8.self), Int32(key.count),
-                            message.baseAddress, message.count, output.baseAddress, &length)
-                    }
+                    _ = HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(key.count), message.baseAddress, message.count, output.baseAddress, &length)
                 }
             }
         }

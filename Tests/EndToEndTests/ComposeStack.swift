@@ -72,9 +72,10 @@ struct ComposeStack {
             ] + arguments, timeout: timeout)
     }
 
-    /// `docker ARGUMENTS`, against the same engine.
+    /// `docker ARGUMENTS` against the same engine, or `podman ARGUMENTS` where only Podman is installed
+    /// (the commands used here mean the same to both).
     func docker(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> Command {
-        let tool = try #require(Command.find("docker"), "the docker client is not installed")
+        let tool = try #require(Command.find("docker") ?? Command.find("podman"), "neither the docker client nor podman is installed")
         return try await Command.run(tool, arguments, timeout: timeout)
     }
 
